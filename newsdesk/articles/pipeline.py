@@ -1,0 +1,428 @@
+"""The ingest pipeline: feed -> entries -> pages -> extracted articles.
+
+These functions do the work; `tasks.py` only carries them through the task queue and
+`newsdesk fetch --once` calls them directly. Each step is idempotent and keeps its own
+state in the database (Feed.next_fetch_at, Entry.state/next_attempt_at), so a step that
+dies is simply run again when it falls due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from newsdesk.articles.models import Article
+from newsdesk.articles.store import ArticleData, save_article
+from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
+from newsdesk.links import canonical_url, host_of
+from newsdesk.sources.client import get_fetcher
+from newsdesk.sources.discovery import classify
+from newsdesk.sources.feeds import FeedError, parse_feed
+from newsdesk.sources.http import FetchError, FetchResult
+from newsdesk.sources.models import Entry, Feed
+from newsdesk.sources.schedule import backoff, next_interval
+from newsdesk.sources.sitemaps import parse_sitemap
+
+log = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+ENTRY_BATCH = 16  # pages per task: enough to overlap fetching, small enough to retry
+MAX_PAGE_ATTEMPTS = 3
+MAX_CHILD_SITEMAPS = 5
+# Errors after which asking again cannot help: store what the feed gave instead.
+PERMANENT_FETCH_ERRORS = {"robots", "blocked-address", "bad-url", "too-large", "too-many-redirects"}
+
+
+@dataclass
+class FeedOutcome:
+    feed_id: int
+    status: str  # "ok", "not-modified", "error", "busy"
+    new_entries: list[int] = field(default_factory=list)
+    error: str = ""
+
+
+# --- Feeds ---------------------------------------------------------------------------
+
+
+def fetch_feed(feed_id: int, *, enqueue: Callable[[list[int]], None] | None = None) -> FeedOutcome:
+    """Poll one feed, record new and changed entries, and hand them to `enqueue`."""
+    now = timezone.now()
+    if not _lock_feed(feed_id, now):
+        return FeedOutcome(feed_id, "busy")
+    feed = Feed.objects.select_related("source").get(pk=feed_id)
+    try:
+        outcome = _poll(feed, now)
+    finally:
+        Feed.objects.filter(pk=feed_id).update(locked_until=None)
+    if outcome.new_entries and enqueue is not None:
+        enqueue(outcome.new_entries)
+    return outcome
+
+
+def _lock_feed(feed_id: int, now: datetime) -> bool:
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    return Feed.objects.filter(free, pk=feed_id).update(locked_until=now + lease_time()) == 1
+
+
+def _poll(feed: Feed, now: datetime) -> FeedOutcome:
+    fetcher = get_fetcher()
+    feed.last_fetched_at = now
+    feed.fetch_count += 1
+    try:
+        result = fetcher.get(
+            feed.url, etag=feed.etag or None, last_modified=feed.last_modified or None, accept=FEED_ACCEPT
+        )
+        if result.not_modified:
+            outcome = FeedOutcome(feed.pk, "not-modified")
+            times: list[datetime] = []
+            ttl = None
+        else:
+            kind, title, items, ttl = _parse_listing(result)
+            feed.kind = kind
+            feed.title = (title or feed.title)[:300]
+            new_ids = _record_entries(feed, items, now)
+            times = [i.published for i in items if i.published]
+            outcome = FeedOutcome(feed.pk, "ok", new_ids)
+    except (FetchError, FeedError) as error:
+        return _feed_failed(feed, error, now)
+
+    feed.etag = (result.etag or "")[:500]
+    feed.last_modified = (result.last_modified or "")[:100]
+    feed.last_status = result.status
+    feed.last_success_at = now
+    feed.last_error = ""
+    feed.error_count = 0
+    if outcome.new_entries:
+        feed.entries_total += len(outcome.new_entries)
+        feed.last_new_entry_at = now
+    feed.interval_seconds = next_interval(
+        feed.interval_seconds,
+        new_entries=len(outcome.new_entries),
+        entry_times=times,
+        ttl=ttl,
+        minimum=settings.NEWSDESK_FEED_MIN_INTERVAL,
+        maximum=settings.NEWSDESK_FEED_MAX_INTERVAL,
+    )
+    feed.next_fetch_at = now + timedelta(seconds=feed.interval_seconds)
+    feed.save()
+    return outcome
+
+
+@dataclass
+class _Item:
+    url: str
+    title: str = ""
+    guid: str = ""
+    summary_html: str = ""
+    content_html: str = ""
+    author: str = ""
+    image: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+
+
+def _parse_listing(result: FetchResult) -> tuple[str, str | None, list[_Item], int | None]:
+    """Read a feed or a (news) sitemap into entry items."""
+    if classify(result.content, result.content_type) == "sitemap":
+        entries, children = parse_sitemap(result.content, result.final_url)
+        for child in children[:MAX_CHILD_SITEMAPS]:
+            child_result = get_fetcher().get(child, accept=FEED_ACCEPT)
+            entries += parse_sitemap(child_result.content, child_result.final_url)[0]
+        items = [
+            _Item(url=e.url, title=e.title or "", published=e.published, updated=e.modified)
+            for e in entries
+        ]
+        return Feed.Kind.SITEMAP, None, items, None
+    parsed = parse_feed(result.content, result.final_url, result.content_type)
+    items = [
+        _Item(
+            url=e.url,
+            title=e.title or "",
+            guid=e.guid or "",
+            summary_html=e.summary_html or "",
+            content_html=e.content_html or "",
+            author=e.author or "",
+            image=e.image or "",
+            published=e.published,
+            updated=e.updated,
+        )
+        for e in parsed.entries
+    ]
+    return parsed.kind, parsed.title, items, parsed.ttl_seconds
+
+
+def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
+    """Insert unseen links; send changed ones back to pending. Returns ids to fetch."""
+    by_url: dict[str, _Item] = {}
+    for item in items:
+        if len(item.url) <= 1000:
+            by_url.setdefault(item.url, item)
+    existing = {e.url: e for e in Entry.objects.filter(url__in=list(by_url))}
+    to_fetch: list[int] = []
+    with transaction.atomic():
+        fresh = [
+            Entry(
+                source_id=feed.source_id,
+                feed=feed,
+                url=url,
+                guid=item.guid[:1000],
+                title=item.title,
+                summary_html=item.summary_html,
+                content_html=item.content_html,
+                author=item.author[:300],
+                image=item.image[:1000],
+                published=item.published,
+                updated=item.updated,
+                discovered_at=now,
+                # Leased from the start: whoever polled the feed queues them now, and
+                # if that never happens they fall due when the lease runs out.
+                next_attempt_at=now + lease_time(),
+            )
+            for url, item in by_url.items()
+            if url not in existing
+        ]
+        Entry.objects.bulk_create(fresh, ignore_conflicts=True)
+        for url, item in by_url.items():
+            entry = existing.get(url)
+            if entry and item.updated and (entry.updated is None or item.updated > entry.updated):
+                # The publisher changed the article: fetch it again and update in place.
+                Entry.objects.filter(pk=entry.pk).update(
+                    title=item.title,
+                    summary_html=item.summary_html,
+                    content_html=item.content_html,
+                    updated=item.updated,
+                    state=Entry.State.PENDING,
+                    attempts=0,
+                    next_attempt_at=now + lease_time(),
+                )
+                to_fetch.append(entry.pk)
+    if fresh:
+        to_fetch += list(
+            Entry.objects.filter(url__in=[e.url for e in fresh], state=Entry.State.PENDING).values_list(
+                "pk", flat=True
+            )
+        )
+    return to_fetch
+
+
+def _feed_failed(feed: Feed, error: FetchError | FeedError, now: datetime) -> FeedOutcome:
+    feed.error_count += 1
+    feed.last_error = str(error)[:2000]
+    feed.last_status = getattr(error, "status", None)
+    delay = backoff(feed.error_count, base=settings.NEWSDESK_FEED_MIN_INTERVAL,
+                    maximum=settings.NEWSDESK_FEED_MAX_BACKOFF)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, int(retry_after))
+    feed.next_fetch_at = now + timedelta(seconds=delay)
+    feed.save()
+    log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count, error)
+    return FeedOutcome(feed.pk, "error", error=str(error))
+
+
+# --- Pages ---------------------------------------------------------------------------
+
+
+@dataclass
+class PageOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retried: int = 0
+    failed: int = 0
+    fallback: int = 0
+
+    def add(self, other: PageOutcome) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def process_entries(entry_ids: Iterable[int]) -> PageOutcome:
+    """Fetch, extract and store the pages of pending entries.
+
+    Pages are fetched concurrently (the fetcher keeps per-host politeness) while this
+    thread extracts and stores each page as it arrives; the database is only touched
+    from this thread.
+    """
+    outcome = PageOutcome()
+    entries = list(
+        Entry.objects.filter(pk__in=list(entry_ids), state=Entry.State.PENDING).select_related("source")
+    )
+    if not entries:
+        return outcome
+    fetcher = get_fetcher()
+    workers = max(1, min(settings.NEWSDESK_FETCH_CONCURRENCY, len(entries)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page") as pool:
+        futures = {pool.submit(fetcher.get, e.url, accept=PAGE_ACCEPT): e for e in entries}
+        for future in as_completed(futures):
+            entry = futures[future]
+            try:
+                result = future.result()
+            except FetchError as error:
+                outcome.add(_page_failed(entry, error))
+                continue
+            outcome.add(_store_page(entry, result))
+    return outcome
+
+
+def _store_page(entry: Entry, result: FetchResult) -> PageOutcome:
+    try:
+        extracted = extract(result.content, result.final_url, content_type=result.headers.get("content-type"))
+    except ExtractionError as error:
+        return _fall_back_to_feed(entry, f"extraction: {error}")
+    data = _from_page(entry, result, extracted)
+    return _save(entry, data, error="")
+
+
+def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleData:
+    final = canonical_url(result.final_url) or entry.url
+    url = page.canonical_url if page.canonical_url and same_site(page.canonical_url, final) else final
+    return ArticleData(
+        url=url,
+        aliases={entry.url, final},
+        source_id=entry.source_id,
+        feed_id=entry.feed_id,
+        title=(entry.title or page.title or url).strip(),
+        byline=(page.byline or entry.author or "")[:300],
+        description=page.description or html_to_text(entry.summary_html)[:1000],
+        body_text=page.body_text,
+        body_html=page.body_html,
+        language=page.language or entry.source.language,
+        lead_image=(page.lead_image or entry.image or "")[:1000],
+        word_count=page.word_count,
+        reading_time=page.reading_time_minutes,
+        origin=Article.Origin.PAGE,
+        published_at=page.published or entry.published,
+        modified_at=page.modified or entry.updated,
+    )
+
+
+def _page_failed(entry: Entry, error: FetchError) -> PageOutcome:
+    attempts = entry.attempts + 1
+    if error.kind in PERMANENT_FETCH_ERRORS or (
+        error.kind == "http-status" and error.status not in {408, 425, 429, 500, 502, 503, 504}
+    ) or attempts >= MAX_PAGE_ATTEMPTS:
+        return _fall_back_to_feed(entry, str(error))
+    delay = backoff(attempts, base=60, maximum=3600)
+    if error.retry_after:
+        delay = max(delay, int(error.retry_after))
+    Entry.objects.filter(pk=entry.pk).update(
+        attempts=attempts,
+        last_error=str(error)[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return PageOutcome(retried=1)
+
+
+def _fall_back_to_feed(entry: Entry, reason: str) -> PageOutcome:
+    """Keep what the feed said when the page itself cannot be had."""
+    content = entry.content_html or entry.summary_html
+    if not (entry.title or content):
+        Entry.objects.filter(pk=entry.pk).update(
+            state=Entry.State.FAILED, attempts=entry.attempts + 1, last_error=reason[:2000]
+        )
+        return PageOutcome(failed=1)
+    body_html = sanitize_html(content, entry.url) if content else ""
+    body_text = html_to_text(body_html) if body_html else ""
+    words = len(body_text.split())
+    data = ArticleData(
+        url=entry.url,
+        source_id=entry.source_id,
+        feed_id=entry.feed_id,
+        title=(entry.title or entry.url).strip(),
+        byline=entry.author,
+        description=html_to_text(entry.summary_html)[:1000] if entry.summary_html else "",
+        body_text=body_text,
+        body_html=body_html,
+        language=entry.source.language,
+        lead_image=entry.image,
+        word_count=words,
+        reading_time=max(1, -(-words // 230)) if words else 0,
+        origin=Article.Origin.FEED,
+        published_at=entry.published,
+        modified_at=entry.updated,
+    )
+    outcome = _save(entry, data, error=reason)
+    outcome.fallback = 1
+    return outcome
+
+
+def _save(entry: Entry, data: ArticleData, *, error: str) -> PageOutcome:
+    with transaction.atomic():
+        article, result = save_article(data)
+        Entry.objects.filter(pk=entry.pk).update(
+            state=Entry.State.DONE,
+            article=article,
+            attempts=entry.attempts + 1,
+            last_error=error[:2000],
+        )
+    return PageOutcome(**{result: 1})
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether two URLs belong to one publisher, so a canonical link may be trusted.
+
+    A page may name any URL as canonical; only one on the publisher's own site (the
+    same host, or sharing its registrable part, e.g. www./m./amp. variants) may
+    replace the URL we fetched.
+    """
+    return _site(host_of(a)) == _site(host_of(b))
+
+
+def _site(host: str) -> str:
+    labels = host.split(".")
+    # Keep three labels under two-letter public suffixes such as co.uk or com.au.
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3 else 2
+    return ".".join(labels[-keep:])
+
+
+# --- Scheduling ----------------------------------------------------------------------
+
+
+def claim_due_feeds(now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Feeds due for a poll; their next poll moves a lease ahead so none is queued twice."""
+    now = now or timezone.now()
+    ids = list(
+        Feed.objects.filter(enabled=True, next_fetch_at__lte=now)
+        .order_by("next_fetch_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    Feed.objects.filter(pk__in=ids).update(next_fetch_at=now + lease_time())
+    return ids
+
+
+def claim_due_entries(now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    ids = list(
+        Entry.objects.filter(state=Entry.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    lease(ids, now)
+    return ids
+
+
+def lease_time() -> timedelta:
+    """How long a queued step may take before it is presumed lost and queued again."""
+    return timedelta(seconds=settings.NEWSDESK_TASK_LEASE)
+
+
+def lease(entry_ids: list[int], now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    Entry.objects.filter(pk__in=entry_ids).update(next_attempt_at=now + lease_time())
+
+
+def batches(ids: list[int], size: int = ENTRY_BATCH) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -1,0 +1,62 @@
+"""`newsdesk bench ...`: quality predictions for ../shared/eval and speed benchmarks.
+
+Every benchmark prints readable lines and, as its LAST line, one JSON object with the
+figures (see ../shared/BENCHMARKS.md).
+"""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+DEFAULT_SHARED = Path.cwd().parent / "shared"
+
+
+class Command(BaseCommand):
+    help = "Benchmarks: predict TASK INPUT OUTPUT | extraction-speed DIR | ingest"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="bench", required=True)
+        predict = sub.add_parser("predict", help="write predictions for ../shared/eval/score.py")
+        predict.add_argument("task", choices=["extraction"])
+        predict.add_argument("input", type=Path)
+        predict.add_argument("output", type=Path)
+
+        speed = sub.add_parser("extraction-speed", help="our extraction vs plain trafilatura, one core")
+        speed.add_argument("input", type=Path)
+        speed.add_argument("--passes", type=int, default=3)
+
+        ingest = sub.add_parser("ingest", help="end-to-end ingest into SQLite from a simulated publisher")
+        ingest.add_argument("--corpus", type=Path,
+                            default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles")
+        ingest.add_argument("--articles", type=int, default=2000)
+        ingest.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, bench, **options):
+        if bench == "predict":
+            result = self._predict(options["task"], options["input"], options["output"])
+        elif bench == "extraction-speed":
+            from newsdesk.bench.extraction import extraction_speed
+
+            result = extraction_speed(self._exists(options["input"]), passes=options["passes"])
+        else:
+            from newsdesk.bench.ingest import ingest_benchmark
+
+            result = ingest_benchmark(
+                self._exists(options["corpus"]), articles=options["articles"], workers=options["workers"]
+            )
+        self.stdout.write(json.dumps(result))
+
+    def _predict(self, task: str, input_path: Path, output: Path) -> dict:
+        self._exists(input_path)
+        if task == "extraction":
+            from newsdesk.bench.extraction import predict_extraction
+
+            return predict_extraction(input_path, output)
+        raise CommandError(f"unknown task {task}")
+
+    @staticmethod
+    def _exists(path: Path) -> Path:
+        if not path.exists():
+            raise CommandError(f"{path} does not exist (the corpora live in ../shared beside the repo)")
+        return path

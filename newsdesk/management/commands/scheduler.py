@@ -1,0 +1,33 @@
+import logging
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from newsdesk.articles.tasks import enqueue_due_work
+
+log = logging.getLogger("newsdesk.scheduler")
+PRUNE_EVERY = 3600.0
+
+
+class Command(BaseCommand):
+    help = "Queue feed polls and page fetches as they fall due. Run exactly one per deployment."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--interval", type=float, default=2.0)
+
+    def handle(self, *args, interval: float, **options):
+        last_prune = 0.0
+        while True:
+            close_old_connections()
+            try:
+                feeds, pages = enqueue_due_work()
+                if feeds or pages:
+                    log.info("queued %d feed poll(s) and %d page(s)", feeds, pages)
+                if time.monotonic() - last_prune > PRUNE_EVERY:
+                    call_command("prune_db_task_results", min_age_days=1, verbosity=0)
+                    last_prune = time.monotonic()
+            except Exception:  # keep scheduling through a passing database error
+                log.exception("scheduler pass failed")
+            time.sleep(interval)

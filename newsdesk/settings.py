@@ -1,0 +1,196 @@
+"""Django settings for newsdesk.
+
+Every setting comes from the environment with an embedded default, so that `newsdesk up`
+works with nothing configured (SQLite and data under ./var) and a production deployment
+changes only environment variables (see the README's "Configuration" table).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(env("NEWSDESK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def _secret_key() -> str:
+    """Keep one generated key per data directory so sessions survive restarts."""
+    if key := env("NEWSDESK_SECRET_KEY") or env("SECRET_KEY"):
+        return key
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("NEWSDESK_DEBUG", False)
+ALLOWED_HOSTS = env_list("NEWSDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("NEWSDESK_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "newsdesk",
+    "newsdesk.sources",
+    "newsdesk.articles",
+    "newsdesk.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsdesk.web.security.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "newsdesk.urls"
+WSGI_APPLICATION = "newsdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite by default. WAL lets the web server read while a worker writes; IMMEDIATE
+# transactions make writers queue on the busy timeout instead of failing on upgrade.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'newsdesk.sqlite3'}"),
+        conn_max_age=int(env("NEWSDESK_DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0 if env("DATABASE_URL") == "" else DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            "PRAGMA busy_timeout=30000;"
+            "PRAGMA foreign_keys=ON;"
+        ),
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": env("NEWSDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("NEWSDESK_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+EMAIL_BACKEND = env("NEWSDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("NEWSDESK_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "trafilatura": {"level": "ERROR"},
+        "htmldate": {"level": "ERROR"},
+    },
+}
+
+# --- Fetching -------------------------------------------------------------------------
+# Hosts (names or IP literals) that may resolve to private, loopback or link-local
+# addresses. Empty by default: no request reaches an internal network.
+NEWSDESK_FETCH_ALLOW_HOSTS = env_list("NEWSDESK_FETCH_ALLOW_HOSTS")
+NEWSDESK_USER_AGENT = env(
+    "NEWSDESK_USER_AGENT", "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; self-hosted news reader)"
+)
+NEWSDESK_FETCH_TIMEOUT = env_float("NEWSDESK_FETCH_TIMEOUT", 20.0)
+NEWSDESK_FETCH_MAX_BYTES = int(env("NEWSDESK_FETCH_MAX_BYTES", str(10 * 1024 * 1024)))
+NEWSDESK_FETCH_MAX_REDIRECTS = int(env("NEWSDESK_FETCH_MAX_REDIRECTS", "5"))
+NEWSDESK_FETCH_HOST_DELAY = env_float("NEWSDESK_FETCH_HOST_DELAY", 1.0)
+NEWSDESK_FETCH_HOST_CONCURRENCY = int(env("NEWSDESK_FETCH_HOST_CONCURRENCY", "2"))
+NEWSDESK_FETCH_CONCURRENCY = int(env("NEWSDESK_FETCH_CONCURRENCY", "16"))
+NEWSDESK_OBEY_ROBOTS = env_bool("NEWSDESK_OBEY_ROBOTS", True)
+# Feeds are polled between these bounds (seconds); the interval adapts to how often
+# a feed publishes and backs off on errors.
+NEWSDESK_FEED_MIN_INTERVAL = int(env("NEWSDESK_FEED_MIN_INTERVAL", "300"))
+NEWSDESK_FEED_MAX_INTERVAL = int(env("NEWSDESK_FEED_MAX_INTERVAL", str(6 * 3600)))
+NEWSDESK_FEED_MAX_BACKOFF = int(env("NEWSDESK_FEED_MAX_BACKOFF", str(24 * 3600)))
+# A queued feed poll or page batch not finished within this many seconds is presumed
+# lost (its worker died) and queued again.
+NEWSDESK_TASK_LEASE = int(env("NEWSDESK_TASK_LEASE", "600"))
+# Load the bundled list of publishers on first start.
+NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    name = "newsdesk.sources"
+    verbose_name = "Sources and feeds"

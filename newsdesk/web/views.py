@@ -1,0 +1,44 @@
+"""Reader pages. Views only read the database: fetching and AI work happen in tasks."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from newsdesk.articles.models import Article
+from newsdesk.sources.models import Feed, Source
+
+PAGE_SIZE = 30
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    articles = Article.objects.select_related("source").defer("body_html", "body_text")
+    return render(request, "newsdesk/home.html", {"page": _page(request, articles)})
+
+
+def article(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Article.objects.select_related("source"), pk=pk)
+    return render(request, "newsdesk/article.html", {"article": item})
+
+
+def sources(request: HttpRequest) -> HttpResponse:
+    listing = Source.objects.annotate(
+        article_count=Count("articles", distinct=True),
+        failing=Count("feeds", filter=Q(feeds__error_count__gt=0), distinct=True),
+    ).prefetch_related("feeds")
+    return render(request, "newsdesk/sources.html", {"sources": listing})
+
+
+def source(request: HttpRequest, slug: str) -> HttpResponse:
+    item = get_object_or_404(Source, slug=slug)
+    articles = item.articles.select_related("source").defer("body_html", "body_text")
+    feeds = Feed.objects.filter(source=item)
+    return render(
+        request, "newsdesk/source.html", {"source": item, "feeds": feeds, "page": _page(request, articles)}
+    )
