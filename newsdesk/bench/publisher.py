@@ -79,11 +79,15 @@ class Publisher:
     def published(self, n: int) -> datetime:
         return self.now - timedelta(minutes=n)
 
-    def page(self, n: int) -> bytes:
-        title, paragraphs = self.articles[n % len(self.articles)]
+    def title(self, n: int) -> str:
         # Each page is its own article even when the source text repeats.
-        title = f"{title} ({n})" if n >= len(self.articles) else title
+        title = self.articles[n % len(self.articles)][0]
+        return f"{title} ({n})" if n >= len(self.articles) else title
+
+    def page(self, n: int) -> bytes:
+        title, paragraphs = self.title(n), self.articles[n % len(self.articles)][1]
         body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        body += f"\n<p>This is Bench News report number {n}.</p>"
         related = "".join(
             f'<li><a href="/articles/{(n + k) % self.count}">{html.escape(self.articles[(n + k) % len(self.articles)][0])}</a></li>'
             for k in (1, 2, 3)
@@ -99,7 +103,7 @@ class Publisher:
     def feed(self, k: int) -> bytes:
         items = []
         for n in range(k * self.per_feed, min((k + 1) * self.per_feed, self.count)):
-            title = self.articles[n % len(self.articles)][0]
+            title = self.title(n)
             items.append(
                 f"<item><title>{html.escape(title)}</title><link>{self.base}/articles/{n}?utm_source=rss</link>"
                 f"<guid>{self.base}/articles/{n}</guid><pubDate>{format_datetime(self.published(n))}</pubDate>"
@@ -115,6 +119,7 @@ class Publisher:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass

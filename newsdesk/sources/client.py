@@ -1,7 +1,7 @@
 """The process's one Fetcher, built from Django settings.
 
-One per process so that connection pools, the robots.txt cache and the per-host
-politeness limits are shared by every task the process runs.
+One per process so that connection pools and the robots.txt cache are shared by every
+task the process runs; per-host politeness is shared by all processes on the machine.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import threading
 from django.conf import settings
 
 from newsdesk.sources.http import Fetcher, FetchPolicy
+from newsdesk.sources.politeness import MachineHostLimiter
 
 _lock = threading.Lock()
 _fetcher: Fetcher | None = None
@@ -34,7 +35,14 @@ def get_fetcher() -> Fetcher:
     global _fetcher
     with _lock:
         if _fetcher is None:
-            _fetcher = Fetcher(fetch_policy())
+            policy = fetch_policy()
+            limiter = MachineHostLimiter(
+                settings.DATA_DIR / "hosts",
+                concurrency=policy.host_concurrency,
+                delay=policy.host_delay,
+                max_concurrency=policy.max_concurrency,
+            )
+            _fetcher = Fetcher(policy, limiter)
         return _fetcher
 
 

@@ -7,13 +7,18 @@ touching the fetcher.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import random
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Protocol
 
-__all__ = ["HostLimiter", "LocalHostLimiter"]
+__all__ = ["HostLimiter", "LocalHostLimiter", "MachineHostLimiter"]
 
 
 class HostLimiter(Protocol):
@@ -81,3 +86,69 @@ class LocalHostLimiter:
             for host, start in self._last_start.items()
             if host in self._in_flight or start + self.delay > now
         }
+
+
+class MachineHostLimiter:
+    """Limits shared by every process on this machine that uses the same directory.
+
+    `newsdesk up` runs several worker processes; each has its own threads and its own
+    LocalHostLimiter (which still keeps the global cap per process), but a publisher
+    must see at most `concurrency` requests from all of them together. Slots are file
+    locks (flock), which the kernel releases when a process dies, so a killed worker
+    never leaves a host blocked. The delay is a start time reserved under a lock.
+    """
+
+    def __init__(self, directory: Path, concurrency: int, delay: float, max_concurrency: int) -> None:
+        self.local = LocalHostLimiter(concurrency, delay, max_concurrency)
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.concurrency = concurrency
+        self.delay = delay
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        host = host.lower()
+        with self.local.slot(host):
+            fd = self._take_slot(host)
+            try:
+                self._wait_turn(host)
+                yield
+            finally:
+                os.close(fd)  # closing the descriptor releases its lock
+
+    def _path(self, host: str, suffix: str) -> str:
+        return str(self.directory / f"{re.sub(r'[^a-z0-9.-]', '_', host)}.{suffix}")
+
+    def _take_slot(self, host: str) -> int:
+        """A free slot if there is one, else wait in line for one of them (the kernel
+        wakes the waiter the moment its holder finishes)."""
+        for n in range(self.concurrency):
+            fd = os.open(self._path(host, f"{n}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+        fd = os.open(self._path(host, f"{random.randrange(self.concurrency)}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def _wait_turn(self, host: str) -> None:
+        """Reserve the next start time for `host` (last start + delay), then wait for it."""
+        if self.delay <= 0:
+            return
+        fd = os.open(self._path(host, "next"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.pread(fd, 64, 0)
+            now = time.time()
+            try:
+                start = max(now, float(raw) if raw else 0.0)
+            except ValueError:
+                start = now
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, repr(start + self.delay).encode(), 0)
+        finally:
+            os.close(fd)
+        if start > now:
+            time.sleep(start - now)
