@@ -54,3 +54,70 @@ class ArticleURL(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class Enrichment(models.Model):
+    """What the AI stage derived from an article, with the methods that derived it.
+
+    `methods` records each feature's method version (e.g. {"summary": "textrank/2"}), so
+    `newsdesk reprocess` can find what an improved method should redo.
+    """
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="enrichment")
+    summary = models.TextField(blank=True)
+    summary_sentences = models.JSONField(default=list, help_text="indexes of the article sentences used")
+    key_points = models.JSONField(default=list, help_text='[{"text": ..., "sentences": [i, ...]}, ...]')
+    section = models.CharField(max_length=32, blank=True, db_index=True)
+    section_confidence = models.FloatField(default=0.0)
+    embedding = models.BinaryField(blank=True, help_text="float16 unit vector")
+    model = models.CharField(max_length=200, blank=True, help_text="embedding model")
+    methods = models.JSONField(default=dict)
+    llm_summary = models.TextField(blank=True, help_text="optional LLM rewording, grounded in the summary sentences")
+    enriched_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"enrichment of {self.article_id}"
+
+
+class Hashtag(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        PLACE = "place", "Place"
+        ORGANIZATION = "organization", "Organization"
+        TOPIC = "topic", "Topic"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOPIC)
+    article_count = models.PositiveIntegerField(default=0, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-article_count", "name"]
+
+    def __str__(self) -> str:
+        return f"#{self.slug}"
+
+
+class ArticleHashtag(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_hashtags")
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE, related_name="article_hashtags")
+    score = models.FloatField(default=0.0)
+    mentions = models.PositiveIntegerField(default=1)
+    position = models.PositiveSmallIntegerField(default=0, help_text="rank within the article")
+    # Copied from the article so that trending ("most used in the last N hours") is one
+    # indexed range scan.
+    published_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["article", "hashtag"], name="one_tag_per_article")]
+        indexes = [models.Index(fields=["hashtag", "-published_at"], name="hashtag_latest")]
+
+
+class HashtagAlias(models.Model):
+    """A surface form's key ("putin", "kiev") -> the hashtag it names across the site."""
+
+    key = models.CharField(max_length=200, unique=True)
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE, related_name="aliases")
+    uses = models.PositiveIntegerField(default=1)

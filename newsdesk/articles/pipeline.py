@@ -243,6 +243,7 @@ class PageOutcome:
     retried: int = 0
     failed: int = 0
     fallback: int = 0
+    stored: list[int] = field(default_factory=list)  # articles created or updated
 
     def add(self, other: PageOutcome) -> None:
         for name in vars(self):
@@ -368,7 +369,10 @@ def _save(entry: Entry, data: ArticleData, *, error: str) -> PageOutcome:
             attempts=entry.attempts + 1,
             last_error=error[:2000],
         )
-    return PageOutcome(**{result: 1})
+    outcome = PageOutcome(**{result: 1})
+    if result != "unchanged":
+        outcome.stored.append(article.pk)
+    return outcome
 
 
 def same_site(a: str, b: str) -> bool:

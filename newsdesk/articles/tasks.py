@@ -7,6 +7,9 @@ backport provides the same API, so only this import knows which one is in use.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
+
+from django.utils import timezone
 
 try:  # Django >= 6.0
     from django.tasks import task
@@ -14,16 +17,30 @@ except ImportError:  # Django 5.2 with the django-tasks backport
     from django_tasks import task
 
 from newsdesk.articles import pipeline
+from newsdesk.articles.enrich import enrich_articles, unenriched_since
 
 
-@task()
+# Ingest outranks enrichment: articles reach readers first and are enriched in the gaps.
+INGEST_PRIORITY = 10
+ENRICH_PRIORITY = 0
+
+
+@task(priority=INGEST_PRIORITY)
 def fetch_feed_task(feed_id: int) -> dict:
     return asdict(pipeline.fetch_feed(feed_id, enqueue=enqueue_entries))
 
 
-@task()
+@task(priority=INGEST_PRIORITY)
 def process_entries_task(entry_ids: list[int]) -> dict:
-    return asdict(pipeline.process_entries(entry_ids))
+    outcome = pipeline.process_entries(entry_ids)
+    if outcome.stored:
+        enrich_articles_task.enqueue(outcome.stored)
+    return asdict(outcome)
+
+
+@task(priority=ENRICH_PRIORITY)
+def enrich_articles_task(article_ids: list[int]) -> int:
+    return enrich_articles(article_ids)
 
 
 def enqueue_entries(entry_ids: list[int]) -> None:
@@ -42,3 +59,13 @@ def enqueue_due_work() -> tuple[int, int]:
     for batch in pipeline.batches(entries):
         process_entries_task.enqueue(batch)
     return len(feeds), len(entries)
+
+
+def enqueue_missing_enrichment() -> int:
+    """Queue enrichment for articles of the last day whose enrichment never happened
+    (a worker died between storing and enriching them)."""
+    now = timezone.now()
+    ids = unenriched_since(now - timedelta(days=1), now - pipeline.lease_time())
+    for start in range(0, len(ids), 32):
+        enrich_articles_task.enqueue(ids[start : start + 32])
+    return len(ids)

@@ -52,7 +52,7 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
     children = [subprocess.Popen([*newsdesk, "worker", "--verbosity", "0"], env=env) for _ in range(workers)]
     children.append(subprocess.Popen([*newsdesk, "scheduler", "--interval", "0.5"], env=env))
     try:
-        time.sleep(4)  # let the processes import and connect before the clock starts
+        time.sleep(12)  # let the workers load their models before the clock starts
         print(f"publisher on {publisher.base}: {articles} pages in {len(publisher.feed_urls)} feeds; "
               f"{workers} worker process(es)")
         start = time.perf_counter()
@@ -66,6 +66,13 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - start
+        enriched = 0
+        while time.perf_counter() - start < timeout:
+            enriched = db.execute("SELECT count(*) FROM articles_enrichment").fetchone()[0]
+            if enriched >= stored:
+                break
+            time.sleep(0.5)
+        enriched_after = time.perf_counter() - start
         from_page = db.execute("SELECT count(*) FROM articles_article WHERE origin = 'page'").fetchone()[0]
         peaks = [peak_rss_mb(child.pid) for child in children[:workers]]
         db.close()
@@ -81,6 +88,7 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
 
     rate = stored / elapsed if elapsed else 0.0
     print(f"stored {stored} articles ({from_page} from pages) in {elapsed:.1f} s: {rate:.1f} articles/s")
+    print(f"all {enriched} enriched (embedding, hashtags, summary, section) after {enriched_after:.1f} s")
     print(f"peak RSS per worker process: {', '.join(f'{p:.0f} MB' for p in peaks)}")
     return {
         "articles": stored,
@@ -91,4 +99,6 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
         "peak_rss_mb": round(max(peaks, default=0.0), 1),
         "peak_rss_total_mb": round(sum(peaks), 1),
         "complete": done >= articles,
+        "enriched": enriched,
+        "enriched_after_s": round(enriched_after, 1),
     }

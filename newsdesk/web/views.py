@@ -6,8 +6,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
 
-from newsdesk.articles.models import Article
+from newsdesk.articles.ask import answer_question
+from newsdesk.articles.models import Article, Hashtag
 from newsdesk.sources.models import Feed, Source
 
 PAGE_SIZE = 30
@@ -23,8 +25,36 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def article(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(Article.objects.select_related("source"), pk=pk)
-    return render(request, "newsdesk/article.html", {"article": item})
+    item = get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
+    return render(request, "newsdesk/article.html", _article_context(item))
+
+
+def _article_context(item: Article, **extra) -> dict:
+    enrichment = getattr(item, "enrichment", None)
+    tags = item.article_hashtags.select_related("hashtag").order_by("position")
+    return {"article": item, "enrichment": enrichment, "tags": [t.hashtag for t in tags], **extra}
+
+
+@require_POST
+def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer a reader's question from the article's own sentences."""
+    item = get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
+    question = " ".join(request.POST.get("question", "").split())[:300]
+    answer = answer_question(item, question) if question else None
+    context = _article_context(item, question=question, answer=answer)
+    if request.headers.get("HX-Request"):
+        return render(request, "newsdesk/_answer.html", context)
+    return render(request, "newsdesk/article.html", context)
+
+
+def hashtag(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Hashtag, slug=slug)
+    articles = (
+        Article.objects.filter(article_hashtags__hashtag=tag)
+        .select_related("source")
+        .defer("body_html", "body_text")
+    )
+    return render(request, "newsdesk/hashtag.html", {"hashtag": tag, "page": _page(request, articles)})
 
 
 def sources(request: HttpRequest) -> HttpResponse:

@@ -5,20 +5,28 @@ figures (see ../shared/BENCHMARKS.md).
 """
 
 import json
+from importlib import import_module
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 DEFAULT_SHARED = Path.cwd().parent / "shared"
+# task -> (module, function(input_path, output_path) -> summary dict)
+PREDICTORS = {
+    "extraction": ("newsdesk.bench.extraction", "predict_extraction"),
+    "hashtags": ("newsdesk.bench.hashtags", "predict_hashtags"),
+    "summaries": ("newsdesk.bench.summaries", "predict_summaries"),
+    "categories": ("newsdesk.bench.categories", "predict_categories"),
+}
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: predict TASK INPUT OUTPUT | extraction-speed DIR | ingest"
+    help = "Benchmarks: predict TASK INPUT OUTPUT | extraction-speed DIR | ingest | enrich"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="bench", required=True)
         predict = sub.add_parser("predict", help="write predictions for ../shared/eval/score.py")
-        predict.add_argument("task", choices=["extraction"])
+        predict.add_argument("task", choices=sorted(PREDICTORS))
         predict.add_argument("input", type=Path)
         predict.add_argument("output", type=Path)
 
@@ -32,6 +40,12 @@ class Command(BaseCommand):
         ingest.add_argument("--articles", type=int, default=2000)
         ingest.add_argument("--workers", type=int, default=2)
 
+        enrich = sub.add_parser("enrich", help="AI enrichment throughput and ask-the-article latency")
+        enrich.add_argument("--corpus", type=Path,
+                            default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles")
+        enrich.add_argument("--articles", type=int, default=400)
+        enrich.add_argument("--processes", type=int, default=2)
+
     def handle(self, *args, bench, **options):
         if bench == "predict":
             result = self._predict(options["task"], options["input"], options["output"])
@@ -39,6 +53,12 @@ class Command(BaseCommand):
             from newsdesk.bench.extraction import extraction_speed
 
             result = extraction_speed(self._exists(options["input"]), passes=options["passes"])
+        elif bench == "enrich":
+            from newsdesk.bench.enrich import enrich_benchmark
+
+            result = enrich_benchmark(
+                self._exists(options["corpus"]), articles=options["articles"], processes=options["processes"]
+            )
         else:
             from newsdesk.bench.ingest import ingest_benchmark
 
@@ -48,12 +68,8 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _predict(self, task: str, input_path: Path, output: Path) -> dict:
-        self._exists(input_path)
-        if task == "extraction":
-            from newsdesk.bench.extraction import predict_extraction
-
-            return predict_extraction(input_path, output)
-        raise CommandError(f"unknown task {task}")
+        module, function = PREDICTORS[task]
+        return getattr(import_module(module), function)(self._exists(input_path), output)
 
     @staticmethod
     def _exists(path: Path) -> Path:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from newsdesk.articles import pipeline
+from newsdesk.articles.enrich import enrich_articles
 from newsdesk.sources.models import Feed
 
 
@@ -39,7 +40,8 @@ class Command(BaseCommand):
         total = pipeline.PageOutcome()
         for batch in pipeline.batches(fresh + pipeline.claim_due_entries(limit=100_000)):
             total.add(pipeline.process_entries(batch))
+        enriched = enrich_articles(total.stored)
         self.stdout.write(
             f"articles: {total.created} new, {total.updated} updated, {total.unchanged} unchanged, "
-            f"{total.fallback} from feed content, {total.retried} to retry, {total.failed} failed"
+            f"{total.fallback} from feed content, {total.retried} to retry, {total.failed} failed; {enriched} enriched"
         )

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from newsdesk.articles.tasks import enqueue_due_work
+from newsdesk.articles.pipeline import lease_time
+from newsdesk.articles.tasks import enqueue_due_work, enqueue_missing_enrichment
 
 log = logging.getLogger("newsdesk.scheduler")
 PRUNE_EVERY = 3600.0
@@ -18,13 +19,17 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args, interval: float, **options):
-        last_prune = 0.0
+        last_prune = last_repair = 0.0
         while True:
             close_old_connections()
             try:
                 feeds, pages = enqueue_due_work()
                 if feeds or pages:
                     log.info("queued %d feed poll(s) and %d page(s)", feeds, pages)
+                if time.monotonic() - last_repair > lease_time().total_seconds():
+                    if repaired := enqueue_missing_enrichment():
+                        log.info("queued enrichment for %d article(s) that missed it", repaired)
+                    last_repair = time.monotonic()
                 if time.monotonic() - last_prune > PRUNE_EVERY:
                     call_command("prune_db_task_results", min_age_days=1, verbosity=0)
                     last_prune = time.monotonic()

@@ -10,6 +10,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args, batch: bool, **options):
+        from newsdesk.articles.enrich import warm_up
+
+        warm_up()  # the first enrichment task should not pay for loading the models
         backend = settings.TASKS["default"]["BACKEND"]
         if backend == "django_tasks_db.DatabaseBackend":
             call_command("db_worker", queue_name="*", interval=0.5, reload=False, batch=batch,

@@ -1,0 +1,344 @@
+"""Ask-the-article: answer a reader's question with the article's own sentences.
+
+The answer is always a quotation, never generated text, so it cannot say anything the
+article does not; an LLM, when one is configured, may only reword what is quoted here.
+
+Each sentence is scored on three signals, because each fails where another holds:
+
+- meaning: cosine of MiniLM embeddings of the question and the sentence, which finds
+  paraphrases ("consider" for "perceive") but is vague about names and numbers;
+- words: the share of the question's content words (stemmed, weighted by how rare they
+  are in the article) that the sentence contains, which pins down names and topics;
+- the kind of answer: a "who" question wants a person, "when" a date or time, "how
+  many" a number, "where" a place, "why" a reason, and sentences that hold one rank up.
+
+A question is answered only when the best sentence clears a threshold calibrated on a
+hand-written set of answerable and unanswerable questions (newsdesk/bench/ask.py), so
+that "What is the capital of Peru?" asked of an article on Russia and Ukraine gets a
+plain "the article does not say" instead of the least bad sentence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsdesk.ai.sentences import Sentence, split_sentences
+from newsdesk.ai.terms import content_terms
+
+__all__ = ["VERSION", "Answer", "Quote", "ask", "sentence_vectors"]
+
+VERSION = "hybrid-minilm-idf-cues-1"
+
+# Weights and threshold, calibrated on the evaluation set in newsdesk/bench/ask.py.
+MEANING_WEIGHT = 1.0
+WORDS_WEIGHT = 0.6
+CUE_WEIGHT = 0.3
+ANSWER_THRESHOLD = 0.8  # on the combined score of the best sentence
+MIN_COVERAGE = 0.4  # weighted share of the question's content words that the article must use
+MEANING_ALONE = 0.7  # ...or a sentence must mean nearly the same as the question
+QUOTE_MARGIN = 0.12  # further quotes must score within this of the best
+MAX_QUOTES = 3
+
+
+@dataclass(frozen=True)
+class Quote:
+    sentence: int  # index in split_sentences(text)
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    answered: bool  # False: the article does not answer the question
+    text: str  # what the reader sees: the quoted sentence(s), or that the article does not say
+    quotes: list[Quote] = field(default_factory=list)  # best first
+
+
+def sentence_vectors(text: str) -> np.ndarray:
+    """Unit embeddings of the article's sentences, one row per split_sentences(text);
+    worth caching per article, since embedding is most of the cost of ask()."""
+    from newsdesk.ai.embeddings import embed
+
+    return embed([_one_line(s.text) for s in split_sentences(text)])
+
+
+def ask(
+    question: str, title: str, text: str, *, sentence_vectors: np.ndarray | None = None
+) -> Answer:
+    """Answer question from the article's sentences, or say plainly that it does not."""
+    question = " ".join(question.split())
+    if not question:
+        return Answer(False, "Ask a question about the article.")
+    sentences = split_sentences(text)
+    if not sentences:
+        return Answer(False, "The article has no text to answer from.")
+    scored = score_sentences(question, sentences, sentence_vectors, title)
+    best = int(np.argmax(scored.combined))
+    if not _answerable(scored, best):
+        return Answer(
+            False, f'The article does not say: none of its sentences answers "{question}"'
+        )
+    floor = max(ANSWER_THRESHOLD, scored.combined[best] - QUOTE_MARGIN)
+    order = [int(i) for i in np.argsort(-scored.combined, kind="stable")]
+    picked = [i for i in order if scored.combined[i] >= floor][:MAX_QUOTES]
+    quotes = [
+        Quote(i, _one_line(sentences[i].text), round(float(scored.combined[i]), 4)) for i in picked
+    ]
+    return Answer(True, _answer_text(sentences, picked), quotes)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-sentence signals, kept apart so the evaluation can calibrate them."""
+
+    meaning: np.ndarray
+    words: np.ndarray
+    cue: np.ndarray
+    combined: np.ndarray
+    coverage: float  # weighted share of the question's content words that the article uses
+    missing_names: list[str]  # names in the question that the article never mentions
+
+
+def score_sentences(
+    question: str, sentences: list[Sentence], vectors: np.ndarray | None = None, title: str = ""
+) -> Scores:
+    from newsdesk.ai.embeddings import embed
+
+    texts = [_one_line(s.text) for s in sentences]
+    if vectors is None or len(vectors) != len(sentences):
+        vectors = embed(texts)
+    meaning = vectors @ embed([question])[0]
+    spelled_out = _spelled_out(question, texts)
+    question_terms = _terms(question + " " + " ".join(spelled_out.values()))
+    sentence_terms = [_terms(t) for t in texts]
+    words, coverage = _word_match(question_terms, sentence_terms)
+    cue = _answer_kind_cue(question, texts, question_terms)
+    combined = MEANING_WEIGHT * meaning + WORDS_WEIGHT * words + CUE_WEIGHT * cue
+    article_terms = set().union(*sentence_terms, _terms(title))
+    missing = [
+        name
+        for name in _names(question)
+        if name not in spelled_out and not _terms(name) <= article_terms
+    ]
+    return Scores(meaning, words, cue, combined, coverage, missing)
+
+
+def _answerable(scored: Scores, best: int) -> bool:
+    if scored.combined[best] < ANSWER_THRESHOLD:
+        return False
+    # A question about someone or something the article never names ("What did Putin say
+    # about China?", "Who is the chief executive of ...?") must not be answered by the
+    # sentence that matches its other half.
+    on_topic = not scored.missing_names and scored.coverage >= MIN_COVERAGE
+    return on_topic or scored.meaning[best] >= MEANING_ALONE
+
+
+def _terms(text: str) -> set[str]:
+    """Content words, plus each pair of adjacent capitalised words written as one ("Time
+    Warner" also as "timewarner"), since publishers spell company names both ways."""
+    terms = set(content_terms(text))
+    for run in _NAME_RUN.findall(text):
+        parts = run.split()
+        for first, second in itertools.pairwise(parts):
+            terms.update(content_terms(first + second))
+    return terms
+
+
+def _word_match(
+    question_terms: set[str], sentence_terms: list[set[str]]
+) -> tuple[np.ndarray, float]:
+    """Share of the question's content words in each sentence, each word weighted by its
+    inverse sentence frequency in the article: a rare word says more than a common one,
+    and a word the article never uses counts most against every sentence. Also the same
+    share over the whole article."""
+    if not question_terms:
+        return np.zeros(len(sentence_terms)), 1.0
+    n = len(sentence_terms)
+    weight = {
+        term: math.log(1.0 + n / (sum(term in terms for terms in sentence_terms) + 0.5))
+        for term in question_terms
+    }
+    total = sum(weight.values())
+    words = np.array(
+        [sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms]
+    )
+    used = question_terms & set().union(*sentence_terms)
+    return words, sum(weight[t] for t in used) / total
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")
+_CAPITALISED = re.compile(r"\b[A-Z][\w\-.]*")
+_QUESTION_OPENERS = frozenset(
+    "what who whom whose when where why how which is are was were do does did can could "
+    "will would should has have had the a an in on at".split()
+)
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words of the question (names of people, places, organisations),
+    leaving out its first word and question words."""
+    words = _CAPITALISED.findall(question)
+    first = question.split()[0] if question.split() else ""
+    return [w.strip(".") for w in words if w != first and w.lower() not in _QUESTION_OPENERS]
+
+
+def _spelled_out(question: str, texts: list[str]) -> dict[str, str]:
+    """The article's spelling of the question's acronyms ({"SNP": "Scottish National
+    Party"}), so that the words can match."""
+    found = {}
+    for acronym in set(re.findall(r"\b[A-Z]{2,6}\b", question)):
+        joiner = r"[\w\-']*\s+(?:(?:of|and|for|the|de|&)\s+)?"
+        pattern = re.compile(r"\b" + joiner.join(acronym) + r"[\w\-']*")
+        for text in texts:
+            match = pattern.search(text)
+            if match:
+                found[acronym] = match.group(0)
+                break
+    return found
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_CUES = {
+    "age": re.compile(
+        r"\b\d+[- ]years?[- ]old\b|\baged? \d+|\b(?:teenager|teenage|in (?:his|her|their) \d+s)\b",
+        re.IGNORECASE,
+    ),
+    "time": re.compile(
+        rf"\b(?:{_MONTHS}|{_DAYS}|(?:1[89]|20)\d\d|\d{{1,2}}(?::\d\d)?\s?(?:am|pm|gmt|bst)|"
+        r"yesterday|today|tomorrow|tonight|ago|since|until|earlier|later|previously|"
+        r"(?:last|next|this) (?:week|month|year|spring|summer|autumn|winter)|"
+        r"century|decade|season|weekend|morning|evening|night)\b",
+        re.IGNORECASE,
+    ),
+    "number": re.compile(
+        r"[$\u00a3\u20ac]?\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+        r"thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|double|"
+        r"twice|triple)\b",
+        re.IGNORECASE,
+    ),
+    "person": re.compile(
+        r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'\-]+(?:\s+(?:[A-Z]\.\s*)*[A-Z][a-z'\-]+)+|"
+        r"\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|President|Prime Minister|King|Queen|MPs?|MSPs?|MEPs?|"
+        r"AMs?|CEO)\b|"
+        r"\b(?i:president|minister|leader|counterpart|chief|chairman|chairwoman|executive|"
+        r"spokesman|spokeswoman|spokesperson|secretary|director|head|founder|owner|analyst|"
+        r"officials?|judge|prosecutor|lawyer|manager|coach|captain|player|striker|goalkeeper|"
+        r"singer|actor|actress|director|producer|presenter|editor|designer|author|playwright|"
+        r"writer|star|champion|medallist|pundit|boss|senator|governor|member|candidate|"
+        r"professor|expert|economist|campaigner|activist|organiser|founder)\b",
+    ),
+    "place": re.compile(
+        r"\b(?:in|at|from|to|near|across|outside|inside|into)\s+(?:the\s+)?[A-Z][\w\-]+|"
+        r"\b(?:city|town|country|capital|region|province|state|village|stadium|venue|hometown|"
+        r"headquarters|border)\b",
+    ),
+    "reason": re.compile(
+        r"\b(?:because|due to|owing to|as a result|result of|in order to|so that|so as to|"
+        r"reason|cause[sd]?|caused by|after|following|since|to pursue|aimed at|intended to|"
+        r"blamed|fear|concern(?:ed)?|worr(?:y|ied)|injur(?:y|ed))\b",
+        re.IGNORECASE,
+    ),
+}
+_KINDS = [  # first match wins: "how old" is an age before it is a number
+    ("age", re.compile(r"\bhow old\b|\bwhat age\b", re.IGNORECASE)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|far|long|tall|big|large|high|often)\b|"
+            r"\bwhat (?:percentage|proportion|share|number|amount|price|age)\b|"
+            r"\bwhat (?:was|is|were) the (?:score|result|total|figure|cost|price)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"\bwhen\b|\bwhat (?:time|date|year|day|month)\b|\bwhich (?:year|day|month)\b|"
+            r"\bhow long ago\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "person",
+        re.compile(
+            r"\bwho(?:m|se)?\b|\bwhich (?:person|people|player|company|firm|country)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("place", re.compile(r"\bwhere\b|\bwhich (?:city|country|town|place|venue)\b", re.IGNORECASE)),
+    (
+        "reason",
+        re.compile(r"\bwhy\b|\bwhat (?:caused|is the reason|was the reason)\b", re.IGNORECASE),
+    ),
+]
+
+
+def question_kind(question: str) -> str | None:
+    """The kind of answer a question asks for, if its wording says so."""
+    found = _question_kind(question)
+    return found[0] if found else None
+
+
+def _question_kind(question: str) -> tuple[str, str] | None:
+    for kind, pattern in _KINDS:
+        match = pattern.search(question)
+        if match:
+            return kind, match.group(0)
+    return None
+
+
+def _answer_kind_cue(question: str, texts: list[str], question_terms: set[str]) -> np.ndarray:
+    """1 for sentences holding the kind of thing asked for, other than what the question
+    itself names ("Where are the Championships held?" wants a place besides them)."""
+    found = _question_kind(question)
+    if found is None:
+        return np.zeros(len(texts))
+    kind, wording = found
+    pattern = _CUES[kind]
+    named = question_terms - set(content_terms(wording))  # "how old": "old" is asked, not named
+
+    def new_to_the_question(match: str) -> bool:
+        if kind == "person" and _INSTITUTION.search(match):
+            return False
+        if kind == "number" and _YEAR.fullmatch(match):
+            return False  # "in 2004" is when, not how many
+        terms = set(content_terms(match))
+        return not terms or terms.isdisjoint(named)
+
+    return np.array(
+        [
+            1.0 if any(new_to_the_question(m.group(0)) for m in pattern.finditer(t)) else 0.0
+            for t in texts
+        ]
+    )
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_INSTITUTION = re.compile(
+    r"\b(?:Commission|Committee|Council|Party|Parliament|Union|Bank|Group|Exchange|Association|"
+    r"Department|Ministry|Office|Court|Championships?|Games|Cup|League|Inc|Ltd|Corp|Company|"
+    r"University|School|Club|Agency|Authority|Service|Institute|Organisation|Organization|"
+    r"Federation|News|Times|Post|Street|Road|Awards?|Festival|Museum|Centre|Center)\b"
+)
+
+
+def _answer_text(sentences: list[Sentence], picked: list[int]) -> str:
+    """The best sentence, joined by its neighbour when that also answers: a quotation or
+    a thought is often split over two sentences."""
+    best = picked[0]
+    lines = [best]
+    for other in picked[1:]:
+        if abs(other - best) == 1:
+            lines.append(other)
+            break
+    return " ".join(_one_line(sentences[i].text) for i in sorted(lines))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

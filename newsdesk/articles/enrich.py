@@ -1,0 +1,201 @@
+"""The AI stage for stored articles: embedding, hashtags, summary, key points, section.
+
+Runs as a task after articles are stored (in batches, so the embedding model works on
+many texts at once). Each article's results are written in one transaction with the
+method versions that produced them; `newsdesk reprocess` redoes what is out of date.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from newsdesk.ai import embeddings, gazetteer, hashtags, llm, sections, summary
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias
+from newsdesk.extract.language import guess_language
+
+log = logging.getLogger(__name__)
+BATCH = 32
+
+
+def method_versions() -> dict[str, str]:
+    """What produced an enrichment; a change here makes `reprocess` redo it."""
+    return {
+        "embedding": embeddings.model_name(),
+        "hashtags": hashtags.VERSION,
+        "summary": summary.VERSION,
+        "sections": sections.VERSION,
+    }
+
+
+def warm_up() -> None:
+    """Load the model, word lists and gazetteer now rather than in the first task."""
+    embeddings.get_model()
+    hashtags.warm_up()
+    sections.classify("warm up", "warm up", vector=embeddings.embed(["warm up"])[0])
+
+
+def embedding_text(article: Article) -> str:
+    return f"{article.title}\n\n{article.body_text or article.description}"
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return vector.astype(np.float16).tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+class KnownAliases(Mapping[str, str]):
+    """Alias key -> hashtag slug, looked up in the database as the extractor asks."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str | None] = {}
+
+    def _lookup(self, key: str) -> str | None:
+        if key not in self._cache:
+            self._cache[key] = (
+                HashtagAlias.objects.filter(key=key).values_list("hashtag__slug", flat=True).first()
+            )
+        return self._cache[key]
+
+    def __getitem__(self, key: str) -> str:
+        slug = self._lookup(key)
+        if slug is None:
+            raise KeyError(key)
+        return slug
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._lookup(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([k for k, v in self._cache.items() if v is not None])
+
+    def __len__(self) -> int:
+        return sum(v is not None for v in self._cache.values())
+
+
+def enrich_articles(article_ids: Iterable[int]) -> int:
+    """Enrich the given articles; returns how many were written."""
+    articles = list(Article.objects.filter(pk__in=list(article_ids)).order_by("pk"))
+    written = 0
+    for start in range(0, len(articles), BATCH):
+        batch = articles[start : start + BATCH]
+        vectors = embeddings.embed([embedding_text(a) for a in batch])
+        for article, vector in zip(batch, vectors, strict=True):
+            try:
+                enrich_one(article, vector)
+            except Exception:  # one bad article must not cost the batch its enrichment
+                log.exception("enrichment of article %s failed", article.pk)
+                continue
+            written += 1
+    return written
+
+
+def enrich_one(article: Article, vector: np.ndarray) -> Enrichment:
+    text = article.body_text or article.description
+    digest = summary.summarize(article.title, text, language=article.language or "en")
+    tags = hashtags.extract_tags(article.title, text, language=article.language or "en", known=KnownAliases())
+    guess = sections.classify(article.title, text, vector=vector)
+    language = article.language or guess_language(f"{article.title}\n{text}") or ""
+    llm_summary = _llm_summary(article, digest) if digest.summary_sentences else ""
+
+    with transaction.atomic():
+        enrichment, _ = Enrichment.objects.update_or_create(
+            article=article,
+            defaults={
+                "summary": digest.summary,
+                "summary_sentences": list(digest.summary_sentences),
+                "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
+                "section": guess.section,
+                "section_confidence": round(guess.confidence, 4),
+                "embedding": to_blob(vector),
+                "model": embeddings.model_name(),
+                "methods": method_versions(),
+                "llm_summary": llm_summary,
+                "enriched_at": timezone.now(),
+            },
+        )
+        _store_tags(article, tags)
+        if language != article.language:
+            Article.objects.filter(pk=article.pk).update(language=language)
+    return enrichment
+
+
+def _store_tags(article: Article, tags: list[hashtags.Tag]) -> None:
+    """Replace the article's hashtags in a handful of queries, whatever the tag count."""
+    previous = set(ArticleHashtag.objects.filter(article=article).values_list("hashtag_id", flat=True))
+    ArticleHashtag.objects.filter(article=article).delete()
+    by_slug = {t.slug: t for t in tags}
+    Hashtag.objects.bulk_create(
+        [Hashtag(slug=t.slug, name=t.name, kind=t.kind) for t in by_slug.values()], ignore_conflicts=True
+    )
+    ids = dict(Hashtag.objects.filter(slug__in=by_slug).values_list("slug", "pk"))
+    ArticleHashtag.objects.bulk_create(
+        ArticleHashtag(article=article, hashtag_id=ids[t.slug], score=t.score, mentions=t.mentions,
+                       position=position, published_at=article.published_at)
+        for position, t in enumerate(by_slug.values())
+    )
+    wanted = {key: ids[t.slug] for t in by_slug.values() for key in _alias_keys(t)}
+    HashtagAlias.objects.bulk_create(
+        [HashtagAlias(key=key[:200], hashtag_id=pk, uses=0) for key, pk in wanted.items()], ignore_conflicts=True
+    )
+    for pk in set(wanted.values()):
+        HashtagAlias.objects.filter(
+            hashtag_id=pk, key__in=[k[:200] for k, v in wanted.items() if v == pk]
+        ).update(uses=F("uses") + 1)
+    counts = ArticleHashtag.objects.filter(hashtag=OuterRef("pk")).values("hashtag").annotate(n=Count("pk")).values("n")
+    Hashtag.objects.filter(pk__in=previous | set(ids.values())).update(article_count=Coalesce(Subquery(counts), 0))
+
+
+def _alias_keys(tag: hashtags.Tag) -> set[str]:
+    """The keys under which later articles should find this tag.
+
+    A surname alone ("Jordan" for Michael Jordan) is remembered only when it does not
+    also name a place, so that a later article about the country keeps its own tag.
+    """
+    keys = {hashtags.alias_key(tag.name)}
+    for surface in tag.aliases:
+        if tag.kind != Hashtag.Kind.PLACE and gazetteer.lookup(surface) is not None:
+            continue
+        keys.add(hashtags.alias_key(surface))
+    return {key for key in keys if key}
+
+
+def _llm_summary(article: Article, digest: summary.Digest) -> str:
+    config = llm.config_from_env()
+    if config is None:
+        return ""
+    from newsdesk.ai.sentences import split_sentences
+
+    sentences = split_sentences(article.body_text)
+    chosen = [sentences[i].text for i in digest.summary_sentences if i < len(sentences)]
+    client = llm.LLMClient(config)
+    try:
+        return llm.rewrite_summary(client, article.title, chosen) or ""
+    finally:
+        client.close()
+
+
+def outdated_articles() -> Iterator[int]:
+    """Articles never enriched, or enriched by a method that has changed since."""
+    current = method_versions()
+    yield from Article.objects.filter(enrichment__isnull=True).values_list("pk", flat=True).iterator()
+    for pk, methods in Enrichment.objects.values_list("article_id", "methods").iterator():
+        if methods != current:
+            yield pk
+
+
+def unenriched_since(start, end) -> list[int]:
+    """Articles stored in [start, end) that have no enrichment: their task was lost."""
+    return list(
+        Article.objects.filter(enrichment__isnull=True, created_at__gte=start, created_at__lt=end)
+        .values_list("pk", flat=True)[:1000]
+    )
