@@ -64,11 +64,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_tasks",
     "django_tasks_db",
     "newsdesk",
     "newsdesk.sources",
     "newsdesk.articles",
+    "newsdesk.stories",
+    "newsdesk.search",
+    "newsdesk.accounts",
+    "newsdesk.comments",
     "newsdesk.web",
 ]
 

@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from newsdesk.web import views
+from django.contrib.sitemaps import views as sitemap_views
+
+from newsdesk.web import feeds, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,5 +12,21 @@ urlpatterns = [
     path("hashtags/<slug:slug>/", views.hashtag, name="hashtag"),
     path("sources/", views.sources, name="sources"),
     path("sources/<slug:slug>/", views.source, name="source"),
+    path("sections/<slug:section>/", views.section, name="section"),
+    # Feeds of every listing: RSS at .../rss, Atom at .../atom.
+    path("rss", feeds.LatestFeed(), name="feed-rss"),
+    path("atom", feeds.atom(feeds.LatestFeed)(), name="feed-atom"),
+    path("sources/<slug:slug>/rss", feeds.SourceFeed(), name="source-rss"),
+    path("sources/<slug:slug>/atom", feeds.atom(feeds.SourceFeed)(), name="source-atom"),
+    path("hashtags/<slug:slug>/rss", feeds.HashtagFeed(), name="hashtag-rss"),
+    path("hashtags/<slug:slug>/atom", feeds.atom(feeds.HashtagFeed)(), name="hashtag-atom"),
+    path("sections/<slug:section>/rss", feeds.SectionFeed(), name="section-rss"),
+    path("sections/<slug:section>/atom", feeds.atom(feeds.SectionFeed)(), name="section-atom"),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
+    path("search/", include("newsdesk.search.urls")),
+    path("accounts/", include("newsdesk.accounts.urls")),
+    path("comments/", include("newsdesk.comments.urls")),
     path("admin/", admin.site.urls),
 ]

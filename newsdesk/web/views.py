@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, Hashtag
 from newsdesk.sources.models import Feed, Source
@@ -72,3 +73,14 @@ def source(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "newsdesk/source.html", {"source": item, "feeds": feeds, "page": _page(request, articles)}
     )
+
+
+def section(request: HttpRequest, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404("no such section")
+    articles = (
+        Article.objects.filter(enrichment__section=section)
+        .select_related("source")
+        .defer("body_html", "body_text")
+    )
+    return render(request, "newsdesk/section.html", {"section": section, "page": _page(request, articles)})

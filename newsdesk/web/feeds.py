@@ -1,0 +1,121 @@
+"""RSS and Atom feeds of every listing (Django's syndication framework).
+
+Each listing has an RSS 2.0 feed at `.../rss` and an Atom feed at `.../atom`; items
+carry the article's headline, summary (or description), source, and a link to our
+article page, with the publisher's URL as the item's source.
+"""
+
+from __future__ import annotations
+
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from newsdesk.articles.models import Article, Hashtag
+from newsdesk.sources.models import Source
+
+ITEMS = 50
+
+
+def _articles() -> QuerySet[Article]:
+    return Article.objects.select_related("source", "enrichment").defer("body_html")
+
+
+class LatestFeed(Feed):
+    title = "newsdesk: latest"
+    description = "The latest articles from every publisher."
+
+    def link(self, obj=None) -> str:
+        return reverse("home")
+
+    def items(self, obj=None):
+        return self.listing(obj)[:ITEMS]
+
+    def listing(self, obj) -> QuerySet[Article]:
+        return _articles()
+
+    def item_title(self, item: Article) -> str:
+        return item.title
+
+    def item_description(self, item: Article) -> str:
+        enrichment = getattr(item, "enrichment", None)
+        return (enrichment.summary if enrichment and enrichment.summary else item.description) or ""
+
+    def item_link(self, item: Article) -> str:
+        return item.get_absolute_url()
+
+    def item_guid(self, item: Article) -> str:
+        return item.url
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Article):
+        return item.published_at
+
+    def item_updateddate(self, item: Article):
+        return item.updated_at
+
+    def item_author_name(self, item: Article) -> str:
+        return item.byline or item.source.name
+
+    def item_categories(self, item: Article) -> list[str]:
+        enrichment = getattr(item, "enrichment", None)
+        return [enrichment.section] if enrichment and enrichment.section else []
+
+
+class SourceFeed(LatestFeed):
+    def get_object(self, request, slug: str) -> Source:
+        return get_object_or_404(Source, slug=slug)
+
+    def title(self, obj: Source) -> str:
+        return f"newsdesk: {obj.name}"
+
+    def description(self, obj: Source) -> str:
+        return f"Articles from {obj.name}."
+
+    def link(self, obj: Source) -> str:
+        return reverse("source", args=[obj.slug])
+
+    def listing(self, obj: Source) -> QuerySet[Article]:
+        return _articles().filter(source=obj)
+
+
+class HashtagFeed(LatestFeed):
+    def get_object(self, request, slug: str) -> Hashtag:
+        return get_object_or_404(Hashtag, slug=slug)
+
+    def title(self, obj: Hashtag) -> str:
+        return f"newsdesk: #{obj.name}"
+
+    def description(self, obj: Hashtag) -> str:
+        return f"Articles about {obj.name}."
+
+    def link(self, obj: Hashtag) -> str:
+        return reverse("hashtag", args=[obj.slug])
+
+    def listing(self, obj: Hashtag) -> QuerySet[Article]:
+        return _articles().filter(article_hashtags__hashtag=obj)
+
+
+class SectionFeed(LatestFeed):
+    def get_object(self, request, section: str) -> str:
+        return section
+
+    def title(self, obj: str) -> str:
+        return f"newsdesk: {obj}"
+
+    def description(self, obj: str) -> str:
+        return f"Articles in {obj}."
+
+    def link(self, obj: str) -> str:
+        return reverse("section", args=[obj])
+
+    def listing(self, obj: str) -> QuerySet[Article]:
+        return _articles().filter(enrichment__section=obj)
+
+
+def atom(feed_class: type[LatestFeed]) -> type[LatestFeed]:
+    """The same feed as Atom 1.0."""
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description})
