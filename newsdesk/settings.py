@@ -161,6 +161,39 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env("NEWSDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("NEWSDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("NEWSDESK_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("NEWSDESK_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("NEWSDESK_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("NEWSDESK_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("NEWSDESK_FROM_EMAIL", "newsdesk <noreply@localhost>")
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# Page fragments live in the default cache (per process unless REDIS_URL is set); rate
+# limit counters must be shared by every web process, so they live in the database
+# cache by default (created by `newsdesk up`) or in Redis.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                    "KEY_PREFIX": "newsdesk"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "newsdesk-rl"},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsdesk"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                      "LOCATION": "newsdesk_ratelimit"},
+    }
+NEWSDESK_RATELIMIT_CACHE = "ratelimit"
+# How many reverse proxies in front of the site append to X-Forwarded-For; 0 trusts
+# only the socket address (a client could otherwise forge its address to dodge limits).
+NEWSDESK_PROXY_COUNT = int(env("NEWSDESK_PROXY_COUNT", "0"))
 
 LOGGING = {
     "version": 1,

@@ -46,3 +46,12 @@ def _fetch_settings(settings):
     reset_fetcher()
     yield
     reset_fetcher()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database gets the rate-limit cache table, as `newsdesk up` creates it."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)

@@ -34,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, web_workers, workers, no_web, no_scheduler, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if settings.NEWSDESK_DEFAULT_SOURCES and not Source.objects.exists():
             count = load_default_publishers()

@@ -1,0 +1,137 @@
+"""Fixed-window counters in Django's cache, for logins, sign-ups and reset mails.
+
+The counters live in the cache rather than the database so that a flood of failed
+logins costs no writes; with a shared cache (Redis, Memcached, or the database cache)
+every web process sees the same counts. With the default per-process memory cache each
+process counts on its own, so the effective limit is multiplied by the process count.
+
+A window opens on the first hit and lasts `window` seconds; when `limit` hits fall in
+it, the key is refused until the window closes. That is coarser than a sliding window
+but needs only two cache keys and atomic `incr` (atomic on Redis, Memcached and the
+memory cache; best effort on the database and file caches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: str
+    limit: int
+    window: int  # seconds
+
+
+def _cache() -> BaseCache:
+    return caches[getattr(settings, "NEWSDESK_RATELIMIT_CACHE", "default")]
+
+
+def _key(rule: Rule, ident: str) -> str:
+    # Hashed so that any username or address makes a valid, bounded cache key.
+    digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"newsdesk:rl:{rule.scope}:{digest}"
+
+
+def hit(rule: Rule, ident: str) -> int:
+    """Count one event for `ident`; return the count in the current window."""
+    cache, key = _cache(), _key(rule, ident)
+    cache.add(f"{key}:until", time.time() + rule.window, rule.window)
+    cache.add(key, 0, rule.window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, rule.window)
+        return 1
+
+
+def retry_after(rule: Rule, ident: str) -> int:
+    """Seconds until `ident` may act again under `rule`; 0 when it may act now."""
+    cache, key = _cache(), _key(rule, ident)
+    if (cache.get(key) or 0) < rule.limit:
+        return 0
+    until = cache.get(f"{key}:until")
+    return max(1, math.ceil(until - time.time())) if until else 0
+
+
+def reset(rule: Rule, ident: str) -> None:
+    key = _key(rule, ident)
+    _cache().delete_many([key, f"{key}:until"])
+
+
+def wait_text(seconds: int) -> str:
+    """'1 minute', '15 minutes', '2 hours': what a person needs to know, rounded up."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hours"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address to count against, as a network for IPv6 (one host gets a /64).
+
+    Behind N reverse proxies (NEWSDESK_PROXY_COUNT = N) the client is the Nth address
+    from the right of X-Forwarded-For; the left-hand entries are client-supplied and
+    must not be trusted.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = int(getattr(settings, "NEWSDESK_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        chain = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(chain) >= proxies:
+            address = chain[-proxies]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def login_user_rule() -> Rule:
+    return Rule(
+        "login-user",
+        _setting("NEWSDESK_LOGIN_FAILURES_PER_USER", 5),
+        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+    )
+
+
+def login_ip_rule() -> Rule:
+    # Higher than the per-user limit: many readers may share one address (offices, NAT).
+    return Rule(
+        "login-ip",
+        _setting("NEWSDESK_LOGIN_FAILURES_PER_IP", 20),
+        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+    )
+
+
+def signup_ip_rule() -> Rule:
+    return Rule("signup-ip", _setting("NEWSDESK_SIGNUPS_PER_IP_PER_HOUR", 5), 3600)
+
+
+def reset_ip_rule() -> Rule:
+    return Rule("reset-ip", _setting("NEWSDESK_PASSWORD_RESETS_PER_IP_PER_HOUR", 5), 3600)
+
+
+def reset_email_rule() -> Rule:
+    return Rule("reset-email", _setting("NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR", 3), 3600)

@@ -1,0 +1,78 @@
+"""The search form: every filter is a plain GET field, so a search is a link."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from newsdesk.ai.sections import SECTIONS
+from newsdesk.search.backends import SearchFilters
+from newsdesk.search.query import MAX_QUERY_CHARS, clean
+from newsdesk.sources.models import Source
+
+
+class SearchForm(forms.Form):
+    # No max_length: a long query is cut (query.clean), not refused.
+    q = forms.CharField(
+        label="Search for",
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "search", "maxlength": MAX_QUERY_CHARS, "autocomplete": "off"}
+        ),
+        help_text='Use "double quotes" for a phrase and a minus to leave a word out: -rumour',
+    )
+    source = forms.ChoiceField(label="Source", required=False)
+    section = forms.ChoiceField(
+        label="Section",
+        required=False,
+        choices=[("", "All sections"), *((name, name.capitalize()) for name in SECTIONS)],
+    )
+    hashtag = forms.CharField(label="Hashtag", required=False, max_length=121)
+    language = forms.CharField(
+        label="Language",
+        required=False,
+        max_length=8,
+        help_text="A language code such as en or de",
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", "Give a code such as en or pt-BR."
+            )
+        ],
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sources = Source.objects.order_by("name").values_list("slug", "name")
+        self.fields["source"].choices = [("", "All sources"), *sources]
+
+    def clean_q(self) -> str:
+        return clean(self.cleaned_data["q"])
+
+    def clean_hashtag(self) -> str:
+        """Readers type hashtags as they see them: "#Kyiv" is the slug "kyiv"."""
+        return self.cleaned_data["hashtag"].strip().lstrip("#").lower()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> SearchFilters:
+        """The filters that validated; a field with an error is left out (and shown)."""
+        data = self.cleaned_data if self.is_bound else {}
+        return SearchFilters(
+            source=data.get("source") or None,
+            section=data.get("section") or None,
+            hashtag=data.get("hashtag") or None,
+            language=data.get("language") or None,
+            since=data.get("since"),
+            until=data.get("until"),
+        )

@@ -1,0 +1,60 @@
+"""The search page. It only reads: the index is kept current by the database itself."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from newsdesk.articles.models import Article
+from newsdesk.search.backends import MAX_OFFSET, Hit, search
+from newsdesk.search.forms import SearchForm
+
+PAGE_SIZE = 20
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET if request.GET else None)
+    context: dict = {"form": form, "searched": False}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the fields that validated, errors show the rest
+        query = form.cleaned_data.get("q", "")
+        context.update(searched=bool(query), q=query)
+        if query:
+            context.update(_results(request, query, form))
+    return render(request, "search/search.html", context)
+
+
+def _results(request: HttpRequest, query: str, form: SearchForm) -> dict:
+    filters = form.filters()
+    wanted = request.GET.get("page")
+    number = _page_number(wanted)
+    hits, total = search(query, filters, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    # The paginator only does the page arithmetic; a range stands in for the hits and
+    # stops at the deepest page the backend will serve.
+    page = Paginator(range(min(total, MAX_OFFSET + PAGE_SIZE)), PAGE_SIZE).get_page(number)
+    if page.number != number and total:
+        hits, total = search(query, filters, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return {"hits": _with_articles(hits), "total": total, "page": page}
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _with_articles(hits: list[Hit]) -> list[dict]:
+    articles = (
+        Article.objects.select_related("source")
+        .defer("body_html", "body_text")
+        .in_bulk([hit.article_id for hit in hits])
+    )
+    # The snippet is escaped by the backend (highlight.to_html) before <mark> is added.
+    return [
+        {"article": articles[hit.article_id], "snippet": mark_safe(hit.snippet), "score": hit.score}
+        for hit in hits
+        if hit.article_id in articles
+    ]

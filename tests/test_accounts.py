@@ -1,0 +1,312 @@
+"""Accounts: sign-up, log in/out, password change and reset, Argon2, login rate limit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from newsdesk.accounts import ratelimit
+from newsdesk.accounts.models import Profile, is_blocked, set_blocked
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+PASSWORD = "correct horse battery staple 9"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice():
+    return User.objects.create_user("alice", "alice@example.org", PASSWORD)
+
+
+def login(client: Client, username: str, password: str, **extra):
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}, **extra
+    )
+
+
+def test_signup_stores_an_argon2_hash_and_signs_in(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "newreader",
+            "email": "new@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(username="newreader")
+    assert user.email == "new@example.org"
+    assert user.password.startswith("argon2$")
+    assert user.check_password(PASSWORD)
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_signup_applies_password_validators_and_unique_email(client, alice):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "weak",
+            "email": "weak@example.org",
+            "password1": "12345678",
+            "password2": "12345678",
+        },
+    )
+    assert response.status_code == 200
+    assert "This password is too common." in response.content.decode()
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "copycat",
+            "email": "ALICE@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert "already exists" in response.content.decode()
+    assert not User.objects.filter(username__in=["weak", "copycat"]).exists()
+
+
+def test_signup_redirects_only_to_local_next(client):
+    data = {
+        "username": "r1",
+        "email": "r1@example.org",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    response = client.post(reverse("accounts:signup") + "?next=https://evil.example/", data)
+    assert response["Location"] == "/"
+
+
+def test_signup_is_limited_per_address(client, settings):
+    settings.NEWSDESK_SIGNUPS_PER_IP_PER_HOUR = 1
+    for n in range(2):
+        Client().post(
+            reverse("accounts:signup"),
+            {
+                "username": f"s{n}",
+                "email": f"s{n}@example.org",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+    assert User.objects.filter(username__startswith="s").count() == 1
+
+
+def test_login_and_logout(client, alice):
+    response = login(client, "alice", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(alice.pk)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert "alice@example.org" in page
+    assert client.get(reverse("accounts:logout")).status_code == 405  # only POST logs out
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_honours_safe_next(client, alice):
+    response = client.post(
+        reverse("accounts:login") + "?next=/articles/7/%23comments",
+        {"username": "alice", "password": PASSWORD},
+    )
+    assert response["Location"] == "/articles/7/#comments"
+
+
+def test_profile_needs_login(client):
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_password_change(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another fine passphrase 7",
+            "new_password2": "another fine passphrase 7",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "accounts:password_change_done"
+    )
+    alice.refresh_from_db()
+    assert alice.check_password("another fine passphrase 7")
+    assert alice.password.startswith("argon2$")
+
+
+def test_password_reset_by_email(client, alice):
+    response = client.post(reverse("accounts:password_reset"), {"email": "alice@example.org"})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "accounts:password_reset_done"
+    )
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.org"]
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+/)", message.body).group(1)
+
+    response = client.get(link)  # Django swaps the token for a session marker
+    assert response.status_code == 302
+    form_url = response["Location"]
+    assert "Choose a new password" in client.get(form_url).content.decode()
+    response = client.post(
+        form_url, {"new_password1": "brand new secret 42x", "new_password2": "brand new secret 42x"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "accounts:password_reset_complete"
+    )
+    alice.refresh_from_db()
+    assert alice.check_password("brand new secret 42x")
+    # The link is single-use.
+    assert "invalid" in client.get(link, follow=True).content.decode()
+
+
+def test_password_reset_says_nothing_about_unknown_addresses(client):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_password_reset_is_rate_limited(client, alice, settings):
+    settings.NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 2
+    for _ in range(2):
+        client.post(reverse("accounts:password_reset"), {"email": "alice@example.org"})
+    response = client.post(reverse("accounts:password_reset"), {"email": "alice@example.org"})
+    assert response.status_code == 200
+    assert "Too many password reset requests" in response.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_login_rate_limit_per_username(client, alice):
+    for _ in range(4):
+        response = login(client, "alice", "wrong")
+        assert "Please enter a correct username and password" in response.content.decode()
+    response = login(client, "Alice", "wrong")  # the fifth failure, any capitalisation
+    page = response.content.decode()
+    assert "Too many failed login attempts. Please try again in 15 minutes." in page
+    # While locked, even the right password is not checked.
+    response = login(client, "alice", PASSWORD)
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another username from another address is unaffected.
+    bob = User.objects.create_user("bob", "bob@example.org", PASSWORD)
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert login(other, "bob", PASSWORD).status_code == 302
+    assert other.session["_auth_user_id"] == str(bob.pk)
+
+
+def test_login_rate_limit_per_address(settings, alice):
+    settings.NEWSDESK_LOGIN_FAILURES_PER_IP = 3
+    client = Client(REMOTE_ADDR="203.0.113.5")
+    for name in ("u1", "u2"):
+        login(client, name, "wrong")
+    response = login(client, "u3", "wrong")
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many" in login(client, "alice", PASSWORD).content.decode()
+    assert login(Client(REMOTE_ADDR="203.0.113.6"), "alice", PASSWORD).status_code == 302
+
+
+def test_successful_login_clears_username_failures(client, alice):
+    for _ in range(4):
+        login(client, "alice", "wrong")
+    assert login(client, "alice", PASSWORD).status_code == 302
+    client.post(reverse("accounts:logout"))
+    for _ in range(4):
+        assert "Too many" not in login(client, "alice", "wrong").content.decode()
+
+
+def test_client_ip_trusts_only_configured_proxies(settings):
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7"
+    )
+    assert ratelimit.client_ip(request) == "10.0.0.1"
+    settings.NEWSDESK_PROXY_COUNT = 1
+    assert ratelimit.client_ip(request) == "198.51.100.7"
+    v6 = RequestFactory().get("/", REMOTE_ADDR="2001:db8::1")
+    settings.NEWSDESK_PROXY_COUNT = 0
+    assert ratelimit.client_ip(v6) == "2001:db8::/64"
+
+
+def test_wait_text():
+    assert ratelimit.wait_text(30) == "1 minute"
+    assert ratelimit.wait_text(900) == "15 minutes"
+    assert ratelimit.wait_text(3 * 3600) == "3 hours"
+
+
+def test_header_links(alice):
+    request = RequestFactory().get("/articles/3/")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    html = render_to_string("accounts/_header_links.html", {"user": request.user}, request=request)
+    assert 'href="/accounts/login/?next=/articles/3/"' in html and "Sign up" in html
+    request.user = alice
+    html = render_to_string("accounts/_header_links.html", {"user": alice}, request=request)
+    assert (
+        'action="/accounts/logout/"' in html and "csrfmiddlewaretoken" in html and "alice" in html
+    )
+
+
+def test_moderators_group_and_blocking(alice):
+    group = Group.objects.get(name="moderators")
+    assert group.permissions.filter(codename="moderate_comment").exists()
+    assert not is_blocked(alice)
+    set_blocked(alice, True, reason="spam")
+    assert is_blocked(alice)
+    assert Profile.objects.get(user=alice).blocked_at is not None
+    set_blocked(alice, False)
+    assert not is_blocked(alice)
+
+
+def test_admin_blocks_users(client, alice):
+    admin = User.objects.create_superuser("root", "root@example.org", PASSWORD)
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "block_users", "_selected_action": [alice.pk, admin.pk]},
+    )
+    assert response.status_code == 302
+    assert is_blocked(alice) and not is_blocked(admin)
+    assert Profile.objects.get(user=alice).blocked_by == admin
+    assert (
+        client.get(
+            reverse("admin:accounts_profile_changelist") + "?is_blocked__exact=1"
+        ).status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_limit_works_with_a_shared_database_cache(settings, alice):
+    """The limiter needs only add/incr/get, so Django's database cache (shared by all
+    processes, no extra service) works as its store."""
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_ratelimit"},
+    }
+    settings.NEWSDESK_RATELIMIT_CACHE = "ratelimit"
+    call_command("createcachetable", "test_ratelimit", verbosity=0)
+    client = Client()
+    for _ in range(5):
+        response = login(client, "alice", "wrong")
+    assert "Too many failed login attempts" in response.content.decode()
+    from django.core.cache import caches
+
+    assert caches["ratelimit"].get(ratelimit._key(ratelimit.login_user_rule(), "alice")) == 5
