@@ -26,6 +26,8 @@ urlpatterns = [
     path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("search/", include("newsdesk.search.urls")),
+    path("stories/", include("newsdesk.stories.urls")),
+    path("api/", include("newsdesk.api.urls")),
     path("accounts/", include("newsdesk.accounts.urls")),
     path("comments/", include("newsdesk.comments.urls")),
     path("admin/", admin.site.urls),

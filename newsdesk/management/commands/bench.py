@@ -17,11 +17,25 @@ PREDICTORS = {
     "hashtags": ("newsdesk.bench.hashtags", "predict_hashtags"),
     "summaries": ("newsdesk.bench.summaries", "predict_summaries"),
     "categories": ("newsdesk.bench.categories", "predict_categories"),
+    "stories": ("newsdesk.bench.stories", "predict_stories"),
+    "related": ("newsdesk.bench.stories", "predict_related"),
+}
+# Speed benchmarks whose module defines `add_arguments(parser)` and `run(**options) -> dict`
+# (the dict is printed as the last line).
+BENCHMARKS = {
+    "related": ("newsdesk.bench.vectors", "nearest-neighbour index: latency, recall, memory on 1M vectors"),
+    "stories-speed": ("newsdesk.bench.stories_speed", "per-article cost of dedup + clustering + indexing"),
+    "web": ("newsdesk.bench.web", "article and home pages under wrk, side by side with nginx"),
+    "scale": ("newsdesk.bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
 }
 
 
+_BASE_OPTIONS = {"verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
+                 "skip_checks"}
+
+
 class Command(BaseCommand):
-    help = "Benchmarks: predict TASK INPUT OUTPUT | extraction-speed DIR | ingest | enrich"
+    help = "Benchmarks: predict TASK INPUT OUTPUT | extraction-speed DIR | ingest | enrich | " + " | ".join(BENCHMARKS)
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="bench", required=True)
@@ -46,8 +60,18 @@ class Command(BaseCommand):
         enrich.add_argument("--articles", type=int, default=400)
         enrich.add_argument("--processes", type=int, default=2)
 
+        for name, (module, help_text) in BENCHMARKS.items():
+            parser_ = sub.add_parser(name, help=help_text)
+            try:
+                import_module(module).add_arguments(parser_)
+            except ModuleNotFoundError:  # an optional dependency of that benchmark is missing
+                pass
+
     def handle(self, *args, bench, **options):
-        if bench == "predict":
+        if bench in BENCHMARKS:
+            options = {k: v for k, v in options.items() if k not in _BASE_OPTIONS}
+            result = import_module(BENCHMARKS[bench][0]).run(**options)
+        elif bench == "predict":
             result = self._predict(options["task"], options["input"], options["output"])
         elif bench == "extraction-speed":
             from newsdesk.bench.extraction import extraction_speed
