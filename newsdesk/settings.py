@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "newsdesk.search",
     "newsdesk.accounts",
     "newsdesk.comments",
+    "newsdesk.api",
     "newsdesk.web",
 ]
 

@@ -1,0 +1,119 @@
+"""A story's headline, counts, hashtags and multi-source summary, from its members.
+
+Recomputed whenever the membership changes, so that story lists read one table. The
+summary takes sentences from the members' own summaries, preferring sentences that many
+members agree on and a spread of publishers; each sentence keeps the id of the article
+it comes from, so the page can cite it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db.models import Count
+from django.utils import timezone
+
+from newsdesk.ai.sentences import split_sentences
+from newsdesk.ai.terms import content_terms
+from newsdesk.articles.models import Article, ArticleHashtag
+from newsdesk.stories.models import NearDuplicate, Story, StoryMember
+
+SUMMARY_SENTENCES = 3
+HASHTAGS = 6
+
+
+def refresh_stories(story_ids: Iterable[int]) -> None:
+    for story in Story.objects.filter(pk__in=set(story_ids)):
+        refresh(story)
+
+
+def refresh(story: Story) -> Story:
+    members = list(
+        Article.objects.filter(story_member__story=story)
+        .select_related("source", "enrichment")
+        .order_by("published_at", "pk")
+    )
+    if not members:
+        Story.objects.filter(pk=story.pk).update(article_count=0, publisher_count=0, country_count=0,
+                                                 updated_at=timezone.now())
+        return story
+    copies = set(NearDuplicate.objects.filter(article__in=members).values_list("article_id", flat=True))
+    originals = [a for a in members if a.pk not in copies] or members
+    story.title, story.representative = _headline(originals)
+    story.first_seen = members[0].published_at
+    story.last_seen = members[-1].published_at
+    story.article_count = len(members)
+    story.publisher_count = len({a.source_id for a in members})
+    story.country_count = len({a.source.country for a in members if a.source.country})
+    story.hashtags = _hashtags(members)
+    story.summary = _summary(originals)
+    story.updated_at = timezone.now()
+    story.save()
+    return story
+
+
+def _headline(articles: list[Article]) -> tuple[str, Article]:
+    """The member headline that shares the most words with the others: the most typical
+    wording, not the first or the most sensational one."""
+    terms = [set(content_terms(a.title, a.language or "en")) for a in articles]
+    counts = Counter(t for ts in terms for t in ts)
+
+    def typical(i: int) -> float:
+        ts = terms[i]
+        return sum(counts[t] - 1 for t in ts) / (len(ts) ** 0.5 or 1.0)
+
+    best = max(range(len(articles)), key=lambda i: (typical(i), -i))
+    return articles[best].title, articles[best]
+
+
+def _hashtags(articles: list[Article]) -> list[str]:
+    rows = (
+        ArticleHashtag.objects.filter(article__in=articles)
+        .values("hashtag__slug")
+        .annotate(n=Count("article", distinct=True))
+        .order_by("-n", "hashtag__slug")[:HASHTAGS]
+    )
+    return [row["hashtag__slug"] for row in rows]
+
+
+def _summary(articles: list[Article]) -> list[dict]:
+    """Up to three summary sentences, each from a different publisher where possible,
+    chosen by how much of the story's shared vocabulary they carry."""
+    candidates: list[tuple[str, Article, set[str]]] = []
+    for article in articles:
+        enrichment = getattr(article, "enrichment", None)
+        if enrichment is None:
+            continue
+        sentences = split_sentences(article.body_text)
+        for index in enrichment.summary_sentences[:2]:
+            if index < len(sentences):
+                text = sentences[index].text
+                candidates.append((text, article, set(content_terms(text, article.language or "en"))))
+    if not candidates:
+        return []
+    weight = Counter(t for _, _, ts in candidates for t in ts)
+    chosen: list[tuple[str, Article, set[str]]] = []
+    used_sources: set[int] = set()
+    while candidates and len(chosen) < SUMMARY_SENTENCES:
+        def score(c: tuple[str, Article, set[str]]) -> float:
+            text, article, ts = c
+            if not ts:
+                return -1.0
+            centrality = sum(weight[t] for t in ts) / len(ts) ** 0.7
+            repeat = max((len(ts & o) / len(ts) for _, _, o in chosen), default=0.0)
+            fresh_source = 1.0 if article.source_id not in used_sources else 0.6
+            return centrality * fresh_source * (1.0 - repeat)
+
+        best = max(candidates, key=score)
+        if score(best) <= 0:
+            break
+        chosen.append(best)
+        used_sources.add(best[1].source_id)
+        candidates.remove(best)
+    return [{"text": text, "article": article.pk} for text, article, _ in chosen]
+
+
+def story_of(article: Article) -> Story | None:
+    member = StoryMember.objects.filter(article=article).select_related("story").first()
+    return member.story if member else None
