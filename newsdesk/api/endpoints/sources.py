@@ -1,0 +1,245 @@
+"""Sources (publishers) and their feeds: everyone reads, staff write.
+
+A feed added here is only recorded; the scheduler polls it when due (no fetching in a
+web request), and its health shows up in `last_*` once it has been fetched.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Path, Query, Router, Status
+
+from newsdesk.api import serialize
+from newsdesk.api.auth import caller, is_staff, token_required
+from newsdesk.api.endpoints.common import (
+    OPTIONAL_TOKEN,
+    conflict,
+    errors,
+    forbidden,
+    id_param,
+    not_found,
+)
+from newsdesk.api.pagination import limit_param, offset_param, page
+from newsdesk.api.schemas import (
+    SLUG_PATTERN,
+    FeedIn,
+    FeedOut,
+    FeedPatch,
+    SourceDetail,
+    SourceIn,
+    SourceKind,
+    SourcePage,
+    SourcePatch,
+)
+from newsdesk.sources.models import Feed, Source
+
+router = Router(tags=["sources"])
+
+STAFF_ONLY = "Only staff can add, change or delete sources and feeds."
+
+
+def slug_param():
+    return Path(..., max_length=100, pattern=SLUG_PATTERN, description="the source's slug")
+
+
+def _staff(request: HttpRequest) -> None:
+    if not is_staff(caller(request)):
+        raise forbidden(STAFF_ONLY)
+
+
+def _source(slug: str) -> Source:
+    source = Source.objects.annotate(feed_count=Count("feeds")).filter(slug=slug).first()
+    if source is None:
+        raise not_found(f"There is no source {slug!r}.")
+    return source
+
+
+def _feed(feed_id: int) -> Feed:
+    feed = Feed.objects.select_related("source").filter(pk=feed_id).first()
+    if feed is None:
+        raise not_found(f"There is no feed {feed_id}.")
+    return feed
+
+
+def _detail(request: HttpRequest, source: Source) -> dict:
+    feeds = [serialize.feed_out(f, source.slug) for f in source.feeds.order_by("url")]
+    return {**serialize.source_out(request, source, len(feeds)), "feeds": feeds}
+
+
+def _slug_taken(slug: str, *, other_than: int | None = None) -> bool:
+    return Source.objects.filter(slug=slug).exclude(pk=other_than).exists()
+
+
+def _url_taken(url: str) -> str | None:
+    feed = Feed.objects.select_related("source").filter(url=url).first()
+    return f"{url} is already a feed of {feed.source.slug} (feed {feed.pk})." if feed else None
+
+
+# --- Sources -----------------------------------------------------------------------------
+
+
+@router.get("/sources", response={200: SourcePage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
+def list_sources(
+    request: HttpRequest,
+    country: str | None = Query(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2"),
+    language: str | None = Query(
+        None, max_length=8, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+    ),
+    kind: SourceKind | None = Query(None),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
+):
+    """Sources by name."""
+    sources = Source.objects.annotate(feed_count=Count("feeds"))
+    if country:
+        sources = sources.filter(country__iexact=country)
+    if language:
+        sources = sources.filter(language__iexact=language)
+    if kind:
+        sources = sources.filter(kind=kind.value)
+    count = sources.count()
+    rows = sources.order_by("name", "id")[offset : offset + limit]
+    return page(
+        request,
+        [serialize.source_out(request, s) for s in rows],
+        count=count,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/sources", auth=token_required, response={201: SourceDetail, **errors(400, 403, 409)})
+def create_source(request: HttpRequest, payload: SourceIn):
+    """Add a source (staff only)."""
+    _staff(request)
+    if _slug_taken(payload.slug):
+        raise conflict(f"There is already a source {payload.slug!r}.")
+    try:
+        with transaction.atomic():
+            source = Source.objects.create(**{**payload.dict(), "kind": payload.kind.value})
+    except IntegrityError:  # created at the same moment by someone else
+        raise conflict(f"There is already a source {payload.slug!r}.") from None
+    return Status(201, _detail(request, source))
+
+
+@router.get(
+    "/sources/{slug}", response={200: SourceDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
+)
+def get_source(request: HttpRequest, slug: str = slug_param()):
+    """One source with its feeds and their health."""
+    return _detail(request, _source(slug))
+
+
+@router.patch(
+    "/sources/{slug}",
+    auth=token_required,
+    response={200: SourceDetail, **errors(400, 403, 404, 409)},
+)
+def update_source(request: HttpRequest, payload: SourcePatch, slug: str = slug_param()):
+    """Change a source (staff only); fields left out stay as they are."""
+    _staff(request)
+    source = _source(slug)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if "kind" in changes:
+        changes["kind"] = payload.kind.value
+    if "slug" in changes and _slug_taken(changes["slug"], other_than=source.pk):
+        raise conflict(f"There is already a source {changes['slug']!r}.")
+    for field, value in changes.items():
+        setattr(source, field, value)
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        raise conflict(f"There is already a source {changes.get('slug')!r}.") from None
+    return _detail(request, source)
+
+
+@router.delete("/sources/{slug}", auth=token_required, response={204: None, **errors(403, 404)})
+def delete_source(request: HttpRequest, slug: str = slug_param()):
+    """Delete a source with its feeds and articles (staff only)."""
+    _staff(request)
+    _source(slug).delete()
+    return Status(204, None)
+
+
+# --- Feeds -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/sources/{slug}/feeds",
+    response={200: list[FeedOut], **errors(404)},
+    openapi_extra=OPTIONAL_TOKEN,
+)
+def list_feeds(request: HttpRequest, slug: str = slug_param()):
+    """A source's feeds and their health."""
+    source = _source(slug)
+    return [serialize.feed_out(f, source.slug) for f in source.feeds.order_by("url")]
+
+
+@router.post(
+    "/sources/{slug}/feeds",
+    auth=token_required,
+    response={201: FeedOut, **errors(400, 403, 404, 409)},
+)
+def create_feed(request: HttpRequest, payload: FeedIn, slug: str = slug_param()):
+    """Subscribe a source to a feed (staff only). It is polled as soon as the scheduler runs."""
+    _staff(request)
+    source = _source(slug)
+    if message := _url_taken(payload.url):
+        raise conflict(message)
+    try:
+        with transaction.atomic():
+            feed = Feed.objects.create(
+                source=source,
+                url=payload.url,
+                title=payload.title,
+                enabled=payload.enabled,
+                next_fetch_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise conflict(f"{payload.url} is already a feed.") from None
+    return Status(201, serialize.feed_out(feed, source.slug))
+
+
+@router.get(
+    "/feeds/{feed_id}", response={200: FeedOut, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
+)
+def get_feed(request: HttpRequest, feed_id: int = id_param("feed")):
+    """One feed and its health."""
+    return serialize.feed_out(_feed(feed_id))
+
+
+@router.patch(
+    "/feeds/{feed_id}", auth=token_required, response={200: FeedOut, **errors(400, 403, 404, 409)}
+)
+def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_param("feed")):
+    """Change a feed's URL, title, or turn it on or off (staff only)."""
+    _staff(request)
+    feed = _feed(feed_id)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if "url" in changes and changes["url"] != feed.url:
+        if message := _url_taken(changes["url"]):
+            raise conflict(message)
+        # A new address starts afresh: no validators of the old one, polled soon.
+        feed.etag, feed.last_modified, feed.next_fetch_at = "", "", timezone.now()
+    if changes.get("enabled") and not feed.enabled:
+        feed.next_fetch_at = timezone.now()
+    for field, value in changes.items():
+        setattr(feed, field, value)
+    try:
+        with transaction.atomic():
+            feed.save()
+    except IntegrityError:
+        raise conflict(f"{changes.get('url')} is already a feed.") from None
+    return serialize.feed_out(feed)
+
+
+@router.delete("/feeds/{feed_id}", auth=token_required, response={204: None, **errors(403, 404)})
+def delete_feed(request: HttpRequest, feed_id: int = id_param("feed")):
+    """Unsubscribe from a feed (staff only); its articles stay."""
+    _staff(request)
+    _feed(feed_id).delete()
+    return Status(204, None)

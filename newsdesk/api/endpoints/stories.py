@@ -1,0 +1,87 @@
+"""Stories: one event as several publishers cover it. Merged stories are left out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+
+from newsdesk.api import serialize
+from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, not_found
+from newsdesk.api.pagination import limit_param, offset_param, page
+from newsdesk.api.schemas import StoryDetail, StoryPage
+
+router = Router(tags=["stories"])
+
+
+class StoryOrder(str, Enum):
+    newest = "newest"
+    covered = "covered"
+
+
+ORDERINGS = {
+    StoryOrder.newest: ("-last_seen", "-id"),
+    StoryOrder.covered: ("-publisher_count", "-article_count", "-last_seen", "-id"),
+}
+
+
+@router.get("/stories", response={200: StoryPage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
+def list_stories(
+    request: HttpRequest,
+    order: StoryOrder = Query(
+        StoryOrder.newest,
+        description="newest: latest coverage first; covered: most publishers first",
+    ),
+    hours: int | None = Query(
+        None, ge=1, le=24 * 365, description="only stories seen in the last N hours"
+    ),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
+):
+    """Stories (not those merged into another one)."""
+    from newsdesk.stories.models import Story
+
+    stories = Story.objects.filter(merged_into__isnull=True)
+    if hours:
+        stories = stories.filter(last_seen__gte=timezone.now() - timedelta(hours=hours))
+    count = stories.count()
+    rows = stories.order_by(*ORDERINGS[order])[offset : offset + limit]
+    return page(
+        request,
+        [serialize.story_item(request, s) for s in rows],
+        count=count,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/stories/{story_id}", response={200: StoryDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
+)
+def get_story(request: HttpRequest, story_id: int = id_param("story")):
+    """One story with its articles, oldest first."""
+    from newsdesk.stories.models import Story
+
+    story = Story.objects.filter(pk=story_id).first()
+    if story is None:
+        raise not_found(f"There is no story {story_id}.")
+    if story.merged_into_id is not None:
+        raise not_found(f"Story {story_id} was merged into story {story.merged_into_id}.")
+    members = list(story.members.order_by("article__published_at", "article_id"))
+    articles = {a.pk: a for a in serialize.in_order(m.article_id for m in members)}
+    return {
+        **serialize.story_item(request, story),
+        "summary": serialize.story_summary(story.summary),
+        "members": [
+            {
+                "article": serialize.article_item(request, articles[m.article_id]),
+                "similarity": m.similarity,
+                "joined_at": m.joined_at,
+            }
+            for m in members
+            if m.article_id in articles
+        ],
+    }
