@@ -1,60 +1,187 @@
-"""Reader pages. Views only read the database: fetching and AI work happen in tasks."""
+"""Reader pages. Views only read the database: fetching and AI work happen in tasks
+(ask-the-article is the one exception: it ranks one article's sentences per question).
+
+The article and home pages are cached for anonymous readers (see pagecache.py); every
+page here is also usable without JavaScript.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, Hashtag
 from newsdesk.sources.models import Feed, Source
+from newsdesk.web import pagecache
+from newsdesk.web.body import render_body, sentence_id
+from newsdesk.web.trending import trending_hashtags
 
 PAGE_SIZE = 30
+TOP_STORIES = 8
+STORY_SOURCES_SHOWN = 6
+MAX_QUESTION = 300
 
 
 def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _listing():
+    return Article.objects.select_related("source").defer("body_html", "body_text")
+
+
+# --- home ---------------------------------------------------------------------------------
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    articles = Article.objects.select_related("source").defer("body_html", "body_text")
-    return render(request, "newsdesk/home.html", {"page": _page(request, articles)})
+    return pagecache.page(request, pagecache.HOME, lambda: pagecache.render_html(
+        request, "newsdesk/home.html", _home_context(request)))
+
+
+def _home_context(request: HttpRequest) -> dict:
+    page = _page(request, _listing())
+    context = {"page": page, "top_stories": [], "trending": []}
+    if page.number == 1:
+        context["top_stories"] = _top_stories()
+        context["trending"] = trending_hashtags(10)
+    return context
+
+
+def _top_stories() -> list[dict]:
+    from newsdesk.stories.models import StoryMember
+    from newsdesk.stories.pages import top_stories
+
+    stories = list(top_stories(TOP_STORIES))
+    pairs = StoryMember.objects.filter(story__in=stories).values_list("story_id", "article__source_id").distinct()
+    by_story: dict[int, set[int]] = defaultdict(set)
+    for story_id, source_id in pairs:
+        by_story[story_id].add(source_id)
+    known = Source.objects.in_bulk({pk for ids in by_story.values() for pk in ids})
+    sources = {story_id: {pk: known[pk] for pk in ids if pk in known} for story_id, ids in by_story.items()}
+    rows = []
+    for story in stories:
+        found = sorted(sources.get(story.pk, {}).values(), key=lambda s: s.name.lower())
+        rows.append({"story": story, "sources": found[:STORY_SOURCES_SHOWN],
+                     "more_sources": max(0, len(found) - STORY_SOURCES_SHOWN)})
+    return rows
+
+
+# --- article ------------------------------------------------------------------------------
+
+
+def _article(pk: int) -> Article:
+    return get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
 
 
 def article(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
-    return render(request, "newsdesk/article.html", _article_context(item))
+    def build() -> str:
+        item = _article(pk)
+        return pagecache.render_html(request, "newsdesk/article.html", _article_context(request, item))
+
+    return pagecache.page(request, pagecache.article_scope(pk), build)
 
 
-def _article_context(item: Article, **extra) -> dict:
+def _article_context(request: HttpRequest, item: Article, **extra) -> dict:
+    from newsdesk.stories.pages import article_context as story_context
+
     enrichment = getattr(item, "enrichment", None)
-    tags = item.article_hashtags.select_related("hashtag").order_by("position")
-    return {"article": item, "enrichment": enrichment, "tags": [t.hashtag for t in tags], **extra}
+    tags = [t.hashtag for t in item.article_hashtags.select_related("hashtag").order_by("position")]
+    body = render_body(item.body_text, item.body_html)
+    count = len(body.sentences)
+    key_points = []
+    if enrichment:
+        for point in enrichment.key_points or []:
+            sentences = [i for i in point.get("sentences", []) if isinstance(i, int) and 0 <= i < count]
+            key_points.append({
+                "text": point.get("text", ""),
+                "sentences": sentences,
+                "anchor": sentence_id(sentences[0]) if sentences else "",
+                "data": " ".join(str(i) for i in sentences),
+            })
+    context = {
+        "article": item,
+        "enrichment": enrichment,
+        "summary": (enrichment.llm_summary or enrichment.summary) if enrichment else "",
+        "key_points": key_points,
+        "tags": tags,
+        "body": body,
+        "sentence_count": count,
+        "structured_data": _structured_data(item, enrichment, tags),
+        "description": _description(item, enrichment),
+        **story_context(item),
+        **extra,
+    }
+    return context
+
+
+def _description(item: Article, enrichment) -> str:
+    text = (enrichment.summary if enrichment and enrichment.summary else "") or item.description
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
+
+
+def _structured_data(item: Article, enrichment, tags: list[Hashtag]) -> dict:
+    """schema.org NewsArticle: the publisher's article, credited to the publisher."""
+    source = item.source
+    publisher = {"@type": "Organization", "name": source.name, "url": source.home_url}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": item.title if len(item.title) <= 110 else item.title[:109] + "…",
+        "url": item.url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": item.url},
+        "datePublished": item.published_at.isoformat(),
+        "dateModified": (item.modified_at or item.updated_at or item.published_at).isoformat(),
+        "author": ({"@type": "Person", "name": item.byline} if item.byline else publisher),
+        "publisher": publisher,
+    }
+    if description := _description(item, enrichment):
+        data["description"] = description
+    if item.lead_image:
+        data["image"] = [item.lead_image]
+    if item.language:
+        data["inLanguage"] = item.language
+    if enrichment and enrichment.section:
+        data["articleSection"] = enrichment.section.capitalize()
+    if tags:
+        data["keywords"] = [tag.name for tag in tags]
+    if item.word_count:
+        data["wordCount"] = item.word_count
+    return data
 
 
 @require_POST
 def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
-    """Answer a reader's question from the article's own sentences."""
-    item = get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
-    question = " ".join(request.POST.get("question", "").split())[:300]
+    """Answer a reader's question from the article's own sentences: the answer alone for
+    htmx (swapped in place), the whole article page with the answer for a plain form."""
+    item = _article(pk)
+    question = " ".join(request.POST.get("question", "").split())[:MAX_QUESTION]
     answer = answer_question(item, question) if question else None
-    context = _article_context(item, question=question, answer=answer)
     if request.headers.get("HX-Request"):
-        return render(request, "newsdesk/_answer.html", context)
-    return render(request, "newsdesk/article.html", context)
+        response = render(request, "newsdesk/_answer.html",
+                          {"article": item, "question": question, "answer": answer, "asked": True})
+    else:
+        context = _article_context(request, item, question=question, answer=answer, asked=True)
+        html = pagecache.render_html(request, "newsdesk/article.html", context)
+        response = pagecache.respond(request, html, state="bypass")
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- listings -----------------------------------------------------------------------------
 
 
 def hashtag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Hashtag, slug=slug)
-    articles = (
-        Article.objects.filter(article_hashtags__hashtag=tag)
-        .select_related("source")
-        .defer("body_html", "body_text")
-    )
+    articles = _listing().filter(article_hashtags__hashtag=tag)
     return render(request, "newsdesk/hashtag.html", {"hashtag": tag, "page": _page(request, articles)})
 
 
@@ -68,7 +195,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 
 def source(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(Source, slug=slug)
-    articles = item.articles.select_related("source").defer("body_html", "body_text")
+    articles = _listing().filter(source=item)
     feeds = Feed.objects.filter(source=item)
     return render(
         request, "newsdesk/source.html", {"source": item, "feeds": feeds, "page": _page(request, articles)}
@@ -78,9 +205,5 @@ def source(request: HttpRequest, slug: str) -> HttpResponse:
 def section(request: HttpRequest, section: str) -> HttpResponse:
     if section not in SECTIONS:
         raise Http404("no such section")
-    articles = (
-        Article.objects.filter(enrichment__section=section)
-        .select_related("source")
-        .defer("body_html", "body_text")
-    )
+    articles = _listing().filter(enrichment__section=section)
     return render(request, "newsdesk/section.html", {"section": section, "page": _page(request, articles)})

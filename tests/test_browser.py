@@ -1,0 +1,381 @@
+"""The reader's site in a real browser: headless Debian Chromium driven by Selenium against
+pytest-django's live server, with data built through the ORM (tests/web_data.py).
+
+Reading an article and following its key points to the sentences they come from (with
+and without JavaScript), asking a question answered in place by htmx, signing up,
+commenting, replying, reporting and moderating, search, hashtag pages, axe-core
+accessibility checks (no serious or critical violations, light and dark), screenshots
+at phone and desktop widths (test-artifacts/), and hostile markup that must never run.
+
+Skipped with the reason when chromium or chromedriver is missing; the axe checks alone
+skip when axe-core cannot be installed from npm.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.utils import timezone
+
+from tests import browser_support as bs
+from tests import web_data
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+User = get_user_model()
+PASSWORD = "correct-Horse-battery-9"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = bs.new_driver()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def site(live_server, browser):
+    cache.clear()
+    world = web_data.build_world()
+    browser.delete_all_cookies()
+    bs.console_errors(browser)  # start each test with an empty console log
+    yield live_server.url, world
+    cache.clear()
+
+
+def wait(driver, condition, timeout: float = 20, message: str = ""):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition, message)
+
+
+def by_css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def all_css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def open_page(driver, url: str) -> None:
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def no_alert(driver) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+
+
+def highlighted(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#article-body .is-highlighted'), e => e.dataset.s)")
+
+
+def make_user(name: str, *, moderator: bool = False):
+    user = User.objects.create_user(name, f"{name}@example.org", PASSWORD)
+    user.date_joined = timezone.now() - timedelta(days=30)
+    user.save()
+    if moderator:
+        user.groups.add(Group.objects.get(name="moderators"))
+    return user
+
+
+def log_in(driver, base: str, name: str, next_url: str) -> None:
+    open_page(driver, f"{base}/accounts/login/?next={next_url}")
+    by_css(driver, "#id_username").send_keys(name)
+    by_css(driver, "#id_password").send_keys(PASSWORD)
+    by_css(driver, "form.account-form button[type=submit]").click()
+    wait(driver, lambda d: next_url in d.current_url and d.execute_script("return document.readyState") == "complete")
+
+
+def log_out(driver) -> None:
+    by_css(driver, ".account-links form button").click()
+    wait(driver, lambda d: all_css(d, ".account-links a[href^='/accounts/login/']"))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def test_read_an_article_and_follow_its_key_points(site, browser):
+    base, world = site
+    open_page(browser, base + world.article.get_absolute_url())
+    assert by_css(browser, "h1").text == web_data.TITLE
+    age = by_css(browser, ".article-header time")
+    assert age.text == "16 minutes ago" and age.get_attribute("title").endswith("UTC")
+    browser.execute_script("window.__marker = 'same page'")
+
+    points = all_css(browser, "a.key-point")
+    assert len(points) == 3
+    points[2].click()  # "Lukashenko calls Moscow his closest ally": sentences 4 and 5
+    wait(browser, lambda d: highlighted(d) == ["4", "5"], message="sentences 4 and 5 highlighted")
+    assert browser.execute_script("return document.querySelector(':target').id") == "s-4"
+    assert browser.execute_script("return document.activeElement.dataset.s") == "4"
+    assert "closest ally" in by_css(browser, "#s-5").text
+    assert points[2].get_attribute("aria-current") == "true"
+
+    # Keyboard: focus the first key point and press Enter.
+    from selenium.webdriver.common.keys import Keys
+
+    browser.execute_script("arguments[0].focus()", points[0])
+    points[0].send_keys(Keys.ENTER)
+    wait(browser, lambda d: highlighted(d) == ["1"], message="sentence 1 highlighted")
+    background = browser.execute_script(
+        "return getComputedStyle(document.getElementById('s-1')).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert browser.execute_script("return window.__marker") == "same page"  # no reload
+    assert bs.console_errors(browser) == []
+
+
+def test_key_points_and_ask_work_without_javascript(site):
+    base, world = site
+    driver = bs.new_driver(javascript=False)
+    try:
+        open_page(driver, base + world.article.get_absolute_url())
+        assert driver.execute_script("return 1") == 1  # WebDriver scripts still run
+        assert driver.execute_script("return typeof window.htmx") == "undefined"
+        all_css(driver, "a.key-point")[1].click()
+        wait(driver, lambda d: d.current_url.endswith("#s-3"))
+        background = driver.execute_script(
+            "return getComputedStyle(document.getElementById('s-3')).backgroundColor")
+        assert background not in ("rgba(0, 0, 0, 0)", "transparent")  # CSS :target
+
+        by_css(driver, "#question").send_keys("Who is Lukashenko?")
+        by_css(driver, "form.ask button[type=submit]").click()
+        wait(driver, lambda d: all_css(d, "#answer .answer"), 60, "the answer page")
+        assert "/ask" in driver.current_url  # a full page load: the plain POST form
+        assert "Lukashenko" in by_css(driver, "#answer").text
+        assert by_css(driver, "h1").text == web_data.TITLE
+    finally:
+        driver.quit()
+
+
+def test_ask_the_article_in_place(site, browser):
+    from django.test import Client
+
+    base, world = site
+    url = base + world.article.get_absolute_url()
+    Client().get(world.article.get_absolute_url())  # the browser gets the cached page
+    open_page(browser, url)
+    wait(browser, lambda d: d.execute_script("return typeof window.htmx") == "object")
+    state = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(location.href, {credentials: 'omit'}).then(r => done(r.headers.get('X-Page-Cache')))")
+    assert state == "hit"
+    browser.execute_script("window.__marker = 'before asking'")
+    by_css(browser, "#question").send_keys("Who is Lukashenko?")
+    by_css(browser, "form.ask button[type=submit]").click()
+    wait(browser, lambda d: all_css(d, "#answer .answer"), 90, "the answer to appear")
+    answer = by_css(browser, "#answer").text
+    assert "Lukashenko" in answer and "From the article" in answer
+    assert browser.execute_script("return window.__marker") == "before asking"  # no reload
+    assert browser.current_url == url
+    # The quoted sentence links back into the article.
+    by_css(browser, "#answer a.quote-link").click()
+    wait(browser, lambda d: highlighted(d), message="the quoted sentence highlighted")
+    # A second question replaces the first answer, still in place.
+    question = by_css(browser, "#question")
+    question.clear()
+    question.send_keys("What is the price of oil?")
+    by_css(browser, "form.ask button[type=submit]").click()
+    wait(browser, lambda d: "does not say" in by_css(d, "#answer").text, 60, "a refusal")
+    assert browser.execute_script("return window.__marker") == "before asking"
+    assert bs.console_errors(browser) == []
+
+
+# --- accounts and comments ----------------------------------------------------------------
+
+
+def test_sign_up_comment_reply_report_and_moderate(site, browser):
+    base, world = site
+    path = world.article.get_absolute_url()
+    make_user("bob")
+    make_user("mod", moderator=True)
+
+    open_page(browser, base + path)
+    by_css(browser, ".comment-login a[href*='/accounts/signup/']").click()
+    wait(browser, lambda d: all_css(d, "#id_username"))
+    by_css(browser, "#id_username").send_keys("alice")
+    by_css(browser, "#id_email").send_keys("alice@example.org")
+    by_css(browser, "#id_password1").send_keys(PASSWORD)
+    by_css(browser, "#id_password2").send_keys(PASSWORD)
+    by_css(browser, "form.account-form button[type=submit]").click()
+    wait(browser, lambda d: path in d.current_url and all_css(d, "#comment-body"), message="back on the article")
+    assert "alice" in by_css(browser, ".account-links").text
+
+    by_css(browser, "#comment-body").send_keys("Talks are the only way forward.")
+    by_css(browser, "#comments form.comment-form button[type=submit]").click()
+    wait(browser, lambda d: "Talks are the only way forward." in by_css(d, ".comment-list").text)
+    comment_id = by_css(browser, ".comment-list .comment").get_attribute("id")
+    log_out(browser)
+
+    log_in(browser, base, "bob", path)
+    by_css(browser, "details.comment-reply summary").click()
+    reply = by_css(browser, "details.comment-reply textarea")
+    reply.send_keys("I agree with you.")
+    by_css(browser, "details.comment-reply button[type=submit]").click()
+    wait(browser, lambda d: "I agree with you." in by_css(d, ".comment-replies").text)
+    by_css(browser, f"#{comment_id} a[href*='/report/']").click()
+    wait(browser, lambda d: all_css(d, "input[name=reason]"))
+    all_css(browser, "input[name=reason]")[0].click()
+    by_css(browser, "form.comment-form button[type=submit]").click()
+    wait(browser, lambda d: "Reported" in by_css(d, f"#{comment_id}").text)
+    log_out(browser)
+
+    log_in(browser, base, "mod", path)
+    by_css(browser, f"#{comment_id} form[action*='/moderate/'] button").click()
+    wait(browser, lambda d: "Hidden from readers" in by_css(d, f"#{comment_id}").text)
+    log_out(browser)
+
+    open_page(browser, base + path)  # anonymous again: the (cached) page must not show it
+    comments = by_css(browser, "#comments").text
+    assert "Talks are the only way forward." not in comments
+    assert "I agree with you." in comments
+
+
+# --- search and hashtags ------------------------------------------------------------------
+
+
+def test_search_and_follow_a_hashtag(site, browser):
+    base, world = site
+    open_page(browser, base + "/")
+    box = by_css(browser, "#site-q")
+    box.send_keys("Lukashenko")
+    box.submit()
+    wait(browser, lambda d: "/search/" in d.current_url and all_css(d, ".search-results"))
+    titles = [a.text for a in all_css(browser, ".search-results .headline a")]
+    assert web_data.TITLE in titles
+
+    open_page(browser, base + "/search/?q=Lukashenko")
+    assert web_data.TITLE in by_css(browser, ".search-results").text
+
+    open_page(browser, base + world.article.get_absolute_url())
+    by_css(browser, ".hashtags a[href='/hashtags/vladimir-putin/']").click()
+    wait(browser, lambda d: d.current_url.endswith("/hashtags/vladimir-putin/"))
+    assert by_css(browser, "h1").text == "#Vladimir Putin"
+    listed = [a.text for a in all_css(browser, ".items .headline a")]
+    assert listed == [web_data.TITLE, world.other.title]
+
+
+def test_skip_link_and_focus(site, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    base, world = site
+    open_page(browser, base + world.article.get_absolute_url())
+    by_css(browser, "body").send_keys(Keys.TAB)
+    active = browser.switch_to.active_element
+    assert active.get_attribute("class") == "skip" and active.is_displayed()
+    outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    active.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.switch_to.active_element.get_attribute("id") == "main")
+
+
+# --- accessibility, layout, screenshots -----------------------------------------------------
+
+
+def test_no_serious_accessibility_violations(site, browser):
+    base, world = site
+    bs.axe_source()  # skip here, with the reason, if axe-core cannot be had
+    pages = {
+        "home": "/",
+        "article": world.article.get_absolute_url(),
+        "search": "/search/?q=Putin",
+        "hashtag": "/hashtags/vladimir-putin/",
+        "story": f"/stories/{world.story.pk}/",
+        "source": "/sources/rt/",
+        "section": "/sections/world/",
+        "login": "/accounts/login/",
+        "signup": "/accounts/signup/",
+    }
+    found = {}
+    try:
+        for dark in (False, True):
+            bs.emulate(browser, width=1366, dark=dark)
+            for name, path in pages.items():
+                open_page(browser, base + path)
+                problems = bs.serious(bs.run_axe(browser))
+                if problems:
+                    found[f"{name}{' (dark)' if dark else ''}"] = problems
+        bs.emulate(browser, width=390, height=844, mobile=True)
+        open_page(browser, base + world.article.get_absolute_url())
+        if problems := bs.serious(bs.run_axe(browser)):
+            found["article (phone)"] = problems
+    finally:
+        bs.reset_emulation(browser)
+    assert not found, found
+
+
+@pytest.mark.parametrize("width, kind", [(390, "phone"), (1366, "desktop")])
+def test_responsive_layout_and_screenshots(site, browser, width, kind):
+    base, world = site
+    try:
+        for dark in (False, True):
+            bs.emulate(browser, width=width, height=900, mobile=width < 600, dark=dark)
+            for name, path in [("article", world.article.get_absolute_url()), ("home", "/")]:
+                open_page(browser, base + path)
+                if name == "article":
+                    all_css(browser, "a.key-point")[0].click()
+                    wait(browser, lambda d: highlighted(d) == ["1"])
+                    browser.execute_script("window.scrollTo(0, 0)")
+                overflow = browser.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert overflow <= 0, f"{name} scrolls sideways at {width}px"
+                suffix = "-dark" if dark else ""
+                path = bs.full_page_screenshot(browser, f"{name}-{kind}-{width}{suffix}")
+                assert path.stat().st_size > 10_000
+    finally:
+        bs.reset_emulation(browser)
+
+
+# --- hostile markup -----------------------------------------------------------------------
+
+
+def test_hostile_markup_never_runs(site, browser):
+    from newsdesk.comments.models import Comment
+
+    base, world = site
+    troll = make_user("troll")
+    for payload in ['<img src=x onerror="window.__xss=11;alert(11)">', "<script>window.__xss=12;alert(12)</script>",
+                    '"><svg onload="window.__xss=13">']:
+        Comment.objects.create(article=world.hostile, author=troll, body=payload, status=Comment.Status.PUBLISHED)
+    evil_query = '"><img src=x onerror="window.__xss=14;alert(14)"><script>window.__xss=15</script>'
+    from urllib.parse import quote
+
+    pages = [
+        world.hostile.get_absolute_url(),
+        "/",
+        f"/sources/{world.hostile.source.slug}/",
+        "/sections/world/",
+        f"/search/?q={quote(evil_query)}",
+        "/search/?q=Harbour",
+        f"/comments/article/{world.hostile.pk}/",
+    ]
+    for path in pages:
+        open_page(browser, base + path)
+        no_alert(browser)
+        assert browser.execute_script("return typeof window.__xss") == "undefined", path
+        errors = bs.console_errors(browser)
+        assert not [e for e in errors if "Content Security Policy" in e], (path, errors)
+    open_page(browser, base + world.hostile.get_absolute_url())
+    assert web_data.XSS_TITLE == by_css(browser, "h1").text
+    assert '<script>window.__xss=12;alert(12)</script>' in by_css(browser, "#comments").text
+    # Hovering and clicking where handlers were planted does nothing either.
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    for element in all_css(browser, "#article-body p") + all_css(browser, ".key-points li"):
+        ActionChains(browser).move_to_element(element).perform()
+    for link in all_css(browser, "#article-body a"):
+        assert not (link.get_attribute("href") or "").startswith("javascript:")
+    no_alert(browser)
+    assert browser.execute_script("return typeof window.__xss") == "undefined"
