@@ -22,6 +22,7 @@ from newsdesk.articles.enrich import enrich_articles, unenriched_since
 
 # Ingest outranks enrichment: articles reach readers first and are enriched in the gaps.
 INGEST_PRIORITY = 10
+STORY_PRIORITY = 5  # a short step after enrichment: finish placing what is enriched
 ENRICH_PRIORITY = 0
 
 
@@ -40,7 +41,21 @@ def process_entries_task(entry_ids: list[int]) -> dict:
 
 @task(priority=ENRICH_PRIORITY)
 def enrich_articles_task(article_ids: list[int]) -> int:
-    return enrich_articles(article_ids)
+    written = enrich_articles(article_ids)
+    if written:
+        place_in_stories_task.enqueue(article_ids)
+    return written
+
+
+@task(priority=STORY_PRIORITY)
+def place_in_stories_task(article_ids: list[int]) -> int:
+    """Fold copies, join or start stories, and index the vectors for related articles."""
+    from newsdesk.stories import index
+    from newsdesk.stories.assign import place_articles
+
+    placed = place_articles(article_ids)
+    index.add_articles(article_ids)
+    return len(placed)
 
 
 def enqueue_entries(entry_ids: list[int]) -> None:
@@ -63,9 +78,20 @@ def enqueue_due_work() -> tuple[int, int]:
 
 def enqueue_missing_enrichment() -> int:
     """Queue enrichment for articles of the last day whose enrichment never happened
-    (a worker died between storing and enriching them)."""
+    (a worker died between storing and enriching them), and story placement for
+    enriched articles that never got a story."""
+    from newsdesk.articles.models import Article
+
     now = timezone.now()
     ids = unenriched_since(now - timedelta(days=1), now - pipeline.lease_time())
     for start in range(0, len(ids), 32):
         enrich_articles_task.enqueue(ids[start : start + 32])
-    return len(ids)
+    unplaced = list(
+        Article.objects.filter(enrichment__isnull=False, story_member__isnull=True,
+                               enrichment__enriched_at__gte=now - timedelta(days=1),
+                               enrichment__enriched_at__lt=now - pipeline.lease_time())
+        .values_list("pk", flat=True)[:1000]
+    )
+    for start in range(0, len(unplaced), 64):
+        place_in_stories_task.enqueue(unplaced[start : start + 64])
+    return len(ids) + len(unplaced)

@@ -55,7 +55,7 @@ def add_articles(article_ids: Iterable[int]) -> int:
     rows = list(_rows(Enrichment.objects.filter(article_id__in=list(article_ids))))
     if not rows:
         return 0
-    with VectorIndex(directory()).writing() as index:
+    with VectorIndex.open(directory()).writing() as index:
         index.add([r[0] for r in rows], np.stack([r[1] for r in rows]), [r[2] for r in rows])
     return len(rows)
 
@@ -63,7 +63,7 @@ def add_articles(article_ids: Iterable[int]) -> int:
 def remove_articles(article_ids: Iterable[int]) -> None:
     ids = list(article_ids)
     if ids and (directory() / MANIFEST).exists():
-        with VectorIndex(directory()).writing() as index:
+        with VectorIndex.open(directory()).writing() as index:
             index.remove(ids)
 
 
@@ -78,7 +78,7 @@ def sync() -> int:
     if latest is None:
         return 0
     added = 0
-    with VectorIndex(directory()).writing() as index:
+    with VectorIndex.open(directory()).writing() as index:
         batch: list[tuple[int, np.ndarray, float]] = []
         for row in _rows(queryset.filter(enriched_at__lte=latest)):
             batch.append(row)
@@ -100,7 +100,7 @@ def _add(index: VectorIndex, batch: list) -> int:
 
 def rebuild() -> int:
     """Recreate the index from the database (the newest windows it keeps)."""
-    with VectorIndex(directory()).writing() as index:  # the writers' lock, then a fresh start
+    with VectorIndex.open(directory()).writing() as index:  # the writers' lock, then a fresh start
         index.rebuild(_rows(Enrichment.objects.order_by("article__published_at")))
     latest = Enrichment.objects.order_by("enriched_at").values_list("enriched_at", flat=True).last()
     if latest:

@@ -76,6 +76,10 @@ class StoryMember(models.Model):
     similarity = models.FloatField(default=1.0)
     joined_at = models.DateTimeField(default=timezone.now)
     locked = models.BooleanField(default=False)
+    # The headline's embedding (float16), which is what the clusterer compares (its
+    # thresholds were calibrated on headlines; the enrichment embeds title and body).
+    # Kept here so that a worker rebuilds the clusterer's state without re-embedding.
+    title_vector = models.BinaryField(null=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["story", "joined_at"])]

@@ -19,6 +19,7 @@ from newsdesk.articles.enrich import from_blob
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
+from newsdesk.stories import related as ranking
 from newsdesk.stories.models import NearDuplicate, StoryMember
 
 NEIGHBOURS = 40
@@ -35,11 +36,6 @@ class Related:
 
 
 def related_for(article: Article, limit: int = 6) -> list[Related]:
-    try:
-        from newsdesk.stories import related as ranking
-    except ImportError:  # TEMPORARY until the ranking module lands (lead: remove)
-        return []
-
     member = StoryMember.objects.filter(article=article).values_list("story_id", flat=True).first()
     own_copies = _copy_group(article.pk)
     candidates: set[int] = set()

