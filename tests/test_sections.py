@@ -183,6 +183,39 @@ def test_headline_alone_is_enough_for_a_clear_story() -> None:
     )
 
 
+def test_politician_in_the_lead_makes_a_story_abroad_politics() -> None:
+    title = "Straw welcomes Kashmir bus link"
+    body = (
+        "Foreign Secretary Jack Straw has welcomed the decision by India and Pakistan to "
+        "open a bus link across the ceasefire line in Kashmir. He told MPs the move was a "
+        "sign that peace talks between the two neighbours were bearing fruit."
+    )
+    assert classify(title, body).section == "politics"
+    # the same events, without a politician driving the story, stay world
+    events = (
+        "India and Pakistan open a bus link across the ceasefire line in Kashmir, a sign "
+        "that peace talks between the two neighbours are bearing fruit."
+    )
+    assert classify("Bus link opens across ceasefire line", events).section == "world"
+
+
+def test_a_football_video_game_is_technology() -> None:
+    title = "Football game kicks off console battle"
+    body = (
+        "The new football video game lets gamers manage a Premier League club, sign "
+        "strikers in the transfer window and play every match of the season. The games "
+        "maker says the PlayStation and Xbox versions will go on sale before the World Cup, "
+        "with online multiplayer leagues for fans."
+    )
+    assert classify(title, body).section == "technology"
+
+
+def test_a_term_counts_once_per_part_however_often_repeated() -> None:
+    once = sections.lexical_scores("", "The striker scored.")
+    many = sections.lexical_scores("", "The striker scored. " + "The striker. " * 20)
+    assert many == pytest.approx(once)
+
+
 def test_given_vector_is_used_and_matches_computed_one() -> None:
     from newsdesk.ai.embeddings import embed
 
@@ -245,7 +278,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 BBC = SHARED / "corpora" / "summaries" / "bbc"
 # The figure measured when this test was written (scorer accuracy on the dev articles),
 # minus 0.01 of slack; see the benchmark report in newsdesk/bench/categories.py.
-ACHIEVED = 0.9446
+ACHIEVED = 0.9535
 
 
 @pytest.mark.corpus

@@ -497,7 +497,7 @@ LEXICON: dict[str, dict[float, str]] = {
             ecommerce, identity theft, hi-fi, tivo, pvr, digital video recorder*, wimax,
             gps, sat-nav, silicon, microprocessor*, mainframe*, supercomputer*, web-based,
             net-based, online gaming, online games, virtual world*, multiplayer,
-            console*, handheld*, ibm, apple mac, macintosh, mac mini, dell, hewlett-packard,
+            console, consoles, handheld*, ibm, apple mac, macintosh, mac mini, dell, hewlett-packard,
             hp, sun microsystems, oracle, sap, aol, msn, amazon.com, skype, kazaa,
             bittorrent, grokster, riaa, mpaa, wikipedia, firefox, mozilla, netscape,
             icann, domain name*, url, urls, pdf, java, html, xml, bluray, blu-ray, hd-dvd,
@@ -655,3 +655,26 @@ LEXICON: dict[str, dict[float, str]] = {
             children, holidaymakers, flights, resort*, villa, villas""",
     },
 }
+
+# Borderline rules (see sections.py): words that show what kind of thing a story is
+# about, whatever its content. MEDIUM: a video game (or games hardware) is technology
+# even when the game is about football or is reviewed like a film. ACTORS: politicians
+# and political institutions; when they drive the headline or lead, events abroad are
+# the subject of their politics, not a world story.
+MEDIUM_MARKERS = """video game*, videogame*, computer game*, games console*, game console*,
+    console, consoles, gamers, gamer, gaming, games maker*, games developer*, games publisher*,
+    games industry, game developer*, game designer*, games designer*, playstation, xbox,
+    games manufacturer*, games firm*, games company, games companies, sports game*,
+    pc game*, strategy game*, role-playing game*, racing game*, game titles,
+    nintendo, gameboy, game boy, psp, sega, multiplayer, online games, online gaming,
+    massively multiplayer, first-person shooter*, handheld console*"""
+
+POLITICAL_ACTORS = """mp, mps, mep, meps, msp, msps, am, ams, parliament*, parliamentary,
+    house of commons, commons, house of lords, prime minister, minister, ministers,
+    cabinet, home secretary, foreign secretary, health secretary, education secretary,
+    culture secretary, defence secretary, transport secretary, trade secretary,
+    environment secretary, secretary of state, shadow*, downing street, no 10, whitehall,
+    westminster, Labour, Tory, Tories, Conservative, Conservatives, Lib Dem, Lib Dems,
+    Liberal Democrat, Liberal Democrats, UKIP, SNP, Plaid Cymru, party leader*,
+    opposition leader, backbench*, frontbench*, senator*, congressman, congresswoman,
+    politician*"""

@@ -39,7 +39,11 @@ Rules for the borderline cases, chosen for what a reader expects to find where:
 
 Method: a hand-written weighted lexicon per section (newsdesk/ai/section_lexicon.py:
 terms and phrases, strong for a section's own vocabulary, weak for words every section
-uses) gives lexical evidence, read with more weight in the headline and lead; and the
+uses) gives lexical evidence, read with more weight in the headline and lead, each
+distinct term counting once per part (headline, lead, rest: breadth of a section's
+vocabulary says more than one word repeated); two of the rules above are read from
+marker lists (political actors in the headline or lead discount world; video-game
+markers discount the sports and entertainment vocabulary that describes a game); and the
 article's MiniLM embedding is compared with hand-written example stories per section,
 which adds about one strong keyword's worth of evidence — enough to settle short texts,
 too little to overrule a long article's vocabulary. Each section's share of the total
@@ -76,7 +80,7 @@ SECTIONS: tuple[str, ...] = (
 
 # Bump when the lexicon, the examples or a knob changes: stored enrichments record it,
 # and `reprocess` redoes the ones made by an older version.
-VERSION = "lexicon-1"
+VERSION = "lexicon-2"
 
 # Global knobs, each set for what it means. A few values of each were then compared on
 # the BBC development articles (WORLD_FACTOR 0.5-1.0, headline/lead weights 1-3, the
@@ -90,10 +94,24 @@ LEAD_WEIGHT = 2.0
 # - Only this many body words are read: enough to place any news story, and it keeps
 #   the cost flat for very long pages.
 MAX_WORDS = 1500
+# - Within the headline, the lead and the rest, a term counts once, plus REPEAT_WEIGHT
+#   times the log of its repetitions.
+REPEAT_WEIGHT = 0.0
 # - "world" is a frame (where it happens) rather than a subject: when a story has
 #   comparable evidence for a subject section (politics, business, sports...), the
 #   subject wins. A factor below one on world's evidence says exactly that.
 WORLD_FACTOR = 0.6
+# - "Who acts decides politics vs world": when political actors (MPs, ministers, parties;
+#   section_lexicon.POLITICAL_ACTORS) appear in the headline or lead, world's evidence
+#   is discounted again by ACTOR_WORLD_FACTOR — the events abroad are what those
+#   politicians act on.
+ACTOR_WORLD_FACTOR = 0.5
+# - "A game goes by what it is": when a story is about video games (section_lexicon.
+#   MEDIUM_MARKERS, MEDIUM_MIN weighted mentions: e.g. one in the headline and one more,
+#   or two in the body), the sports and entertainment vocabulary describes the game's
+#   content, so those sections' evidence is scaled by CONTENT_FACTOR.
+MEDIUM_MIN = 3.0
+CONTENT_FACTOR = 0.4
 # - The embedding counts as much as one strong keyword (EMBEDDING_MASS), spread over the
 #   sections by a softmax of its similarities (temperature EMBEDDING_TEMPERATURE). It
 #   settles short texts with few keywords and hardly moves long ones.
@@ -122,6 +140,9 @@ _PERCENT = re.compile(r"\d\s?%")
 _SPORTS = SECTIONS.index("sports")
 _BUSINESS = SECTIONS.index("business")
 _WORLD = SECTIONS.index("world")
+_POLITICS = SECTIONS.index("politics")
+_TECHNOLOGY = SECTIONS.index("technology")
+_ENTERTAINMENT = SECTIONS.index("entertainment")
 
 
 def tokenize(text: str) -> list[str]:
@@ -164,9 +185,10 @@ class _Lexicon:
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
 
     def evidence(self, tokens: list[str], weight: float, out: list[float]) -> None:
-        """Add each section's weighted term counts (sublinear per term) to `out`."""
+        """Add to `out`, per section, `weight` x each distinct matched term's weight
+        (plus REPEAT_WEIGHT x log of its repetitions)."""
         lower = [t.lower() for t in tokens]
-        counts: dict[tuple[int, tuple[str, ...]], list[float]] = {}
+        counts: dict[tuple[int, tuple[str, ...], float], int] = {}
         covered = [0] * len(SECTIONS)  # per section: first position not yet covered
         n = len(tokens)
         for i in range(n):
@@ -188,7 +210,8 @@ class _Lexicon:
                     if ok:
                         matched.add(index)
                         covered[index] = i + size
-                        counts.setdefault((index, terms), [w, 0.0])[1] += weight
+                        key = (index, terms, w)
+                        counts[key] = counts.get(key, 0) + 1
             for k in self.prefix_lengths:
                 if k > len(word):
                     break
@@ -196,13 +219,15 @@ class _Lexicon:
                     if index in matched or covered[index] > i:
                         continue
                     matched.add(index)
-                    counts.setdefault((index, (word[:k],)), [w, 0.0])[1] += weight
-        for (index, _), (w, count) in counts.items():
-            out[index] += w * (1.0 + math.log(count)) if count >= 1 else w * count
+                    key = (index, (word[:k],), w)
+                    counts[key] = counts.get(key, 0) + 1
+        for (index, _, w), count in counts.items():
+            out[index] += weight * w * (1.0 + REPEAT_WEIGHT * math.log(count))
 
 
 _lock = threading.Lock()
 _lexicon: _Lexicon | None = None
+_markers: tuple[_Lexicon, _Lexicon] | None = None
 _prototypes: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -212,6 +237,18 @@ def _get_lexicon() -> _Lexicon:
         if _lexicon is None:
             _lexicon = _Lexicon(section_lexicon.LEXICON)
         return _lexicon
+
+
+def _get_markers() -> tuple[_Lexicon, _Lexicon]:
+    """(political actors, video-game markers), each as a one-section lexicon."""
+    global _markers
+    with _lock:
+        if _markers is None:
+            _markers = (
+                _Lexicon({"politics": {1.0: section_lexicon.POLITICAL_ACTORS}}),
+                _Lexicon({"technology": {1.0: section_lexicon.MEDIUM_MARKERS}}),
+            )
+        return _markers
 
 
 def _get_prototypes() -> tuple[np.ndarray, np.ndarray]:
@@ -241,9 +278,22 @@ def lexical_scores(title: str, text: str) -> list[float]:
     lexicon = _get_lexicon()
     words = tokenize(text[: MAX_WORDS * 15])[:MAX_WORDS]
     title = title[:1000]
-    lexicon.evidence(tokenize(title), TITLE_WEIGHT, out)
+    title_words = tokenize(title)
+    lexicon.evidence(title_words, TITLE_WEIGHT, out)
     lexicon.evidence(words[:LEAD_WORDS], LEAD_WEIGHT, out)
     lexicon.evidence(words[LEAD_WORDS:], 1.0, out)
+    actors, medium = _get_markers()
+    found = [0.0] * len(SECTIONS)
+    actors.evidence(title_words, 1.0, found)
+    actors.evidence(words[:LEAD_WORDS], 1.0, found)
+    if found[_POLITICS] > 0:
+        out[_WORLD] *= ACTOR_WORLD_FACTOR
+    found = [0.0] * len(SECTIONS)
+    medium.evidence(title_words, TITLE_WEIGHT, found)
+    medium.evidence(words, 1.0, found)
+    if found[_TECHNOLOGY] >= MEDIUM_MIN:
+        out[_SPORTS] *= CONTENT_FACTOR
+        out[_ENTERTAINMENT] *= CONTENT_FACTOR
     whole = f"{title}\n{text[:20000]}"
     results = len(_SCORELINE.findall(whole))
     if results:
