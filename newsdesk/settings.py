@@ -233,3 +233,13 @@ NEWSDESK_FEED_MAX_BACKOFF = int(env("NEWSDESK_FEED_MAX_BACKOFF", str(24 * 3600))
 NEWSDESK_TASK_LEASE = int(env("NEWSDESK_TASK_LEASE", "600"))
 # Load the bundled list of publishers on first start.
 NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)
+# The related-articles vector index (newsdesk/stories/vectors.py); each machine that
+# serves pages reads its own copy, see the README's Production section.
+NEWSDESK_VECTOR_DIR = env("NEWSDESK_VECTOR_DIR", str(DATA_DIR / "vectors"))
+# Rendered pages for anonymous readers are kept at most this long (0: no page cache).
+NEWSDESK_PAGE_CACHE_SECONDS = int(env("NEWSDESK_PAGE_CACHE_SECONDS", "120"))
+# JSON API: requests per window per client address (anonymous) or per token, page size.
+NEWSDESK_API_ANON_PER_MINUTE = int(env("NEWSDESK_API_ANON_PER_MINUTE", "60"))
+NEWSDESK_API_TOKEN_PER_MINUTE = int(env("NEWSDESK_API_TOKEN_PER_MINUTE", "600"))
+NEWSDESK_API_RATE_WINDOW = int(env("NEWSDESK_API_RATE_WINDOW", "60"))
+NEWSDESK_API_MAX_PAGE_SIZE = int(env("NEWSDESK_API_MAX_PAGE_SIZE", "100"))

@@ -166,7 +166,8 @@ def related_lists(rows: Sequence[Row], vectors: np.ndarray, labels: dict[str, st
     for i, r in enumerate(rows):
         sims = (vectors @ vectors[i] + lexical_weight * index.similarities(lexical[i])) / (1.0 + lexical_weight)
         sims[i] = -np.inf
-        pool = set(np.argpartition(-sims, PRESELECT)[:PRESELECT].tolist()) | set(members[labels[r.id]])
+        nearest = np.argpartition(-sims, PRESELECT)[:PRESELECT] if len(rows) > PRESELECT else np.arange(len(rows))
+        pool = set(nearest.tolist()) | set(members[labels[r.id]])
         pool.discard(i)
         own_root = first_copy[title_key(r.title)]
         query = related.Query(id=own_root, publisher=r.publisher, time=r.time)

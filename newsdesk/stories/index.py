@@ -29,7 +29,7 @@ _reader_lock = threading.Lock()
 
 
 def directory() -> Path:
-    return Path(getattr(settings, "NEWSDESK_VECTOR_DIR", "") or settings.DATA_DIR / "vectors")
+    return Path(settings.NEWSDESK_VECTOR_DIR)
 
 
 def reader() -> VectorIndex | None:

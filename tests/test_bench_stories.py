@@ -1,0 +1,41 @@
+"""The stories and related predictors of `newsdesk bench predict` on a small stream of
+headlines written for the test, in the corpus's format but without the label columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from newsdesk.bench.stories import predict_related, predict_stories
+
+DAY_MS = 86_400_000
+HEADLINES = [
+    ("Strong earthquake strikes northern Japan, tsunami warning issued", "Paper A", 0),
+    ("Dutch voters head to the polls in a tight general election", "Paper B", 0),
+    ("Japan earthquake: magnitude 7.1 quake hits north-east coast", "Paper C", 0),
+    ("Netherlands election: exit poll shows a close race", "Paper D", 0),
+    ("Tsunami warning lifted after powerful quake rattles northern Japan", "Paper B", 1),
+    ("Dutch election result: coalition talks expected to take months", "Paper A", 1),
+    ("Apple unveils new iPhone with a faster chip and better camera", "Paper C", 1),
+]
+
+
+def test_streamed_headlines_group_by_event_and_related_lists_put_the_story_first(tmp_path):
+    path = tmp_path / "headlines.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["ID", "TITLE", "URL", "PUBLISHER", "HOSTNAME", "TIMESTAMP"])  # no STORY, CATEGORY
+        for n, (title, publisher, day) in enumerate(HEADLINES):
+            writer.writerow([f"id{n}", title, f"https://example.org/{n}", publisher, "example.org",
+                             1_395_000_000_000 + day * DAY_MS])
+    predict_stories(path, tmp_path / "stories.json")
+    labels = json.loads((tmp_path / "stories.json").read_text())
+    assert set(labels) == {f"id{n}" for n in range(len(HEADLINES))}
+    quake, election = {labels[i] for i in ("id0", "id2", "id4")}, {labels[i] for i in ("id1", "id3", "id5")}
+    assert len(quake) == 1 and len(election) == 1 and quake != election
+    assert labels["id6"] not in quake | election
+
+    predict_related(path, tmp_path / "related.json")
+    related = json.loads((tmp_path / "related.json").read_text())
+    assert set(related["id0"][:2]) == {"id2", "id4"} and "id0" not in related["id0"]
+    assert set(related["id3"][:2]) == {"id1", "id5"}
