@@ -55,3 +55,73 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
+
+
+# --- Running on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, see .ci/run) ----------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis_caches(settings):
+    """With REDIS_URL the caches (rate limits, sessions, fragments) outlive each test and
+    even the run; empty them so that no test sees another's counters. The tests use their
+    own Redis database (tests/isolated_env.py), never the one REDIS_URL names."""
+    if not settings.REDIS_URL:
+        yield
+        return
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+
+
+class ProcessDatabase:
+    """The database that `newsdesk` subprocesses of one test use.
+
+    On SQLite, each test's data directory has its own file: `url` is None and
+    DATABASE_URL is removed from the subprocesses' environment. On PostgreSQL, a fresh
+    empty database on the test server (the subprocesses migrate it as a user would),
+    dropped after the test.
+    """
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+
+    def environ(self, env: dict[str, str]) -> dict[str, str]:
+        env = dict(env)
+        env.pop("DATABASE_URL", None)
+        if self.url:
+            env["DATABASE_URL"] = self.url
+        return env
+
+
+def _server_url(database: str) -> str:
+    """DATABASE_URL with another database name (same server, role and options)."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture
+def process_database() -> Iterator[ProcessDatabase]:
+    import os
+    import uuid
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield ProcessDatabase(None)
+        return
+    import psycopg
+
+    name = f"newsdesk_process_{uuid.uuid4().hex[:12]}"
+    # The role of DATABASE_URL has CREATEDB, as the test runner needs it for test_*.
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ProcessDatabase(_server_url(name))
+    finally:
+        with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -415,9 +415,12 @@ def test_search_snippets_are_escaped(world):
         world.bbc, "Volcano report", "The volcano <script>alert(1)</script> erupted overnight."
     )
     item = get("/api/search?q=volcano").json()["items"][0]
-    assert "<script>" not in item["match"]["snippet_html"]
-    assert "&lt;script&gt;" in item["match"]["snippet_html"]
-    assert "<script>" in item["match"]["snippet"]  # plain text is text; clients escape it
+    snippet = item["match"]["snippet_html"]
+    assert "<script" not in snippet and "alert(1)" in snippet and "<mark>volcano</mark>" in snippet
+    # FTS5 keeps the markup as escaped text; PostgreSQL's ts_headline drops tags as it parses.
+    assert "&lt;script&gt;" in snippet or "script" not in snippet
+    plain = item["match"]["snippet"]  # plain text is text; clients escape it
+    assert "alert(1)" in plain and ("<script>" in plain or "script" not in plain)
 
 
 def test_one_article_with_its_enrichment(world):
@@ -786,6 +789,7 @@ def test_api_token_command(alice, capsys):
         call_command("api_token", "nobody")
 
 
+@pytest.mark.django_db(transaction=True)  # the command closes the connections when it ends
 def test_newsdesk_cli_maps_api_token(alice, capsys):
     from newsdesk.cli import main
 

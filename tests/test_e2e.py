@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path, process_database) -> dict[str, str]:
     variables = {
         **os.environ,
         "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
@@ -41,9 +41,9 @@ def env(tmp_path: Path) -> dict[str, str]:
         "NEWSDESK_DEFAULT_SOURCES": "0",
         "NEWSDESK_LOG_LEVEL": "WARNING",
     }
-    variables.pop("DATABASE_URL", None)
     variables.pop("DJANGO_SETTINGS_MODULE", None)
-    return variables
+    # SQLite in the data dir, or a fresh database of its own on the PostgreSQL run.
+    return process_database.environ(variables)
 
 
 def newsdesk(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -66,7 +66,12 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def database(env: dict[str, str]) -> sqlite3.Connection:
+def database(env: dict[str, str]):
+    """A connection to the subprocesses' database; `execute(sql).fetchone()` works on both."""
+    if url := env.get("DATABASE_URL"):
+        import psycopg
+
+        return psycopg.connect(url, autocommit=True)
     return sqlite3.connect(Path(env["NEWSDESK_DATA_DIR"]) / "newsdesk.sqlite3", timeout=30)
 
 

@@ -219,13 +219,21 @@ class SourceDetail(SourceOut):
     feeds: list[FeedOut]
 
 
-def _http_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    url = canonical_url(value)
-    if url is None:
-        raise ValueError("must be an http:// or https:// URL")
-    return url
+def _http_url(limit: int):
+    """Canonicalise a URL field; the canonical form (scheme and host lowercased, a path
+    added) can be longer than what was sent, so the column's limit is checked again."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = canonical_url(value)
+        if url is None:
+            raise ValueError("must be an http:// or https:// URL")
+        if len(url) > limit:
+            raise ValueError(f"must be at most {limit} characters once normalised")
+        return url
+
+    return check
 
 
 def _upper(value: str | None) -> str | None:
@@ -246,7 +254,7 @@ class SourceIn(Schema):
     language: str = Field("", max_length=8, pattern=r"^(" + LANGUAGE_PATTERN[1:-1] + r")?$")
     kind: SourceKind = SourceKind.commercial
 
-    check_url = field_validator("home_url")(_http_url)
+    check_url = field_validator("home_url")(_http_url(500))
     check_country = field_validator("country")(_upper)
     check_language = field_validator("language")(_lower)
 
@@ -269,7 +277,7 @@ class SourcePatch(Schema):
     )
     kind: SourceKind | None = None
 
-    check_url = field_validator("home_url")(_http_url)
+    check_url = field_validator("home_url")(_http_url(500))
     check_country = field_validator("country")(_upper)
     check_language = field_validator("language")(_lower)
 
@@ -293,7 +301,7 @@ class FeedIn(Schema):
     title: str = Field("", max_length=300)
     enabled: bool = True
 
-    check_url = field_validator("url")(_http_url)
+    check_url = field_validator("url")(_http_url(1000))
 
 
 class FeedPatch(Schema):
@@ -301,7 +309,7 @@ class FeedPatch(Schema):
     title: str | None = Field(None, max_length=300)
     enabled: bool | None = None
 
-    check_url = field_validator("url")(_http_url)
+    check_url = field_validator("url")(_http_url(1000))
 
 
 # --- Hashtags ----------------------------------------------------------------------------

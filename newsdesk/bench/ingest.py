@@ -31,7 +31,9 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, timeout: float = 900) -> dict:
+def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, timeout: float = 900,
+                     database_url: str | None = None) -> dict:
+    """`database_url`: an empty PostgreSQL database to ingest into instead of SQLite."""
     publisher = Publisher(load_articles(corpus), articles).start()
     data_dir = Path(tempfile.mkdtemp(prefix="newsdesk-bench-ingest-"))
     env = {
@@ -43,6 +45,8 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
         "NEWSDESK_LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)  # always the fresh SQLite file in data_dir
+    if database_url:  # ... unless `newsdesk bench scale` gives an empty PostgreSQL database
+        env["DATABASE_URL"] = database_url
     newsdesk = [sys.executable, "-m", "newsdesk"]
     subprocess.run([*newsdesk, "migrate", "--verbosity", "0"], env=env, check=True)
     opml = data_dir / "bench.opml"
@@ -57,7 +61,12 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
               f"{workers} worker process(es)")
         start = time.perf_counter()
         subprocess.run([*newsdesk, "import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
-        db = sqlite3.connect(f"file:{data_dir / 'newsdesk.sqlite3'}?mode=ro", uri=True, timeout=30)
+        if database_url:
+            import psycopg
+
+            db = psycopg.connect(database_url, autocommit=True)  # same execute().fetchone()
+        else:
+            db = sqlite3.connect(f"file:{data_dir / 'newsdesk.sqlite3'}?mode=ro", uri=True, timeout=30)
         stored = done = 0
         while time.perf_counter() - start < timeout:
             stored = db.execute("SELECT count(*) FROM articles_article").fetchone()[0]
