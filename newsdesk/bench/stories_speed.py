@@ -4,7 +4,8 @@ The story worker's step after enrichment, end to end on a fresh SQLite database 
 temporary directory (never the site's own): near-duplicate folding (MinHash signature and
 band lookup), the headline embedding, the clusterer (rebuilt from the database at each
 batch, then one `add` per article), the database writes and story refreshes, and the
-vector index update with its save. Articles are the BBC News set (2,225 articles, some of
+vector index update with its save; then the related-articles query of the article page
+(`related_for`) on a sample of the placed articles. Articles are the BBC News set (2,225 articles, some of
 them republished copies), given publication times in file order over two days and
 enriched beforehand (that cost belongs to `newsdesk bench enrich`), then placed in
 batches of 32 as the worker receives them.
@@ -42,7 +43,8 @@ def run(*, corpus: Path = DEFAULT_CORPUS, articles: int = 2225, batch: int = BAT
                               str(batch)], env=env, check=True, capture_output=True, text=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     for name in ("place_ms_per_article", "title_embedding_ms_per_article", "dedup_ms_per_article",
-                 "clustering_ms_per_article", "index_ms_per_article", "total_ms_per_article"):
+                 "clustering_ms_per_article", "index_ms_per_article", "total_ms_per_article",
+                 "related_p50_ms", "related_p99_ms"):
         print(f"{name:34} {result[name]:8.2f}")
     print(f"{'stories':34} {result['stories']:8d}\n{'copies folded':34} {result['copies']:8d}")
     return result
@@ -65,6 +67,7 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
     from newsdesk.stories import clustering, duplicates, index
     from newsdesk.stories.assign import place_articles
     from newsdesk.stories.models import NearDuplicate, Story
+    from newsdesk.stories.related_db import related_for
 
     call_command("migrate", verbosity=0)
     texts = load_articles(Path(corpus))[:count]
@@ -109,6 +112,16 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         began = time.perf_counter()
         index.add_articles(chunk)
         index_s += time.perf_counter() - began
+    # The related-articles box as the article page asks for it, on a fresh reader.
+    index._reader = None
+    sample = ids[:: max(1, len(ids) // 300)]
+    related_for(Article.objects.get(pk=sample[0]))  # opens the index
+    latencies = []
+    for article in Article.objects.filter(pk__in=sample).select_related("source"):
+        began = time.perf_counter()
+        related_for(article)
+        latencies.append(1000 * (time.perf_counter() - began))
+    latencies.sort()
     n = max(len(ids), 1)
     return {
         "articles": len(ids), "batch": batch,
@@ -119,6 +132,8 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         "index_ms_per_article": round(1000 * index_s / n, 2),
         "total_ms_per_article": round(1000 * (place_s + index_s) / n, 2),
         "articles_per_second": round(n / (place_s + index_s), 1),
+        "related_p50_ms": round(latencies[len(latencies) // 2], 2),
+        "related_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
         "stories": Story.objects.filter(merged_into__isnull=True).count(),
         "copies": NearDuplicate.objects.count(),
         "vectors": len(index.reader() or ()),

@@ -35,24 +35,24 @@ ACTIVE = timedelta(days=3)  # stories idle longer than this take no new articles
 
 def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
     """Put each enriched, unplaced article into a story; returns article id -> story id."""
-    ids = list(article_ids)
+    unplaced = Article.objects.filter(pk__in=list(article_ids), story_member__isnull=True, enrichment__isnull=False)
+    titles = dict(unplaced.values_list("pk", "title"))
     placed: dict[int, int] = {}
+    if not titles:
+        return placed
+    # Embedded before taking the lock, which on SQLite holds up every other writer.
+    vectors = dict(zip(titles, embeddings.embed(list(titles.values()))))
     with transaction.atomic():
         StoryLock.acquire()
-        new = list(
-            Article.objects.filter(pk__in=ids, story_member__isnull=True, enrichment__isnull=False)
-            .select_related("source", "enrichment")
-            .order_by("published_at", "pk")
-        )
+        new = list(unplaced.filter(pk__in=list(titles)).select_related("source").order_by("published_at", "pk"))
         if not new:
             return placed
         since = min(a.published_at for a in new) - ACTIVE
         clusterer = _restored(since, exclude={a.pk for a in new})
         touched: set[int] = set()
         entities = _entities([a.pk for a in new])
-        vectors = embeddings.embed([a.title for a in new])
-        for article, vector in zip(new, vectors):
-            story_id = _place(article, vector, clusterer, entities.get(article.pk, frozenset()), touched)
+        for article in new:
+            story_id = _place(article, vectors[article.pk], clusterer, entities.get(article.pk, frozenset()), touched)
             placed[article.pk] = story_id
         for source_key, into_key in clusterer.take_merges():
             _merge_stories(int(into_key), int(source_key), touched)
