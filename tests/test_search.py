@@ -431,6 +431,33 @@ def test_pagination_totals_and_pages(source, filler):
     assert MAX_OFFSET >= 40
 
 
+def test_only_the_newest_candidates_are_ranked_and_counted(client, source, filler, monkeypatch):
+    """Past CANDIDATES matches, the newest CANDIDATES are ranked (an older headline match
+    is not seen) and the total says "CANDIDATES+"; pages stay within them."""
+    for module in ("backends", "fts5", "postgres"):
+        monkeypatch.setattr(f"newsdesk.search.{module}.CANDIDATES", 5, raising=False)
+    old_headline = make_article(source, "Volcano erupts", age=timedelta(days=30))
+    newest = [
+        make_article(source, "Island news", f"A volcano was mentioned {i}.", age=timedelta(hours=i))
+        for i in range(7)
+    ]
+    results = search("volcano")
+    hits, total = results
+    assert total == 5 and not results.exact
+    assert [hit.article_id for hit in hits] == [article.pk for article in newest[:5]]
+    assert old_headline.pk not in [hit.article_id for hit in hits]
+    assert search("volcano", offset=4)[0][0].article_id == newest[4].pk
+    assert search("volcano", offset=5) == ([], 5)
+    assert search("volcano", SearchFilters(since=date.today() - timedelta(days=60)))[1] == 5
+    # Fewer matches than that: everything is ranked, the headline first, the count exact.
+    results = search("volcano erupts")
+    hits, total = results
+    assert total == 1 and results.exact
+    assert hits[0].article_id == old_headline.pk
+    response = client.get(reverse("search:search"), {"q": "volcano"})
+    assert "5+ results" in response.content.decode()
+
+
 def test_total_respects_filters(source, filler):
     other = make_source("weekly")
     for i in range(25):

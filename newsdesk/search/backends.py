@@ -13,6 +13,16 @@ kept small (+50% at most, +25% after three days, +10% after a week) because BM25
 saturates: a word in the headline scores only about twice a single mention in the body,
 so a larger bonus would let this hour's passing mention beat last month's headline.
 Equal scores are broken by recency.
+
+What is ranked, also the same on every backend: the newest CANDIDATES matches (after the
+filters), not every match. Ranking all of them costs a text score per match, which for a
+common word among a million articles is seconds; the newest matches are found by walking
+the publication-date order (or the full-text index, for rare words) and stop there. Deep
+pages are served from the same candidates, so paging never shows an article twice. For
+a query with more matches than that, the best of the newest CANDIDATES is what readers
+of news want: an older article wins over a fresher one when it matches clearly better,
+within that window. The total is counted just as far: exact up to CANDIDATES, and
+CANDIDATES with `exact` False ("1,100+ results") beyond; see Results.
 """
 
 from __future__ import annotations
@@ -31,6 +41,9 @@ HALF_LIFE_DAYS = 3.0
 MAX_LIMIT = 100
 # Deep pages cost as much as ranking everything and nobody reads them.
 MAX_OFFSET = 1000
+# Matches ranked (the newest ones) and counted; every page the backend serves lies within.
+CANDIDATES = 1100
+assert CANDIDATES >= MAX_OFFSET + MAX_LIMIT
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,33 @@ class Hit:
     snippet: str  # escaped HTML with <mark>...</mark> around matches
 
 
+class Results(tuple):
+    """(hits, total), as a pair, with `exact`: False when `total` is only how many were
+    found before counting stopped (CANDIDATES, or fewer where a backend bounds its work),
+    and there may be more; pages read "1,100+ results" then."""
+
+    exact: bool
+
+    def __new__(cls, hits: list[Hit], total: int, exact: bool = True) -> Results:
+        results = super().__new__(cls, (hits, total))
+        results.exact = exact
+        return results
+
+
+def ranked(
+    candidates: list[tuple[int, float, float]], *, offset: int, limit: int
+) -> tuple[list[tuple[int, float]], int, bool]:
+    """The page of (article_id, score), the total and whether it is exact, from a
+    backend's candidates: (article_id, published, score), newest first, as many as
+    matched but at most CANDIDATES + 1 (the one beyond only tells that there are more);
+    `published` is anything that orders like the publication time.
+    """
+    exact = len(candidates) <= CANDIDATES
+    best = sorted(candidates[:CANDIDATES], key=lambda row: (-row[2], -row[1], -row[0]))
+    page = [(article_id, score) for article_id, _, score in best[offset : offset + limit]]
+    return page, len(best), exact
+
+
 def time_bounds(filters: SearchFilters) -> tuple[datetime | None, datetime | None]:
     """The date filters as [start, end) instants: whole days in the site's time zone."""
     zone = timezone.get_current_timezone()
@@ -63,7 +103,7 @@ def time_bounds(filters: SearchFilters) -> tuple[datetime | None, datetime | Non
 class Backend(Protocol):
     def search(
         self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> tuple[list[Hit], int]: ...
+    ) -> Results: ...
 
 
 def backend(using: str = "default") -> Backend:
@@ -82,15 +122,16 @@ def backend(using: str = "default") -> Backend:
 
 def search(
     query: str, filters: SearchFilters = SearchFilters(), *, offset: int = 0, limit: int = 20
-) -> tuple[list[Hit], int]:
-    """Hits for the reader's `query`, best first, and how many there are in all.
+) -> Results:
+    """Hits for the reader's `query`, best first, and how many there are in all (up to
+    CANDIDATES; see Results and the module's docstring).
 
     Never raises on what a reader can type: the query is reduced to quoted words first
     (see query.py), and an empty or exclude-only query is an empty result.
     """
     parsed = parse(query)
     if not parsed:
-        return [], 0
+        return Results([], 0)
     offset = min(max(offset, 0), MAX_OFFSET)
     limit = min(max(limit, 1), MAX_LIMIT)
     return backend().search(parsed, filters, offset=offset, limit=limit)

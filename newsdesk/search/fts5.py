@@ -2,10 +2,10 @@
 
 FTS5 yields the matching rowids; each is joined by primary key to its narrow row in
 search_article_meta (publication day, source, language), the filters are checked there or
-by indexed lookups (section, hashtag), and BM25 times the freshness factor ranks what
-remains. The total is a separate count, which needs neither BM25 nor the sort, and is
-skipped when the first page is not full. Snippets are made by a second query for the
-page's hits only, because FTS5 would otherwise build one for every match.
+by indexed lookups (section, hashtag), and BM25 times the freshness factor scores what
+remains. One query returns the newest CANDIDATES + 1 matches with their scores, which are
+ranked and counted as on every backend (backends.ranked). Snippets are made by a second
+query for the page's hits only, because FTS5 would otherwise build one for every match.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from django.utils import timezone
 
 from newsdesk.search import highlight
 from newsdesk.search.backends import (
+    CANDIDATES,
     FRESHNESS_WEIGHT,
     HALF_LIFE_DAYS,
     Hit,
+    Results,
     SearchFilters,
+    ranked,
     time_bounds,
 )
 from newsdesk.search.query import Query, Term
@@ -86,42 +89,37 @@ class FTS5Backend:
 
     def search(
         self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> tuple[list[Hit], int]:
+    ) -> Results:
         connection = connections[self.using]
         expression = match_expression(query)
         where, filter_params = _filter_sql(filters, connection)
         # CROSS JOIN fixes the join order: FTS5 drives, whatever the planner's statistics.
         matches = f"{FTS_TABLE} CROSS JOIN {META_TABLE} m ON m.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s{where}"
         weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
-        # bm25() is negative, lower is better; the subquery keeps it next to its MATCH.
-        ranked = f"""
-            SELECT id, score FROM (
-                SELECT m.id AS id, m.published AS published,
-                    -bm25({FTS_TABLE}, {weights})
-                    * (1.0 + %s * exp(%s * max(0.0, julianday(%s) - m.published))) AS score
-                FROM {matches}
-            )
-            ORDER BY score DESC, published DESC, id DESC
-            LIMIT %s OFFSET %s
+        # The candidates: the newest CANDIDATES + 1 matches with their score (see
+        # backends.py); bm25() is negative, lower is better. backends.ranked orders them.
+        candidates = f"""
+            SELECT m.id, m.published,
+                -bm25({FTS_TABLE}, {weights})
+                * (1.0 + %s * exp(%s * max(0.0, julianday(%s) - m.published))) AS score
+            FROM {matches}
+            ORDER BY m.published DESC
+            LIMIT %s
         """
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         decay = -math.log(2) / HALF_LIFE_DAYS
         with connection.cursor() as cursor:
             cursor.execute(
-                ranked, [FRESHNESS_WEIGHT, decay, now, expression, *filter_params, limit, offset]
+                candidates,
+                [FRESHNESS_WEIGHT, decay, now, expression, *filter_params, CANDIDATES + 1],
             )
-            rows = cursor.fetchall()
-            if offset == 0 and len(rows) < limit:
-                total = len(rows)
-            else:
-                cursor.execute(f"SELECT count(*) FROM {matches}", [expression, *filter_params])
-                total = cursor.fetchone()[0]
+            rows, total, exact = ranked(cursor.fetchall(), offset=offset, limit=limit)
             snippets = _snippets(cursor, expression, [article_id for article_id, _ in rows])
         hits = [
             Hit(article_id, float(score), snippets.get(article_id, ""))
             for article_id, score in rows
         ]
-        return hits, total
+        return Results(hits, total, exact)
 
 
 def _snippets(cursor, expression: str, ids: list[int]) -> dict[int, str]:

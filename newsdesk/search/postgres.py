@@ -9,59 +9,73 @@ the filtered language's.
 
 The ranking blend is the same as on SQLite (see backends.py), with ts_rank weighting
 the headline (A) over the description (B) and the body (C).
+
+What is ranked is the newest CANDIDATES + 1 matches (see backends.py). The tsvector is a
+stored column (search_vector) with a GIN index, so neither matching nor ranking re-parses
+an article; the reader's query is parsed once into a constant tsquery. The newest
+matches are found one of two ways (_Plan): for a word in a good share of the articles,
+by walking an index in publication order (published_at, or the index that starts with
+the source, language or hashtag filtered on) and testing each stored vector until there
+are enough; for a rarer word, by reading its matches from the GIN index (within a date
+window when there are many) and keeping the newest. A short walk over the newest
+articles measures the share first, since the planner's estimates for words are often
+several times off. Only the candidates are ranked, and only the page's articles get a
+ts_headline snippet.
 """
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import and_, or_
+import json
+from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-)
-from django.db.models import (
-    DurationField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Func,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import Cast, Coalesce, Extract, Now, NullIf, Power
+from django.db import connections, transaction
 
-from newsdesk.articles.models import Article
 from newsdesk.search import highlight
 from newsdesk.search.backends import (
+    CANDIDATES,
     FRESHNESS_WEIGHT,
     HALF_LIFE_DAYS,
     Hit,
+    Results,
     SearchFilters,
+    ranked,
     time_bounds,
 )
 from newsdesk.search.query import Query
-from newsdesk.search.schema import POSTGRES_CONFIGS, POSTGRES_SIMPLE, postgres_config
-from newsdesk.sources.models import Source
+from newsdesk.search.schema import (
+    POSTGRES_CONFIGS,
+    POSTGRES_LANGUAGE,
+    POSTGRES_SIMPLE,
+    postgres_config,
+)
 
 # ts_rank weights for D, C, B, A (unused, body, description, headline).
 RANK_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
 SNIPPET_WORDS = (15, 35)
-
-
-def _vector() -> Func:
-    """The indexed expression, spelled exactly as the GIN index spells it."""
-    return Func(
-        F("language"),
-        F("title"),
-        F("description"),
-        F("body_text"),
-        function="newsdesk_search_vector",
-        output_field=SearchVectorField(),
-    )
+# What finding the candidates costs per article, in microseconds (measured at a million
+# articles): walking the dates, an article read and its stored vector (about 4 kB, in
+# TOAST) tested; from the GIN index, a match's row read, or read and its vector tested
+# again for a phrase (the index has no word positions).
+WALK_ROW_US = 12.0
+SECTION_ROW_US = 4.0  # an article's section looked up (the vector only when it is the one)
+MATCH_ROW_US = 3.0
+RECHECK_ROW_US = 12.0
+GIN_TID_US = 0.1  # a match's entry read from the GIN index (its posting list)
+# The walk that samples how many of the newest articles match.
+SAMPLE = 300
+# A walk reads at most this many articles (about 60 ms; twice as many with a
+# section filter): a phrase of two common words, say, is looked for among the newest
+# 5,000 articles only, and the total then reads "N+". It is chosen when reading the GIN
+# index would cost more than READ_BUDGET_US.
+WALK_LIMIT = 5000
+READ_BUDGET_US = 100_000
+# A date window for the GIN index spans at most this many articles (finding its start
+# reads the date index that far).
+WINDOW_MAX = 100_000
+# The language filter as the index search_article_language spells it.
+LANGUAGE_SQL = POSTGRES_LANGUAGE.replace("language", "a.language")
+# A safety net only: a search that takes this long is cancelled (an OperationalError).
+STATEMENT_TIMEOUT_MS = 5000
 
 
 def config_for(language: str) -> str:
@@ -69,46 +83,125 @@ def config_for(language: str) -> str:
     return postgres_config(POSTGRES_CONFIGS.get(language.lower().split("-")[0], POSTGRES_SIMPLE))
 
 
-def _configs(filters: SearchFilters, using: str) -> list[str]:
+def _configs(filters: SearchFilters, cursor) -> list[str]:
     if filters.language:
         return [config_for(filters.language)]
-    languages = Source.objects.using(using).values_list("language", flat=True).distinct()
+    cursor.execute("SELECT DISTINCT language FROM sources_source")
     return sorted(
-        {postgres_config(POSTGRES_SIMPLE), *(config_for(language) for language in languages)}
+        {postgres_config(POSTGRES_SIMPLE), *(config_for(language) for (language,) in cursor)}
     )
 
 
-def tsquery(query: Query, configs: list[str]):
-    """(all included terms AND NOT any excluded term), parsed with each config, OR-ed."""
+def _parsed(query: Query, config: str) -> tuple[str, list]:
+    """SQL for all included terms AND NOT any excluded term, parsed with `config`."""
+    parts: list[str] = []
+    params: list = []
+    for term in query.included:
+        parts.append("phraseto_tsquery(%s::regconfig, %s)")
+        params += [config, " ".join(term.words)]
+    for term in query.excluded:
+        parts.append("!! phraseto_tsquery(%s::regconfig, %s)")
+        params += [config, " ".join(term.words)]
+    return "(" + " && ".join(parts) + ")", params
 
-    def parsed(config: str):
-        def term(words: tuple[str, ...]) -> SearchQuery:
-            return SearchQuery(" ".join(words), search_type="phrase", config=config)
 
-        included = reduce(and_, (term(t.words) for t in query.included))
-        return reduce(and_, (~term(t.words) for t in query.excluded), included)
+def tsquery(query: Query, configs: list[str]) -> tuple[str, list]:
+    """SQL for the query parsed with each config, OR-ed; and its parameters. Every term is
+    a phraseto_tsquery of our own quoted words."""
+    alternatives = [_parsed(query, config) for config in configs]
+    return "(" + " || ".join(sql for sql, _ in alternatives) + ")", [
+        param for _, params in alternatives for param in params
+    ]
 
-    return reduce(or_, (parsed(config) for config in configs))
+
+def parse_once(cursor, query: Query, configs: list[str]) -> str:
+    """The tsquery as text: parsed here once, so that in the search queries it is a
+    constant (spelled out, it would be parsed again for every article tested, since the
+    text-to-regconfig cast is only stable). The configurations often parse a word alike
+    ("government" in French, German, Spanish and simple): each distinct reading appears
+    once, which keeps ts_rank's work and the planner's estimate to the real query."""
+    alternatives = [_parsed(query, config) for config in configs]
+    cursor.execute(
+        "SELECT " + ", ".join(f"({sql})::text" for sql, _ in alternatives),
+        [param for _, params in alternatives for param in params],
+    )
+    readings = sorted({text for text in cursor.fetchone() if text})
+    return " | ".join(f"( {text} )" for text in readings)
 
 
-def _filtered(articles: QuerySet, filters: SearchFilters) -> QuerySet:
+@dataclass
+class _Filters:
+    """The filters as SQL on the article `a` (and `h`, its hashtag row, when filtering by
+    hashtag): `walk` are those an index walked in date order satisfies by itself."""
+
+    walk: list[str] = field(default_factory=list)
+    walk_params: list = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    other_params: list = field(default_factory=list)
+    hashtag: int | None = None
+
+    def sql(self, *, walk: bool = True, other: bool = True) -> tuple[str, list]:
+        clauses = (self.walk if walk else []) + (self.other if other else [])
+        params = (self.walk_params if walk else []) + (self.other_params if other else [])
+        return "".join(f" AND {clause}" for clause in clauses), params
+
+    @property
+    def tables(self) -> str:
+        if self.hashtag is None:
+            return "articles_article a"
+        return "articles_articlehashtag h JOIN articles_article a ON a.id = h.article_id"
+
+
+def _filters(filters: SearchFilters, cursor) -> _Filters | None:
+    """None when a filter names a source or hashtag that does not exist (nothing can
+    match). Source and hashtag are looked up first, so that the planner sees their ids."""
+    found = _Filters()
     if filters.source:
-        articles = articles.filter(source__slug=filters.source)
-    if filters.section:
-        articles = articles.filter(enrichment__section=filters.section)
+        cursor.execute("SELECT id FROM sources_source WHERE slug = %s", [filters.source])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        found.walk.append("a.source_id = %s")  # (source_id, published_at): article_source_latest
+        found.walk_params.append(row[0])
     if filters.hashtag:
-        articles = articles.filter(article_hashtags__hashtag__slug=filters.hashtag)
+        cursor.execute("SELECT id FROM articles_hashtag WHERE slug = %s", [filters.hashtag])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        found.hashtag = row[0]
+        found.walk.append("h.hashtag_id = %s")  # (hashtag_id, published_at): hashtag_latest
+        found.walk_params.append(row[0])
+    if filters.section:
+        # A lookup per article (not EXISTS, which PostgreSQL may hash over the whole
+        # section first).
+        found.other.append(
+            "(SELECT e.section FROM articles_enrichment e WHERE e.article_id = a.id) = %s"
+        )
+        found.other_params.append(filters.section)
     if filters.language:
         language = filters.language.lower()
-        articles = articles.filter(
-            Q(language__iexact=language) | Q(language__istartswith=language + "-")
-        )
+        if "-" in language:
+            found.walk.append("lower(a.language) = %s")
+        else:  # "en" is also "en-GB": the index search_article_language
+            found.walk.append(f"{LANGUAGE_SQL} = %s")
+        found.walk_params.append(language)
     start, end = time_bounds(filters)
     if start:
-        articles = articles.filter(published_at__gte=start)
+        found.walk.append("a.published_at >= %s")
+        found.walk_params.append(start)
     if end:
-        articles = articles.filter(published_at__lt=end)
-    return articles
+        found.walk.append("a.published_at < %s")
+        found.walk_params.append(end)
+    return found
+
+
+def _estimate(cursor, sql: str, params: list) -> float:
+    """The planner's estimate of the rows `sql` returns."""
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return max(float(plan[0]["Plan"]["Plan Rows"]), 1.0)
 
 
 class PostgresBackend:
@@ -117,51 +210,222 @@ class PostgresBackend:
 
     def search(
         self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> tuple[list[Hit], int]:
-        search_query = tsquery(query, _configs(filters, self.using))
-        matches = _filtered(
-            Article.objects.using(self.using)
-            .annotate(document=_vector())
-            .filter(document=search_query),
-            filters,
-        )
-        total = matches.count()
-        if not total or offset >= total:
-            return [], total
-        age = ExpressionWrapper(Now() - F("published_at"), output_field=DurationField())
-        age_days = Cast(Extract(age, "epoch"), FloatField()) / Value(86400.0)
-        freshness = Value(1.0) + Value(FRESHNESS_WEIGHT) * Power(
-            Value(0.5), Func(age_days, Value(0.0), function="GREATEST") / Value(HALF_LIFE_DAYS)
-        )
-        rows = list(
-            matches.annotate(
-                score=SearchRank(_vector(), search_query, weights=RANK_WEIGHTS) * freshness
-            )
-            .order_by("-score", "-published_at", "-id")
-            .values_list("id", "score")[offset : offset + limit]
-        )
-        snippets = self._snippets(search_query, [article_id for article_id, _ in rows])
-        return [
-            Hit(article_id, float(score), snippets.get(article_id, ""))
-            for article_id, score in rows
-        ], total
+    ) -> Results:
+        connection = connections[self.using]
+        with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            # One core per search: parallel workers only add start-up time at this size.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            return self._search(cursor, query, filters, offset=offset, limit=limit)
 
-    def _snippets(self, search_query, ids: list[int]) -> dict[int, str]:
-        text = Coalesce(NullIf(F("body_text"), Value("")), F("description"))
-        headlines = (
-            Article.objects.using(self.using)
-            .filter(id__in=ids)
-            .annotate(
-                snippet=SearchHeadline(
-                    text,
-                    search_query,
-                    config=Func(F("language"), function="newsdesk_search_config"),
-                    start_sel=highlight.OPEN,
-                    stop_sel=highlight.CLOSE,
-                    min_words=SNIPPET_WORDS[0],
-                    max_words=SNIPPET_WORDS[1],
-                )
+    def _search(
+        self, cursor, query: Query, filters: SearchFilters, *, offset: int, limit: int
+    ) -> Results:
+        found = _filters(filters, cursor)
+        if found is None:
+            return Results([], 0)
+        q_text = parse_once(cursor, query, _configs(filters, cursor))
+        if not q_text:  # only stop words
+            return Results([], 0)
+        q_sql, q_params = "%s::tsquery", [q_text]
+        plan = _Plan(cursor, query, q_sql, q_params, found)
+        if plan.walks:
+            rows, complete = plan.walk(rank=True)
+        else:
+            ids, complete = plan.read_index()
+            rows = _rank(cursor, q_sql, q_params, ids)
+        page, total, exact = ranked(rows, offset=offset, limit=limit)
+        snippets = _snippets(cursor, q_sql, q_params, [article_id for article_id, _ in page])
+        hits = [
+            Hit(article_id, float(score), snippets.get(article_id, ""))
+            for article_id, score in page
+        ]
+        return Results(hits, total, exact and complete)
+
+
+def _score(q_sql: str, q_params: list, vector: str, published: str) -> tuple[str, list]:
+    """SQL for the score of backends.py, and its parameters. (date_part is float8; extract
+    would be numeric, several times slower here.)"""
+    return (
+        f"ts_rank(%s::float4[], {vector}, {q_sql}) * (1.0 + %s * power(0.5::float8,"
+        f" greatest(0.0, date_part('epoch', statement_timestamp() - {published}))"
+        " / 86400.0 / %s))"
+    ), [RANK_WEIGHTS, *q_params, FRESHNESS_WEIGHT, HALF_LIFE_DAYS]
+
+
+def _rank(cursor, q_sql: str, q_params: list, ids: list[int]) -> list[tuple[int, float, float]]:
+    """(id, published, score) of the candidates `ids`, newest first: their stored vectors
+    read once more."""
+    score, params = _score(q_sql, q_params, "a.search_vector", "a.published_at")
+    cursor.execute(
+        f"""
+        SELECT a.id, date_part('epoch', a.published_at), {score}
+        FROM articles_article a WHERE a.id = ANY(%s) ORDER BY a.published_at DESC
+        """,
+        [*params, ids],
+    )
+    return cursor.fetchall()
+
+
+class _Plan:
+    """How to find the newest CANDIDATES + 1 matches.
+
+    walk: the articles newest first through a date-ordered index (published_at, or with
+    a source, language or hashtag filter the index that starts with it), each tested
+    (a section first, then the stored vector), until there are enough; it suits words in
+    a good share of the articles, and stops after `limit` articles whatever it found.
+    read_index: the matches from the GIN index (AND-ed with a date window when a share
+    of the articles is known to be enough), then the newest of them; suits rarer words.
+
+    The choice starts with a short walk over the newest SAMPLE articles: the share that
+    matches tells how far a walk would go (the planner's estimates for a word often miss
+    by several times, and it multiplies a word's share with a filter's as if unrelated).
+    The planner's estimates then only cost the GIN side.
+    """
+
+    def __init__(self, cursor, query: Query, q_sql: str, q_params: list, found: _Filters):
+        self.cursor, self.q_sql, self.q_params, self.found = cursor, q_sql, q_params, found
+        section = bool(found.other)
+        self.limit = WALK_LIMIT * (2 if section else 1)  # a section test is cheaper
+        self.sample, complete = self.walk(SAMPLE)
+        self.window: int | None = None
+        self.domain = float("inf")
+        self.finishes = True  # a walk is expected to find CANDIDATES + 1 or all matches
+        if complete or len(self.sample) > CANDIDATES:
+            self.walks = True
+            return
+        share = max(len(self.sample), 0.5) / SAMPLE
+        needed = (CANDIDATES + 1) / share  # articles a walk reads
+        walked, walked_params = found.sql(other=False)
+        self.domain = domain = _estimate(cursor, f"SELECT 1 FROM {found.tables} WHERE true{walked}", walked_params)
+        word = _estimate(cursor, f"SELECT 1 FROM articles_article a WHERE a.search_vector @@ {q_sql}", q_params)
+        indexed = _estimate(cursor, f"SELECT 1 FROM {found.tables} WHERE a.search_vector @@ {q_sql}{walked}", [*q_params, *walked_params])
+        if needed < min(domain, WINDOW_MAX) / 2:
+            self.window = int(2 * needed)
+            indexed = indexed * self.window / domain
+        phrase = any(term.is_phrase for term in query.terms)
+        row = MATCH_ROW_US + (RECHECK_ROW_US if phrase else 0) + (SECTION_ROW_US if section else 0)
+        read = word * GIN_TID_US + indexed * row
+        walk = min(needed, domain) * (SECTION_ROW_US if section else WALK_ROW_US)
+        self.finishes = needed <= self.limit
+        if self.finishes:
+            self.walks = walk <= read
+        else:  # a walk would stop short: only when reading the index costs too much
+            self.walks = read > READ_BUDGET_US
+
+    @property
+    def _order(self) -> str:
+        return "h.published_at" if self.found.hashtag is not None else "a.published_at"
+
+    def walk(self, limit: int | None = None, *, rank: bool = False) -> tuple[list, bool]:
+        """The ids found (with `rank`, (id, published, score) rows), and whether that is
+        all (False when the walk stopped after `limit` articles short of CANDIDATES + 1
+        matches: there may be more, older)."""
+        limit = limit or self.limit
+        walked, walked_params = self.found.sql(other=False)
+        other, other_params = self.found.sql(walk=False)
+        if other or (rank and not self.finishes):
+            # CASE: the other filters (section) are tested before the vector, which
+            # costs more; the matches (few, for a walk that stops short) ranked after.
+            self.cursor.execute(
+                f"""
+                SELECT a.id FROM (
+                    SELECT a.id, a.search_vector FROM {self.found.tables}
+                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
+                ) a
+                WHERE CASE WHEN true{other} THEN a.search_vector @@ {self.q_sql} ELSE false END
+                LIMIT %s
+                """,
+                [*walked_params, limit, *other_params, *self.q_params, CANDIDATES + 1],
             )
-            .values_list("id", "snippet")
+            found = [article_id for (article_id,) in self.cursor.fetchall()]
+            if rank:
+                found = _rank(self.cursor, self.q_sql, self.q_params, found)
+        elif rank:
+            # Most articles read match: each vector is read once (`||` an empty vector
+            # makes the in-memory copy) for both the test and the score.
+            score, score_params = _score(self.q_sql, self.q_params, "a.v", "a.published_at")
+            self.cursor.execute(
+                f"""
+                SELECT a.id, date_part('epoch', a.published_at), {score} FROM (
+                    SELECT a.id, a.published_at, a.search_vector || ''::tsvector AS v
+                    FROM {self.found.tables}
+                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
+                ) a
+                WHERE a.v @@ {self.q_sql}
+                LIMIT %s
+                """,
+                [*score_params, *walked_params, limit, *self.q_params, CANDIDATES + 1],
+            )
+            found = self.cursor.fetchall()
+        else:
+            self.cursor.execute(
+                f"""
+                SELECT a.id FROM (
+                    SELECT a.id, a.search_vector FROM {self.found.tables}
+                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
+                ) a
+                WHERE a.search_vector @@ {self.q_sql}
+                LIMIT %s
+                """,
+                [*walked_params, limit, *self.q_params, CANDIDATES + 1],
+            )
+            found = [article_id for (article_id,) in self.cursor.fetchall()]
+        if len(found) > CANDIDATES:
+            return found, True
+        self.cursor.execute(
+            f"SELECT 1 FROM {self.found.tables} WHERE true{walked}"
+            f" ORDER BY {self._order} DESC OFFSET %s LIMIT 1",
+            [*walked_params, limit],
         )
-        return {article_id: highlight.to_html(snippet) for article_id, snippet in headlines}
+        return found, self.cursor.fetchone() is None
+
+    def read_index(self) -> tuple[list[int], bool]:
+        where, params = self.found.sql()
+        walked, walked_params = self.found.sql(other=False)
+        window = self.window
+        while True:
+            since = None
+            if window is not None and window < self.domain:
+                self.cursor.execute(
+                    f"SELECT {self._order} FROM {self.found.tables} WHERE true{walked}"
+                    f" ORDER BY {self._order} DESC OFFSET %s LIMIT 1",
+                    [*walked_params, window],
+                )
+                row = self.cursor.fetchone()
+                since = row[0] if row else None
+            dates = " AND a.published_at >= %s" if since else ""
+            # OFFSET 0 keeps the planner from walking the dates instead.
+            self.cursor.execute(
+                f"""
+                SELECT id FROM (
+                    SELECT a.id, a.published_at FROM {self.found.tables}
+                    WHERE a.search_vector @@ {self.q_sql}{where}{dates} OFFSET 0
+                ) m ORDER BY published_at DESC LIMIT %s
+                """,
+                [*self.q_params, *params, *([since] if since else []), CANDIDATES + 1],
+            )
+            ids = [article_id for (article_id,) in self.cursor.fetchall()]
+            if len(ids) > CANDIDATES or since is None:
+                return ids, True
+            window *= 4  # too few in the window (the sample was lucky): a wider one
+
+
+def _snippets(cursor, q_sql: str, q_params: list, ids: list[int]) -> dict[int, str]:
+    """The best passage of each article's body (of its description when it has none), in
+    the article's language."""
+    if not ids:
+        return {}
+    options = (
+        f'StartSel="{highlight.OPEN}", StopSel="{highlight.CLOSE}",'
+        f" MinWords={SNIPPET_WORDS[0]}, MaxWords={SNIPPET_WORDS[1]}"
+    )
+    cursor.execute(
+        f"""
+        SELECT id, ts_headline(newsdesk_search_config(language),
+            coalesce(nullif(body_text, ''), description), {q_sql}, %s)
+        FROM articles_article WHERE id = ANY(%s)
+        """,
+        [*q_params, options, ids],
+    )
+    return {article_id: highlight.to_html(snippet) for article_id, snippet in cursor.fetchall()}

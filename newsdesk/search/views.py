@@ -30,13 +30,20 @@ def _results(request: HttpRequest, query: str, form: SearchForm) -> dict:
     filters = form.filters()
     wanted = request.GET.get("page")
     number = _page_number(wanted)
-    hits, total = search(query, filters, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    results = search(query, filters, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    hits, total = results
     # The paginator only does the page arithmetic; a range stands in for the hits and
     # stops at the deepest page the backend will serve.
     page = Paginator(range(min(total, MAX_OFFSET + PAGE_SIZE)), PAGE_SIZE).get_page(number)
     if page.number != number and total:
-        hits, total = search(query, filters, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return {"hits": _with_articles(hits), "total": total, "page": page}
+        results = search(query, filters, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        hits, total = results
+    return {
+        "hits": _with_articles(hits),
+        "total": total,
+        "total_exact": results.exact,  # else counting stopped there: "1,100+ results"
+        "page": page,
+    }
 
 
 def _page_number(value: str | None) -> int:
