@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers repeated anonymous requests for cached pages before the rest of the stack.
+    "newsdesk.web.pagecache.FastPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -238,6 +240,13 @@ NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)
 NEWSDESK_VECTOR_DIR = env("NEWSDESK_VECTOR_DIR", str(DATA_DIR / "vectors"))
 # Rendered pages for anonymous readers are kept at most this long (0: no page cache).
 NEWSDESK_PAGE_CACHE_SECONDS = int(env("NEWSDESK_PAGE_CACHE_SECONDS", "120"))
+# How long a shared cache in front (the nginx microcache of `newsdesk up`) may serve an
+# anonymous page (Cache-Control s-maxage), and how long a process may trust a page
+# version it read: together they bound how late an anonymous reader sees a change.
+NEWSDESK_SHARED_CACHE_SECONDS = int(env("NEWSDESK_SHARED_CACHE_SECONDS", "2"))
+NEWSDESK_PAGE_VERSION_SECONDS = int(env("NEWSDESK_PAGE_VERSION_SECONDS", "1"))
+# Ask-the-article questions per client address per minute (each one ranks sentences).
+NEWSDESK_ASK_PER_MINUTE = int(env("NEWSDESK_ASK_PER_MINUTE", "30"))
 # JSON API: requests per window per client address (anonymous) or per token, page size.
 NEWSDESK_API_ANON_PER_MINUTE = int(env("NEWSDESK_API_ANON_PER_MINUTE", "60"))
 NEWSDESK_API_TOKEN_PER_MINUTE = int(env("NEWSDESK_API_TOKEN_PER_MINUTE", "600"))

@@ -61,17 +61,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_redis_caches(settings):
-    """With REDIS_URL the caches (rate limits, sessions, fragments) outlive each test and
-    even the run; empty them so that no test sees another's counters. The tests use their
-    own Redis database (tests/isolated_env.py), never the one REDIS_URL names."""
-    if not settings.REDIS_URL:
-        yield
-        return
+def _fresh_caches(settings):
+    """The caches (rate limits, sessions, cached pages) outlive each test: the
+    per-process LocMemCache for the whole session, Redis (REDIS_URL) even the run. A
+    test's database is rolled back, so the next test's article 1 is another article,
+    while a page cached under its URL would still be served; empty them so that no test
+    sees another's pages or counters. The tests use their own Redis database
+    (tests/isolated_env.py), never the one REDIS_URL names. The database cache (rate
+    limits on SQLite) lives in the rolled-back database and needs nothing."""
     from django.core.cache import caches
 
-    for alias in settings.CACHES:
-        caches[alias].clear()
+    for alias, config in settings.CACHES.items():
+        if "DatabaseCache" not in config["BACKEND"]:
+            caches[alias].clear()
     yield
 
 

@@ -52,15 +52,16 @@ def test_parse_wrk_refuses_a_report_without_latency_distribution():
         web.parse_wrk("Requests/sec:   10.0\n")
 
 
-def test_server_command_is_the_one_newsdesk_up_runs(monkeypatch, settings):
-    """bench web mirrors `newsdesk up`'s gunicorn command; catch the two drifting apart."""
+def test_server_is_the_one_newsdesk_up_runs(monkeypatch, settings, tmp_path):
+    """bench web starts what `newsdesk up` starts (both from newsdesk.web.front.plan)."""
     from newsdesk.management.commands import up
+    from newsdesk.web import front
 
     captured = {}
 
     class FakeSupervisor:
-        def __init__(self, commands, out):
-            captured.update(commands)
+        def __init__(self, commands, out, envs=None, waits=None):
+            captured.update(commands=commands, envs=envs or {}, waits=waits or {})
 
         def run(self):
             pass
@@ -69,11 +70,23 @@ def test_server_command_is_the_one_newsdesk_up_runs(monkeypatch, settings):
             pass
 
     settings.NEWSDESK_DEFAULT_SOURCES = False
+    settings.DATA_DIR = tmp_path
     monkeypatch.setattr(up, "Supervisor", FakeSupervisor)
     monkeypatch.setattr(up, "call_command", lambda *args, **kwargs: None)
     monkeypatch.setattr(up.signal, "signal", lambda *args: None)
-    up.Command().handle(bind="127.0.0.1:8123", web_workers=3, workers=0, no_web=False, no_scheduler=True)
-    assert captured["web"] == web.gunicorn_command("127.0.0.1:8123", 3)
+    monkeypatch.setattr(front, "free_port", lambda host="127.0.0.1": 9123)
+    for nginx in ("/usr/sbin/nginx", None):
+        monkeypatch.setattr(front, "nginx_binary", lambda nginx=nginx: nginx)
+        captured.clear()
+        up.Command().handle(bind="127.0.0.1:8123", web_workers=3, workers=0, no_web=False, no_scheduler=True)
+        plan = web.web_plan("127.0.0.1:8123", 3, tmp_path)
+        assert captured["commands"]["web"] == plan.gunicorn
+        assert captured["envs"].get("web", {}) == plan.env
+        assert captured["commands"].get("front") == plan.nginx
+    assert plan.gunicorn == web.gunicorn_command("127.0.0.1:8123", 3)  # gunicorn alone on the address
+    runtime = front.runtime_dir(tmp_path / "nginx")
+    if runtime != tmp_path / "nginx":
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def test_bench_web_is_registered():
@@ -101,6 +114,11 @@ def test_quick_run_measures_site_and_nginx(capsys):
         assert result[f"{name}_errors"] == 0, name
         assert result[f"{name}_p50_ms"] <= result[f"{name}_p99_ms"]
     assert "nginx:" in out and "target cached article p99" in out
+    if web._nginx_binary():  # as under `newsdesk up`: nginx's microcache in front
+        assert result["front"] == "nginx"
+        assert result["cached_response_headers"]["x-cache"] == "HIT"
+        assert "public" in result["cached_response_headers"]["cache-control"]
+        assert result["cached_response_headers"]["set-cookie"] == "no"
     json.dumps(result)  # printable as the last line
 
 

@@ -1,7 +1,7 @@
 """The reader's site without a browser: page anatomy in the seed page's order, metadata,
 sentence targets for key points, escaping, home and listings with pagination and feed
-links, ask-the-article with and without htmx, and the page cache with its invalidation
-and CSRF handling."""
+links, ask-the-article with and without htmx, and the page cache with its invalidation,
+its fast path, validators and public Cache-Control (no CSRF token on anonymous pages)."""
 
 from __future__ import annotations
 
@@ -261,7 +261,10 @@ def test_landmarks_labels_and_skip_link(client, world):
 
 def test_ask_without_javascript_renders_the_whole_page(client, world):
     url = reverse("ask", args=[world.article.pk])
-    response = client.post(url, {"question": "Who is Lukashenko?"})
+    form = select(tree(get(client, world.article.get_absolute_url())), "form.ask")[0]
+    assert form.get("method") == "get" and form.get("action") == url + "#answer"
+    assert form.get("hx-get") == url and not select(form, 'input[type="hidden"]')
+    response = client.get(url, {"question": "Who is Lukashenko?"})
     assert response.status_code == 200
     doc = tree(response)
     assert select(doc, "h1")[0].text_content() == web_data.TITLE
@@ -270,20 +273,53 @@ def test_ask_without_javascript_renders_the_whole_page(client, world):
     quote_links = select(answer, "a.quote-link")
     assert quote_links and quote_links[0].get("href").startswith("#s-")
     assert select(doc, "#question")[0].get("value") == "Who is Lukashenko?"
-    form = select(doc, "form.ask")[0]
-    assert form.get("action") == url + "#answer" and form.get("hx-post") == url
+    # An answer is for this reader: never kept by a shared cache, never indexed.
+    assert "private" in response["Cache-Control"] and response["X-Robots-Tag"] == "noindex"
+    assert response[pagecache.HEADER] == "bypass"
 
 
 def test_ask_with_htmx_returns_only_the_answer(client, world):
     url = reverse("ask", args=[world.article.pk])
-    response = client.post(url, {"question": "Who is Lukashenko?"}, headers={"HX-Request": "true"})
+    response = client.get(url, {"question": "Who is Lukashenko?"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     page = text_of(response)
     assert "<html" not in page and 'class="answer"' in page and "Lukashenko" in page
-    assert "HX-Request" in response["Vary"]
-    empty = client.post(url, {"question": "   "}, headers={"HX-Request": "true"})
+    assert "HX-Request" in response["Vary"] and "private" in response["Cache-Control"]
+    empty = client.get(url, {"question": "   "}, headers={"HX-Request": "true"})
     assert "Type a question" in text_of(empty)
-    assert client.get(url).status_code == 405
+    assert client.put(url).status_code == 405
+
+
+def test_ask_by_post_still_works_with_a_csrf_token(world):
+    """Pages rendered before the form became a GET still post; CSRF still guards POST."""
+    url = reverse("ask", args=[world.article.pk])
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(url, {"question": "Who is Lukashenko?"}).status_code == 403
+    get(strict, reverse("accounts:login"))  # a page with a form: the reader gets a CSRF cookie
+    token = strict.cookies["csrftoken"].value
+    answered = strict.post(url, {"question": "Who is Lukashenko?", "csrfmiddlewaretoken": token},
+                           headers={"HX-Request": "true"})
+    assert answered.status_code == 200 and "Lukashenko" in text_of(answered)
+
+
+def test_ask_is_rate_limited_per_address(client, world, settings):
+    settings.NEWSDESK_ASK_PER_MINUTE = 2
+    caches_to_clear = ["ratelimit"]
+    from django.core.cache import caches
+
+    for name in caches_to_clear:
+        caches[name].clear()
+    url = reverse("ask", args=[world.article.pk])
+    for _ in range(2):
+        assert client.get(url, {"question": "Who is Lukashenko?"}).status_code == 200
+    refused = client.get(url, {"question": "Who is Lukashenko?"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many questions" in text_of(refused) and "<h1" in text_of(refused)
+    in_place = client.get(url, {"question": "Who?"}, headers={"HX-Request": "true"})
+    assert in_place.status_code == 200 and "Too many questions" in text_of(in_place)  # htmx swaps 2xx only
+    assert client.get(url, {"question": "  "}).status_code == 200  # an empty question costs nothing
+    for name in caches_to_clear:
+        caches[name].clear()
 
 
 # --- page cache ---------------------------------------------------------------------------
@@ -298,7 +334,7 @@ def test_article_page_is_cached_for_anonymous_readers(client, world):
     assert cache_state(client, url) == "miss"
     assert cache_state(client, url) == "hit"
     assert cache_state(client, url + "?utm_source=x") == "bypass"
-    assert "private" in get(client, url)["Cache-Control"]
+    assert "private" in get(client, url + "?utm_source=x")["Cache-Control"]
     user = User.objects.create_user("reader", "reader@example.org")
     signed_in = Client()
     signed_in.force_login(user)
@@ -373,7 +409,11 @@ def test_a_version_written_by_another_process_invalidates(client, world):
     get(client, url)
     assert cache_state(client, url) == "hit"
     # A task worker bumps the version in the shared database, not in this process's cache.
-    PageVersion.objects.filter(scope=pagecache.article_scope(world.article.pk)).update(version=F("version") + 1)
+    scope = pagecache.article_scope(world.article.pk)
+    PageVersion.objects.filter(scope=scope).update(version=F("version") + 1)
+    # This process trusts the version it read for NEWSDESK_PAGE_VERSION_SECONDS...
+    assert cache_state(client, url) == "hit"
+    pagecache.forget_versions([scope])  # ...as if that second had passed
     assert cache_state(client, url) == "miss"
     assert cache_state(client, url) == "hit"
 
@@ -382,6 +422,7 @@ def test_versions_survive_a_lost_row(client, world):
     url = world.article.get_absolute_url()
     get(client, url)
     PageVersion.objects.all().delete()  # e.g. a restored database: never serve the old entry
+    pagecache.forget_versions([pagecache.article_scope(world.article.pk)])
     assert cache_state(client, url) == "miss"
     assert cache_state(client, url) == "hit"
 
@@ -424,34 +465,114 @@ def test_cache_can_be_turned_off(client, world, settings):
     assert cache_state(client, url) == "bypass" and cache_state(client, url) == "bypass"
 
 
-def csrf_of(response) -> str:
-    return select(tree(response), 'form.ask input[name="csrfmiddlewaretoken"]')[0].get("value")
+def test_anonymous_pages_hold_no_csrf_token_and_are_publicly_cacheable(client, world):
+    for url in (world.article.get_absolute_url(), "/"):
+        for state in ("miss", "hit"):
+            response = get(client, url)
+            assert response[pagecache.HEADER] == state
+            assert "csrfmiddlewaretoken" not in text_of(response) and not response.cookies
+            control = response["Cache-Control"]
+            assert "public" in control and "max-age=0" in control and "s-maxage=2" in control
+            assert "private" not in control
+            assert response["ETag"].startswith('"') and response["Last-Modified"]
+    # Two readers get the very same bytes.
+    assert Client().get(world.article.get_absolute_url()).content == \
+        Client().get(world.article.get_absolute_url()).content
 
 
-def test_cached_page_gives_every_reader_a_working_csrf_token(world):
+def test_conditional_get_is_answered_with_304_until_the_page_changes(client, world,
+                                                                    django_capture_on_commit_callbacks):
     url = world.article.get_absolute_url()
-    ask = reverse("ask", args=[world.article.pk])
-    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
-    one = get(first, url)
-    two = get(second, url)
-    assert one[pagecache.HEADER] == "miss" and two[pagecache.HEADER] == "hit"
-    token_one, token_two = csrf_of(one), csrf_of(two)
-    assert token_one != token_two and pagecache.csrf_placeholder() not in text_of(two)
-    assert "csrftoken" in two.cookies
-    headers = {"HX-Request": "true"}
-    assert second.post(ask, {"question": "Who is Lukashenko?", "csrfmiddlewaretoken": token_two},
-                       headers=headers).status_code == 200
-    assert first.post(ask, {"question": "Who is Lukashenko?", "csrfmiddlewaretoken": token_one},
-                      headers=headers).status_code == 200
-    # A token is only good with its own reader's cookie: nothing shared was cached.
-    stranger = Client(enforce_csrf_checks=True)
-    get(stranger, url)
-    assert stranger.post(ask, {"question": "Who?", "csrfmiddlewaretoken": token_one}).status_code == 403
-    # The same reader's cached page again: a new mask of the same secret, still valid.
-    again = get(second, url)
-    assert again[pagecache.HEADER] == "hit"
-    assert second.post(ask, {"question": "Who?", "csrfmiddlewaretoken": csrf_of(again)},
-                       headers=headers).status_code == 200
+    first = get(client, url)
+    etag = first["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again["ETag"] == etag and not again.content
+    since = client.get(url, headers={"If-Modified-Since": first["Last-Modified"]})
+    assert since.status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        comments_changed.send(sender=None, article_id=world.article.pk)
+    # A new version whose page came out the same (nothing visible changed): still 304.
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        world.article.title = "A changed headline"
+        world.article.save()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed[pagecache.HEADER] == "miss"
+    assert changed["ETag"] != etag and "A changed headline" in text_of(changed)
+
+
+def test_logged_in_readers_bypass_every_cache(client, world):
+    url = world.article.get_absolute_url()
+    get(client, url)
+    assert cache_state(client, url) == "hit"
+    user = User.objects.create_user("reader", "reader@example.org")
+    signed_in = Client()
+    signed_in.force_login(user)
+    for _ in range(2):
+        response = get(signed_in, url)
+        assert response[pagecache.HEADER] == "bypass"
+        assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+        assert "reader" in text_of(response) and "csrfmiddlewaretoken" in text_of(response)
+    # ...and their page is never what an anonymous reader gets next.
+    anonymous = get(client, url)
+    assert anonymous[pagecache.HEADER] == "hit" and "reader" not in text_of(anonymous)
+    assert "csrfmiddlewaretoken" not in text_of(anonymous)
+
+
+def test_the_fast_path_answers_without_the_rest_of_the_stack(client, world, django_assert_num_queries,
+                                                             monkeypatch):
+    url = world.article.get_absolute_url()
+    first = get(client, url)
+    assert first[pagecache.HEADER] == "miss"
+    real_page, views_ran = pagecache.page, []
+
+    def counting_page(*args, **kwargs):
+        views_ran.append(1)
+        return real_page(*args, **kwargs)
+
+    monkeypatch.setattr(pagecache, "page", counting_page)
+    with django_assert_num_queries(0):  # the version is remembered for a second
+        hit = get(client, url)
+    assert hit[pagecache.HEADER] == "hit" and hit.content == first.content and not views_ran
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "ETag",
+                   "Cache-Control", "Content-Type"):
+        assert hit[header] == first[header], header
+    assert client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+    assert not views_ran
+    # A session or message cookie or another query string goes through the stack.
+    client.cookies["sessionid"] = "whatever"
+    get(client, url)
+    assert len(views_ran) == 1
+    del client.cookies["sessionid"]
+    client.cookies["messages"] = "x"
+    assert get(client, url)[pagecache.HEADER] == "bypass" and len(views_ran) == 2
+    del client.cookies["messages"]
+    get(client, url + "?x=1")
+    assert len(views_ran) == 3
+
+
+def test_the_fast_path_notices_a_new_version(client, world, django_capture_on_commit_callbacks):
+    url = world.article.get_absolute_url()
+    get(client, url)
+    assert cache_state(client, url) == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        world.article.title = "Retitled"
+        world.article.save()
+    response = get(client, url)
+    assert response[pagecache.HEADER] == "miss" and "Retitled" in text_of(response)
+
+
+def test_a_page_with_a_csrf_token_is_never_cached(client, world, monkeypatch):
+    real = pagecache.render_html
+
+    def with_form(request, template, context):
+        form = '<input name="csrfmiddlewaretoken" value="x">'
+        return real(request, template, context).replace("</main>", form + "</main>")
+
+    monkeypatch.setattr(pagecache, "render_html", with_form)
+    url = world.article.get_absolute_url()
+    assert cache_state(client, url) == "bypass" and cache_state(client, url) == "bypass"
+    assert "private" in get(client, url)["Cache-Control"]
 
 
 # --- home and listings --------------------------------------------------------------------

@@ -7,9 +7,10 @@ word list), a few hundred publishers, and for most articles the AI rows the arti
 page shows: enrichment (summary, key points, section, embedding), hashtags, some stories
 and comments. The FTS5 triggers index every article as it is inserted.
 
-Then it starts the web server exactly as `newsdesk up` does (gunicorn, gthread, same
-arguments; no worker or scheduler) and runs wrk from 127.0.0.1 (32 connections, 2
-threads, --latency) against:
+Then it starts the web server exactly as `newsdesk up` does (newsdesk/web/front.py:
+nginx with its microcache in front of gunicorn when nginx is installed, else gunicorn
+alone; same commands, config and environment; no worker or scheduler) and runs wrk
+from 127.0.0.1 (32 connections, 2 threads, --latency) against:
 
 1. cached: one article URL again and again (whatever page caching the site does);
 2. uncached: a Lua script walking over many different article ids, none requested twice;
@@ -20,7 +21,8 @@ threads, --latency) against:
 Each run is preceded by a short warm-up run whose figures are dropped. Everything runs
 on this machine, wrk included, so the figures depend on what else uses the CPU: the load
 average before and after is part of the result, and so is the server's CPU time per
-request (less sensitive to other jobs than requests/s).
+request (gunicorn and its nginx front together; less sensitive to other jobs than
+requests/s).
 
     newsdesk bench web [--articles 100000] [--duration 15] [--keep]
 
@@ -78,19 +80,18 @@ def add_arguments(parser) -> None:
 
 # --- the server, as `newsdesk up` runs it --------------------------------------------
 
-def gunicorn_command(bind: str, web_workers: int) -> list[str]:
-    """The web server command of `newsdesk up`.
+def web_plan(bind: str, web_workers: int, data_dir: Path):
+    """The web processes of `newsdesk up` (the same function builds them there);
+    tests/test_bench_web.py checks that the two stay the same."""
+    from newsdesk.web.front import plan
 
-    A mirror of `commands["web"]` in newsdesk/management/commands/up.py, which is built
-    inline in `Command.handle` (next to migrating and starting the supervisor), so it
-    cannot be imported without running `up`. tests/test_bench_web.py checks that the two
-    stay the same.
-    """
-    return [
-        sys.executable, "-m", "gunicorn", "newsdesk.wsgi:application",
-        "--bind", bind, "--workers", str(web_workers), "--threads", "4",
-        "--worker-class", "gthread", "--access-logfile", "-", "--log-level", "warning",
-    ]
+    return plan(bind, web_workers, data_dir)
+
+
+def gunicorn_command(bind: str, web_workers: int) -> list[str]:
+    from newsdesk.web.front import gunicorn_command as command
+
+    return command(bind, web_workers)
 
 
 # --- processes -------------------------------------------------------------------------
@@ -144,8 +145,9 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _group_stats(pgid: int) -> tuple[float, float]:
-    """(CPU seconds, resident MB) summed over the live processes of a process group."""
+def _group_stats(pgid: int | list[int]) -> tuple[float, float]:
+    """(CPU seconds, resident MB) summed over the live processes of process groups."""
+    pgids = {pgid} if isinstance(pgid, int) else set(pgid)
     tick = os.sysconf("SC_CLK_TCK")
     page = os.sysconf("SC_PAGE_SIZE")
     cpu = rss = 0.0
@@ -157,7 +159,7 @@ def _group_stats(pgid: int) -> tuple[float, float]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-        if int(fields[2]) != pgid:  # pgrp
+        if int(fields[2]) not in pgids:  # pgrp
             continue
         cpu += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         rss += int(fields[21]) * page / 2**20
@@ -311,6 +313,15 @@ http {
 """
 
 
+def _remove_nginx_runtime(data_dir: Path) -> None:
+    """The front's microcache, when it lives outside the data dir (run as root)."""
+    from newsdesk.web.front import runtime_dir
+
+    directory = data_dir / "nginx"
+    if runtime_dir(directory) != directory:
+        shutil.rmtree(runtime_dir(directory), ignore_errors=True)
+
+
 def _nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 
@@ -347,7 +358,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _measure(name: str, url: str, *, pgid: int, options: dict, script: Path | None = None,
+def _measure(name: str, url: str, *, pgid: int | list[int], options: dict, script: Path | None = None,
              warm_script: Path | None = None) -> dict:
     """One wrk run (after a warm-up), with the server's CPU time per request and the share
     of the machine's CPU that went to neither the server nor wrk (other jobs)."""
@@ -417,6 +428,7 @@ def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0,
     finally:
         children.stop_all()
         shutil.rmtree(work, ignore_errors=True)
+        _remove_nginx_runtime(data_dir)
         if temporary and not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
@@ -450,13 +462,23 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
           f"uncached pages rotate over {len(rotate_ids)} ids")
 
     port = _free_port()
-    command = gunicorn_command(f"127.0.0.1:{port}", web_workers)
+    web = web_plan(f"127.0.0.1:{port}", web_workers, data_dir)
+    command = web.gunicorn
     server_log = work / "gunicorn.log"
     with server_log.open("wb") as log:
-        # The access log goes to stdout as under `newsdesk up`; here nobody reads it.
-        server = children.start(command, env=env, cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=log)
-    _wait_http(port, "/", server, "gunicorn", server_log)
-    print(f"web server: {' '.join(command[1:])}")
+        # The access logs go to stdout as under `newsdesk up`; here nobody reads them.
+        server = children.start(command, env={**env, **web.env}, cwd=Path.cwd(), stdout=subprocess.DEVNULL,
+                                stderr=log)
+    _wait_http(web.upstream_port, "/", server, "gunicorn", server_log)
+    groups = [server.pid]
+    front_proc = None
+    if web.nginx:
+        front_log = work / "front.log"
+        with front_log.open("wb") as log:
+            front_proc = children.start(web.nginx, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        _wait_http(port, "/", front_proc, "nginx front", web.nginx_dir / "error.log")
+        groups.append(front_proc.pid)
+    print(f"web server: {web.note}; {' '.join(command[1:])}")
 
     def fetch(path: str) -> tuple[dict, bytes]:
         status, headers, body = _get(port, path)
@@ -477,20 +499,22 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
 
     base = f"http://127.0.0.1:{port}"
     load_at_runs = os.getloadavg()
-    cached = _measure("cached", base + cached_path, pgid=server.pid, options=options)
+    cached = _measure("cached", base + cached_path, pgid=groups, options=options)
     headers, _ = fetch(cached_path)
     after = {k: v for k, v in headers.items() if k in CACHE_HEADERS}
     if after != {k: v for k, v in cache_headers.items() if k != "set-cookie"}:
         print(f"article page after the run: response headers {json.dumps(after)}")
     uncached = _measure(
-        "uncached", base + "/", pgid=server.pid, options=options,
+        "uncached", base + "/", pgid=groups, options=options,
         script=_rotation_script(work, "rotate", rotate_ids, options["threads"]),
         warm_script=_rotation_script(work, "warm", warm_ids, options["threads"]),
     )
     if uncached["requests"] > len(rotate_ids):
         print(f"note: {uncached['requests']} uncached requests over {len(rotate_ids)} ids: "
               "some pages came twice")
-    home = _measure("home", base + "/", pgid=server.pid, options=options)
+    home = _measure("home", base + "/", pgid=groups, options=options)
+    if front_proc is not None:
+        children.stop(front_proc)
     children.stop(server)
 
     # nginx: the same bytes, as a static file at the same path.
@@ -549,7 +573,8 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
         "web_rss_mb": max(cached["rss_mb"], uncached["rss_mb"], home["rss_mb"]),
         "load_before_runs": [round(x, 2) for x in load_at_runs],
         "web_workers": web_workers,
-        "server": " ".join(command[3:]),
+        "server": (f"nginx microcache -> " if web.nginx else "") + " ".join(command[3:]),
+        "front": "nginx" if web.nginx else "gunicorn",
         "connections": options["connections"],
         "threads": options["threads"],
         "duration_s": options["duration"],

@@ -15,16 +15,34 @@ its story or related articles change (`newsdesk.stories.signals.stories_changed`
 the home page's also when articles or stories are saved. The versions live in the
 database because the default cache is per process (LocMemCache unless REDIS_URL is
 set) while most changes happen in task workers: a bump in a worker's cache would never
-reach the web processes. A hit costs one indexed read and no write. The page bodies
+reach the web processes. A hit costs at most one indexed read (none while the version
+is remembered, below) and no write. The page bodies
 live in the default cache; `NEWSDESK_PAGE_CACHE_SECONDS` (120 by default, 0 turns the
 cache off) bounds how long the ages on a page ("16 minutes ago") may lag.
 
-CSRF: the article page has a POST form (ask the article) for anonymous readers too. A
-page is never cached with a token in it: it is rendered with a constant placeholder in
-place of `{% csrf_token %}`'s value, and every response, cached or not, gets a freshly
-masked token for this request put in its place (`get_token`, which also makes the CSRF
-middleware send the matching cookie). So every reader's form carries a token that
-matches their own cookie, whether or not the HTML came from the cache.
+No CSRF token and nothing per reader: ask-the-article is a GET form (a read-only
+query), so an anonymous article or home page holds no token, no cookie is set and
+every anonymous reader gets the same bytes. A page about to be cached that contains a
+CSRF token anyway (a template gained a POST form) is served but not cached.
+
+Shared caches: a cached page is sent `Cache-Control: public, max-age=0,
+s-maxage=NEWSDESK_SHARED_CACHE_SECONDS` (2 by default) with an ETag and Last-Modified,
+so browsers revalidate every time (a 304 when nothing changed) and a shared cache in
+front (the nginx microcache `newsdesk up` starts, see newsdesk/web/front.py) may serve
+it for at most that many seconds. Pages that are not cacheable (logged-in readers, a
+message waiting, other query strings) are `private`.
+
+Version lookups are remembered in the default cache for NEWSDESK_PAGE_VERSION_SECONDS
+(1 by default, 0: ask the database every time). A bump in this process (or in any
+process when the cache is shared, REDIS_URL) updates the remembered value at once;
+one in another process with per-process caches is seen within that many seconds. So an
+anonymous reader sees a change at most PAGE_VERSION_SECONDS + SHARED_CACHE_SECONDS
+(3 s by default) plus one page render after it commits.
+
+The fast path (`FastPageMiddleware`, first in MIDDLEWARE) answers a request for a page
+it has answered before straight from the cache, before sessions, authentication, CSRF
+or any template: no session or message cookie, GET or HEAD, the same URL, and the
+page's scope still at the version the response was stored under.
 """
 
 from __future__ import annotations
@@ -32,28 +50,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control
-from django.utils.crypto import salted_hmac
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, parse_http_date_safe
 
 LOGGER = logging.getLogger(__name__)
 
 HOME = "home"
 HEADER = "X-Page-Cache"  # "hit", "miss" or "bypass": for tests and operators
-
-
-
-def csrf_placeholder() -> str:
-    """Stands in for the CSRF token in rendered pages: the same in every process (the
-    cache may be shared) and unguessable by publishers or commenters."""
-    return "csrf-" + salted_hmac("newsdesk.web.pagecache", "csrf-placeholder").hexdigest()
+CSRF_FIELD = "csrfmiddlewaretoken"
 
 
 def article_scope(pk: int) -> str:
@@ -64,11 +76,24 @@ def timeout() -> int:
     return int(getattr(settings, "NEWSDESK_PAGE_CACHE_SECONDS", 120))
 
 
+def shared_seconds() -> int:
+    """How long a shared cache in front (nginx) may serve an anonymous page."""
+    return max(0, int(getattr(settings, "NEWSDESK_SHARED_CACHE_SECONDS", 2)))
+
+
+def version_seconds() -> int:
+    return max(0, int(getattr(settings, "NEWSDESK_PAGE_VERSION_SECONDS", 1)))
+
+
 def _cache():
     return caches[getattr(settings, "NEWSDESK_PAGE_CACHE", "default")]
 
 
 # --- versions -----------------------------------------------------------------------------
+
+
+def _memo_key(scope: str) -> str:
+    return f"newsdesk:pagever:{scope}"
 
 
 def bump(scopes: Iterable[str]) -> None:
@@ -91,32 +116,62 @@ def _write_versions(scopes: list[str]) -> None:
         )
     except DatabaseError:  # never let the cache break the write that changed the page
         LOGGER.exception("could not invalidate cached pages %s", scopes[:5])
+        forget_versions(scopes)
+        return
+    if seconds := version_seconds():
+        try:
+            _cache().set_many({_memo_key(scope): value for scope in scopes}, seconds)
+        except Exception:  # noqa: BLE001 - a cache outage: the memo expires by itself
+            LOGGER.warning("could not update remembered page versions", exc_info=True)
+
+
+def forget_versions(scopes: Iterable[str]) -> None:
+    """Drop remembered versions: the next lookup reads the database."""
+    _cache().delete_many([_memo_key(scope) for scope in scopes])
 
 
 def version(scope: str) -> int:
     """The scope's current version; 0 until something has changed it. No write on the
     read path: a row only appears when a change bumps it (with a random non-zero value,
-    so pages cached under 0 are never served once it exists)."""
+    so pages cached under 0 are never served once it exists). Remembered for
+    NEWSDESK_PAGE_VERSION_SECONDS."""
     from newsdesk.web.models import PageVersion
 
-    return PageVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
+    seconds = version_seconds()
+    if seconds:
+        remembered = _cache().get(_memo_key(scope))
+        if remembered is not None:
+            return remembered
+    current = PageVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
+    if seconds:
+        _cache().set(_memo_key(scope), current, seconds)
+    return current
 
 
 # --- pages --------------------------------------------------------------------------------
 
 
 def render_html(request: HttpRequest, template: str, context: dict) -> str:
-    """A page with the CSRF placeholder in place of any token (see `respond`)."""
-    return render_to_string(template, {**context, "csrf_token": csrf_placeholder()}, request)
+    return render_to_string(template, context, request)
 
 
-def respond(request: HttpRequest, html: str, *, state: str, status: int = 200) -> HttpResponse:
-    placeholder = csrf_placeholder()
-    if placeholder in html:
-        html = html.replace(placeholder, get_token(request))
+def respond(request: HttpRequest, html: str, *, state: str, status: int = 200, scope: str = "",
+            current: int = 0, etag: str = "", modified: float = 0.0) -> HttpResponse:
+    """The response for a page: `private` unless it came from (or went to) the cache, in
+    which case it is public for shared caches for `shared_seconds()`, with validators."""
     response = HttpResponse(html, status=status)
     response[HEADER] = state
-    patch_cache_control(response, private=True)  # per reader: a CSRF cookie and token
+    if state in ("hit", "miss") and etag:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(modified)
+        shared = shared_seconds()
+        if shared:
+            patch_cache_control(response, public=True, max_age=0, s_maxage=shared)
+        else:
+            patch_cache_control(response, public=True, max_age=0)
+        response._newsdesk_page = (scope, current)  # FastPageMiddleware may keep it
+        return get_conditional_response(request, etag=etag, last_modified=int(modified), response=response)
+    patch_cache_control(response, private=True)
     return response
 
 
@@ -132,10 +187,13 @@ def cacheable(request: HttpRequest) -> bool:
                           and params[0][1][0].isdigit() and len(params[0][1][0]) < 6)
 
 
-def _key(request: HttpRequest, scope: str, current: int) -> str:
+def _where(request: HttpRequest) -> str:
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    digest = hashlib.sha256(where.encode()).hexdigest()[:32]
-    return f"newsdesk:page:{scope}:{current}:{digest}"
+    return hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
+def _key(request: HttpRequest, scope: str, current: int) -> str:
+    return f"newsdesk:page:{scope}:{current}:{_where(request)}"
 
 
 def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResponse:
@@ -149,12 +207,76 @@ def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResp
         LOGGER.warning("page versions unavailable; serving %s uncached", scope, exc_info=True)
         return respond(request, build(), state="bypass")
     key = _key(request, scope, current)
-    html = _cache().get(key)
-    if html is not None:
-        return respond(request, html, state="hit")
+    entry = _cache().get(key)
+    if entry is not None:
+        html, etag, modified = entry
+        return respond(request, html, state="hit", scope=scope, current=current, etag=etag, modified=modified)
     html = build()
-    _cache().set(key, html, timeout())
-    return respond(request, html, state="miss")
+    if CSRF_FIELD in html:
+        LOGGER.error("not caching %s: the anonymous page holds a CSRF token", scope)
+        return respond(request, html, state="bypass")
+    etag = '"' + hashlib.blake2b(html.encode(), digest_size=12).hexdigest() + '"'
+    modified = time.time()
+    _cache().set(key, (html, etag, modified), timeout())
+    return respond(request, html, state="miss", scope=scope, current=current, etag=etag, modified=modified)
+
+
+# --- the fast path ------------------------------------------------------------------------
+
+
+class FastPageMiddleware:
+    """First in MIDDLEWARE: a page answered (hit or miss) for an anonymous reader is kept
+    whole, headers and all, under its URL with the scope version it was made at; the
+    next request for that URL without a session or message cookie is answered from it
+    when the version is still current, without the rest of the stack. Everything else
+    goes through untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = self._where(request)
+        if where is not None:
+            try:
+                entry = _cache().get(where)
+                if entry is not None and version(entry[0]) == entry[1]:
+                    return self._replay(request, entry)
+            except DatabaseError:
+                pass  # the view decides what to do without versions
+        response = self.get_response(request)
+        if where is not None:
+            self._keep(where, response)
+        return response
+
+    @staticmethod
+    def _where(request: HttpRequest) -> str | None:
+        if request.method not in ("GET", "HEAD") or timeout() <= 0:
+            return None
+        cookies = request.COOKIES
+        if settings.SESSION_COOKIE_NAME in cookies or getattr(settings, "MESSAGE_COOKIE_NAME",
+                                                               "messages") in cookies:
+            return None
+        try:
+            return "newsdesk:response:" + _where(request)
+        except Exception:  # noqa: BLE001 - DisallowedHost and the like: the stack answers it
+            return None
+
+    @staticmethod
+    def _keep(where: str, response: HttpResponse) -> None:
+        page = getattr(response, "_newsdesk_page", None)
+        if page is None or response.status_code != 200 or response.streaming or response.cookies:
+            return
+        headers = [(k, v) for k, v in response.items() if k != HEADER]
+        _cache().set(where, (page[0], page[1], headers, response.content, response["ETag"],
+                             response["Last-Modified"]), timeout())
+
+    @staticmethod
+    def _replay(request: HttpRequest, entry) -> HttpResponse:
+        _scope, _current, headers, body, etag, modified = entry
+        response = HttpResponse(body, headers=headers)
+        response[HEADER] = "hit"
+        return get_conditional_response(request, etag=etag, last_modified=parse_http_date_safe(modified),
+                                        response=response)
 
 
 # --- what changes what ---------------------------------------------------------------------

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_POST
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_http_methods
 
+from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, Hashtag
@@ -158,20 +160,42 @@ def _structured_data(item: Article, enrichment, tags: list[Hashtag]) -> dict:
     return data
 
 
-@require_POST
+def ask_rule() -> ratelimit.Rule:
+    return ratelimit.Rule("ask-ip", int(getattr(settings, "NEWSDESK_ASK_PER_MINUTE", 30)), 60)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer a reader's question from the article's own sentences: the answer alone for
-    htmx (swapped in place), the whole article page with the answer for a plain form."""
+    htmx (swapped in place), the whole article page with the answer for a plain form.
+
+    A read-only query, so a GET (`?question=...`): the article page needs no CSRF token
+    and stays cacheable. POST is still answered (CSRF-checked as every POST) for pages
+    rendered before the form became a GET. Rate-limited per client address."""
     item = _article(pk)
-    question = " ".join(request.POST.get("question", "").split())[:MAX_QUESTION]
-    answer = answer_question(item, question) if question else None
+    data = request.POST if request.method == "POST" else request.GET
+    question = " ".join(data.get("question", "").split())[:MAX_QUESTION]
+    answer, status, wait = None, 200, 0
+    if question:
+        rule, ident = ask_rule(), ratelimit.client_ip(request)
+        if ratelimit.hit(rule, ident) > rule.limit:
+            wait = ratelimit.retry_after(rule, ident) or rule.window
+            status = 429
+        else:
+            answer = answer_question(item, question)
+    context = {"question": question, "answer": answer, "asked": True,
+               "wait": ratelimit.wait_text(wait) if wait else ""}
     if request.headers.get("HX-Request"):
-        response = render(request, "newsdesk/_answer.html",
-                          {"article": item, "question": question, "answer": answer, "asked": True})
+        # htmx swaps only 2xx answers: the "try again later" text must show in place.
+        response = render(request, "newsdesk/_answer.html", {"article": item, **context})
     else:
-        context = _article_context(request, item, question=question, answer=answer, asked=True)
-        html = pagecache.render_html(request, "newsdesk/article.html", context)
-        response = pagecache.respond(request, html, state="bypass")
+        page_context = _article_context(request, item, **context)
+        html = pagecache.render_html(request, "newsdesk/article.html", page_context)
+        response = pagecache.respond(request, html, state="bypass", status=status)
+    if wait:
+        response["Retry-After"] = str(wait)
+    patch_cache_control(response, private=True)
+    response["X-Robots-Tag"] = "noindex"
     patch_vary_headers(response, ["HX-Request"])
     return response
 
