@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import types
 from datetime import timedelta
 
@@ -21,7 +20,6 @@ from django.test import Client
 from django.utils import timezone
 
 from newsdesk.accounts.models import set_blocked
-from newsdesk.api import related as related_module
 from newsdesk.api.models import ApiToken, hash_token
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.comments.models import Comment
@@ -454,58 +452,24 @@ def test_article_story_follows_merges(world):
     assert get(f"/api/articles/{world.quake.pk}").json()["story"]["id"] == survivor.pk
 
 
-def test_related_fallback_same_story_then_shared_hashtags(world, monkeypatch):
-    monkeypatch.setattr(
-        related_module, "RELATED_MODULE", "newsdesk.stories.no_such_module_for_tests"
-    )
+def test_related_same_story_first_then_shared_entities(world):
+    """The article page's ranking: the same story from another publisher first, then
+    recent articles on the same entities; nothing older than the window, never itself."""
     other = make_article(world.dw, "Chile counts the damage", age=timedelta(hours=5))
     tag(other, "chile", kind="place")
-    tag(other, "earthquake")
-    loose = make_article(world.dw, "Chile wine harvest", age=timedelta(hours=3))
-    tag(loose, "chile", kind="place")
     stale = make_article(world.dw, "Chile long ago", age=timedelta(days=90))
     tag(stale, "chile", kind="place")
     body = get(f"/api/articles/{world.quake.pk}/related").json()
-    assert body["method"] == "fallback"
-    # Story member first; then most shared hashtags; then fewer; nothing older than the window.
-    assert [i["id"] for i in body["items"]] == [world.quake2.pk, other.pk, loose.pk]
-    assert [
-        i["id"] for i in get(f"/api/articles/{world.quake.pk}/related?limit=2").json()["items"]
-    ] == [
-        world.quake2.pk,
-        other.pk,
+    assert list(body) == ["items"]
+    found = [i["id"] for i in body["items"]]
+    assert found[0] == world.quake2.pk
+    assert other.pk in found
+    assert stale.pk not in found and world.quake.pk not in found
+    assert [i["id"] for i in get(f"/api/articles/{world.quake.pk}/related?limit=1").json()["items"]] == [
+        world.quake2.pk
     ]
     assert get(f"/api/articles/{world.match.pk}/related").json()["items"] == []
-
-
-def test_related_uses_the_stories_index_when_it_exists(world, monkeypatch):
-    name = "newsdesk.stories.fake_related_db_for_tests"
-    fake = types.ModuleType(name)
-    calls = []
-
-    def related_for(article, limit):
-        calls.append((article.pk, limit))
-        return [(world.match, 0.9), world.vote.pk, article, (world.match.pk, 0.1)]
-
-    fake.related_for = related_for
-    monkeypatch.setitem(sys.modules, name, fake)
-    monkeypatch.setattr(related_module, "RELATED_MODULE", name)
-    body = get(f"/api/articles/{world.quake.pk}/related?limit=5").json()
-    assert body["method"] == "related_db"
-    assert [i["id"] for i in body["items"]] == [world.match.pk, world.vote.pk]
-    assert calls == [(world.quake.pk, 5)]
-
-
-def test_related_with_the_real_stories_module(world):
-    """With the stories app's module present, its ranking is the answer, whatever it is."""
-    pytest.importorskip("newsdesk.stories.related_db")
-    response = get(f"/api/articles/{world.quake.pk}/related")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["method"] == "related_db"
-    found = [item["id"] for item in body["items"]]
-    assert world.quake.pk not in found
-    assert set(found) <= set(Article.objects.values_list("id", flat=True))
+    assert get("/api/articles/999999/related").status_code == 404
 
 
 # --- Stories -----------------------------------------------------------------------------

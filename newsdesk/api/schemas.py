@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
@@ -136,9 +135,6 @@ class ArticleDetail(ArticleItem):
 
 
 class RelatedOut(Schema):
-    method: Literal["related_db", "fallback"] = Field(
-        description="related_db: the stories app's vector index; fallback: same story, then shared hashtags"
-    )
     items: list[ArticleItem]
 
 

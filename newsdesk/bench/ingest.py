@@ -9,6 +9,7 @@ subscription until the last article is stored.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
             except subprocess.TimeoutExpired:
                 child.kill()
         publisher.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)  # the database and vectors of this run only
 
     rate = stored / elapsed if elapsed else 0.0
     print(f"stored {stored} articles ({from_page} from pages) in {elapsed:.1f} s: {rate:.1f} articles/s")

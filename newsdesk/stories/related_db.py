@@ -66,20 +66,24 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
     if not candidates:
         return []
 
-    rows = {
-        a.pk: a
-        for a in Article.objects.filter(pk__in=candidates).select_related("source", "enrichment").defer("body_html", "body_text")
+    # Ranking needs only a few columns of each candidate; the full rows are read for the
+    # `limit` chosen ones and their copies' publishers alone.
+    light = {
+        pk: (source_id, published_at)
+        for pk, source_id, published_at in Article.objects.filter(pk__in=candidates).values_list(
+            "pk", "source_id", "published_at"
+        )
     }
     tags_of: dict[int, set[int]] = defaultdict(set)
-    for article_id, tag_id in ArticleHashtag.objects.filter(article_id__in=[*rows, article.pk]).values_list(
+    for article_id, tag_id in ArticleHashtag.objects.filter(article_id__in=[*light, article.pk]).values_list(
         "article_id", "hashtag_id"
     ):
         tags_of[article_id].add(tag_id)
-    original_of = dict(NearDuplicate.objects.filter(article_id__in=rows).values_list("article_id", "original_id"))
-    vectors = _vectors(rows) if vector is not None else {}
+    original_of = dict(NearDuplicate.objects.filter(article_id__in=light).values_list("article_id", "original_id"))
+    vectors = _vectors([pk for pk in light if pk not in similar]) if vector is not None else {}
 
     items = []
-    for pk, other in rows.items():
+    for pk, (source_id, published_at) in light.items():
         similarity = similar.get(pk)
         if similarity is None and pk in vectors:
             similarity = float(vectors[pk] @ vector)
@@ -87,25 +91,39 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
             id=pk,
             similarity=similarity or 0.0,
             same_story=pk in story_ids,
-            publisher=str(other.source_id),
-            time=other.published_at.timestamp(),
+            publisher=str(source_id),
+            time=published_at.timestamp(),
             entities=frozenset(tags_of.get(pk, ())),
             duplicate_of=original_of.get(pk),
         ))
     query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=article.published_at.timestamp(),
                           entities=frozenset(tags_of.get(article.pk, ())))
     chosen = ranking.rank(query, items, limit=limit)
+    if not chosen:
+        return []
 
-    copies: dict[int, list[Source]] = defaultdict(list)
+    chosen_ids = [candidate.id for candidate in chosen]
+    copies_of: dict[int, list[int]] = defaultdict(list)
     for copy_id, original_id in original_of.items():
-        if copy_id in rows:
-            copies[original_id].append(rows[copy_id].source)
+        if original_id in chosen_ids:
+            copies_of[original_id].append(copy_id)
+    rows = Article.objects.select_related("source").defer("body_html", "body_text").in_bulk(chosen_ids)
+    summaries = dict(
+        Enrichment.objects.filter(article_id__in=chosen_ids).exclude(summary="").values_list("article_id", "summary")
+    )
+    copy_ids = [copy_id for ids in copies_of.values() for copy_id in ids]
+    copy_sources = {
+        a.pk: a.source
+        for a in Article.objects.filter(pk__in=copy_ids).select_related("source").only("id", "source")
+    } if copy_ids else {}
     result = []
     for candidate in chosen:
-        other = rows[candidate.id]
-        enrichment = getattr(other, "enrichment", None)
-        excerpt = (enrichment.summary if enrichment and enrichment.summary else other.description) or ""
-        also = [s for s in copies.get(candidate.id, []) if s.pk != other.source_id]
+        other = rows.get(candidate.id)
+        if other is None:  # deleted since the ranking read it
+            continue
+        excerpt = summaries.get(candidate.id) or other.description or ""
+        also = [copy_sources[c] for c in copies_of.get(candidate.id, []) if c in copy_sources]
+        also = [s for s in also if s.pk != other.source_id]
         result.append(Related(other, candidate.score, candidate.same_story, excerpt, also))
     return result
 
@@ -122,9 +140,11 @@ def _vector(article: Article) -> np.ndarray | None:
     return from_blob(bytes(blob)) if blob else None
 
 
-def _vectors(rows: dict[int, Article]) -> dict[int, np.ndarray]:
+def _vectors(ids: list[int]) -> dict[int, np.ndarray]:
+    if not ids:
+        return {}
     return {
         pk: from_blob(bytes(blob))
-        for pk, blob in Enrichment.objects.filter(article_id__in=list(rows)).values_list("article_id", "embedding")
+        for pk, blob in Enrichment.objects.filter(article_id__in=ids).values_list("article_id", "embedding")
         if blob
     }

@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator, model_validator
 
-from newsdesk.api import related as related_articles
 from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, invalid, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
@@ -244,10 +243,10 @@ def get_related(
     article_id: int = id_param("article"),
     limit: int = Query(10, ge=1, le=50, description="at most this many"),
 ):
-    """Articles related to this one, best first."""
+    """Articles related to this one, best first: coverage of the same story by other
+    publishers, then articles on the same topic and entities (as on the article page)."""
+    from newsdesk.stories.related_db import related_for
+
     article = _article(article_id)
-    method, ids = related_articles.related(article, limit)
-    return {
-        "method": method,
-        "items": [serialize.article_item(request, a) for a in serialize.in_order(ids)],
-    }
+    ids = [item.article.pk for item in related_for(article, limit)]
+    return {"items": [serialize.article_item(request, a) for a in serialize.in_order(ids)]}
