@@ -39,10 +39,12 @@ one in another process with per-process caches is seen within that many seconds.
 anonymous reader sees a change at most PAGE_VERSION_SECONDS + SHARED_CACHE_SECONDS
 (3 s by default) plus one page render after it commits.
 
-The fast path (`FastPageMiddleware`, first in MIDDLEWARE) answers a request for a page
-it has answered before straight from the cache, before sessions, authentication, CSRF
-or any template: no session or message cookie, GET or HEAD, the same URL, and the
-page's scope still at the version the response was stored under.
+One cache entry per URL (`_key`): the scope and version the page was rendered at, the
+HTML and its validators, and, once a response has gone out through every middleware,
+its headers. The view (`page`) serves the HTML from it; the fast path
+(`FastPageMiddleware`, first in MIDDLEWARE) replays the whole response from it before
+sessions, authentication, CSRF or any template, when the request has no session or
+message cookie and the scope is still at that version.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import http_date
 
 LOGGER = logging.getLogger(__name__)
 
@@ -169,7 +171,7 @@ def respond(request: HttpRequest, html: str, *, state: str, status: int = 200, s
             patch_cache_control(response, public=True, max_age=0, s_maxage=shared)
         else:
             patch_cache_control(response, public=True, max_age=0)
-        response._newsdesk_page = (scope, current)  # FastPageMiddleware may keep it
+        response._newsdesk_page = (scope, current, html, etag, modified)  # FastPageMiddleware keeps it
         return get_conditional_response(request, etag=etag, last_modified=int(modified), response=response)
     patch_cache_control(response, private=True)
     return response
@@ -187,13 +189,14 @@ def cacheable(request: HttpRequest) -> bool:
                           and params[0][1][0].isdigit() and len(params[0][1][0]) < 6)
 
 
-def _where(request: HttpRequest) -> str:
+def _key(request: HttpRequest) -> str:
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    return hashlib.sha256(where.encode()).hexdigest()[:32]
+    return "newsdesk:page:" + hashlib.sha256(where.encode()).hexdigest()[:32]
 
 
-def _key(request: HttpRequest, scope: str, current: int) -> str:
-    return f"newsdesk:page:{scope}:{current}:{_where(request)}"
+# The cache entry of a URL: (scope, version, html, etag, modified, headers), headers None
+# until FastPageMiddleware has seen the response go out.
+SCOPE, VERSION, HTML, ETAG, MODIFIED, HEADERS = range(6)
 
 
 def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResponse:
@@ -206,18 +209,18 @@ def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResp
     except DatabaseError:
         LOGGER.warning("page versions unavailable; serving %s uncached", scope, exc_info=True)
         return respond(request, build(), state="bypass")
-    key = _key(request, scope, current)
+    key = _key(request)
     entry = _cache().get(key)
-    if entry is not None:
-        html, etag, modified = entry
-        return respond(request, html, state="hit", scope=scope, current=current, etag=etag, modified=modified)
+    if entry is not None and entry[SCOPE] == scope and entry[VERSION] == current:
+        return respond(request, entry[HTML], state="hit", scope=scope, current=current, etag=entry[ETAG],
+                       modified=entry[MODIFIED])
     html = build()
     if CSRF_FIELD in html:
         LOGGER.error("not caching %s: the anonymous page holds a CSRF token", scope)
         return respond(request, html, state="bypass")
     etag = '"' + hashlib.blake2b(html.encode(), digest_size=12).hexdigest() + '"'
     modified = time.time()
-    _cache().set(key, (html, etag, modified), timeout())
+    _cache().set(key, (scope, current, html, etag, modified, None), timeout())
     return respond(request, html, state="miss", scope=scope, current=current, etag=etag, modified=modified)
 
 
@@ -225,31 +228,30 @@ def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResp
 
 
 class FastPageMiddleware:
-    """First in MIDDLEWARE: a page answered (hit or miss) for an anonymous reader is kept
-    whole, headers and all, under its URL with the scope version it was made at; the
-    next request for that URL without a session or message cookie is answered from it
-    when the version is still current, without the rest of the stack. Everything else
-    goes through untouched."""
+    """First in MIDDLEWARE: once a cached page has gone out to an anonymous reader, its
+    final headers join the URL's cache entry; the next request for that URL without a
+    session or message cookie is answered from the entry while its scope is still at
+    that version, without the rest of the stack. Everything else goes through untouched."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        where = self._where(request)
-        if where is not None:
+        key = self._key(request)
+        if key is not None:
             try:
-                entry = _cache().get(where)
-                if entry is not None and version(entry[0]) == entry[1]:
+                entry = _cache().get(key)
+                if entry is not None and entry[HEADERS] is not None and version(entry[SCOPE]) == entry[VERSION]:
                     return self._replay(request, entry)
             except DatabaseError:
                 pass  # the view decides what to do without versions
         response = self.get_response(request)
-        if where is not None:
-            self._keep(where, response)
+        if key is not None:
+            self._keep(key, response)
         return response
 
     @staticmethod
-    def _where(request: HttpRequest) -> str | None:
+    def _key(request: HttpRequest) -> str | None:
         if request.method not in ("GET", "HEAD") or timeout() <= 0:
             return None
         cookies = request.COOKIES
@@ -257,25 +259,23 @@ class FastPageMiddleware:
                                                                "messages") in cookies:
             return None
         try:
-            return "newsdesk:response:" + _where(request)
+            return _key(request)
         except Exception:  # noqa: BLE001 - DisallowedHost and the like: the stack answers it
             return None
 
     @staticmethod
-    def _keep(where: str, response: HttpResponse) -> None:
+    def _keep(key: str, response: HttpResponse) -> None:
         page = getattr(response, "_newsdesk_page", None)
         if page is None or response.status_code != 200 or response.streaming or response.cookies:
             return
         headers = [(k, v) for k, v in response.items() if k != HEADER]
-        _cache().set(where, (page[0], page[1], headers, response.content, response["ETag"],
-                             response["Last-Modified"]), timeout())
+        _cache().set(key, (*page, headers), timeout())
 
     @staticmethod
     def _replay(request: HttpRequest, entry) -> HttpResponse:
-        _scope, _current, headers, body, etag, modified = entry
-        response = HttpResponse(body, headers=headers)
+        response = HttpResponse(entry[HTML], headers=entry[HEADERS])
         response[HEADER] = "hit"
-        return get_conditional_response(request, etag=etag, last_modified=parse_http_date_safe(modified),
+        return get_conditional_response(request, etag=entry[ETAG], last_modified=int(entry[MODIFIED]),
                                         response=response)
 
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_safe
 
 from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
@@ -164,17 +164,15 @@ def ask_rule() -> ratelimit.Rule:
     return ratelimit.Rule("ask-ip", int(getattr(settings, "NEWSDESK_ASK_PER_MINUTE", 30)), 60)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@require_safe
 def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer a reader's question from the article's own sentences: the answer alone for
     htmx (swapped in place), the whole article page with the answer for a plain form.
 
     A read-only query, so a GET (`?question=...`): the article page needs no CSRF token
-    and stays cacheable. POST is still answered (CSRF-checked as every POST) for pages
-    rendered before the form became a GET. Rate-limited per client address."""
+    and stays cacheable. Rate-limited per client address."""
     item = _article(pk)
-    data = request.POST if request.method == "POST" else request.GET
-    question = " ".join(data.get("question", "").split())[:MAX_QUESTION]
+    question = " ".join(request.GET.get("question", "").split())[:MAX_QUESTION]
     answer, status, wait = None, 200, 0
     if question:
         rule, ident = ask_rule(), ratelimit.client_ip(request)
