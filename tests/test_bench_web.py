@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.bench import web
+from newsdesk.web import front
 
 FIELDS = ["articles", "cached_rps", "cached_p50_ms", "cached_p99_ms", "uncached_rps", "uncached_p50_ms",
           "uncached_p99_ms", "home_rps", "home_p50_ms", "home_p99_ms", "nginx_rps", "nginx_p50_ms",
@@ -52,43 +53,6 @@ def test_parse_wrk_refuses_a_report_without_latency_distribution():
         web.parse_wrk("Requests/sec:   10.0\n")
 
 
-def test_server_is_the_one_newsdesk_up_runs(monkeypatch, settings, tmp_path):
-    """bench web starts what `newsdesk up` starts (both from newsdesk.web.front.plan)."""
-    from newsdesk.management.commands import up
-    from newsdesk.web import front
-
-    captured = {}
-
-    class FakeSupervisor:
-        def __init__(self, commands, out, envs=None, waits=None):
-            captured.update(commands=commands, envs=envs or {}, waits=waits or {})
-
-        def run(self):
-            pass
-
-        def stop(self):
-            pass
-
-    settings.NEWSDESK_DEFAULT_SOURCES = False
-    settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(up, "Supervisor", FakeSupervisor)
-    monkeypatch.setattr(up, "call_command", lambda *args, **kwargs: None)
-    monkeypatch.setattr(up.signal, "signal", lambda *args: None)
-    monkeypatch.setattr(front, "free_port", lambda host="127.0.0.1": 9123)
-    for nginx in ("/usr/sbin/nginx", None):
-        monkeypatch.setattr(front, "nginx_binary", lambda nginx=nginx: nginx)
-        captured.clear()
-        up.Command().handle(bind="127.0.0.1:8123", web_workers=3, workers=0, no_web=False, no_scheduler=True)
-        plan = web.web_plan("127.0.0.1:8123", 3, tmp_path)
-        assert captured["commands"]["web"] == plan.gunicorn
-        assert captured["envs"].get("web", {}) == plan.env
-        assert captured["commands"].get("front") == plan.nginx
-    assert plan.gunicorn == web.gunicorn_command("127.0.0.1:8123", 3)  # gunicorn alone on the address
-    runtime = front.runtime_dir(tmp_path / "nginx")
-    if runtime != tmp_path / "nginx":
-        shutil.rmtree(runtime, ignore_errors=True)
-
-
 def test_bench_web_is_registered():
     from newsdesk.management.commands.bench import BENCHMARKS
 
@@ -97,7 +61,7 @@ def test_bench_web_is_registered():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
-@pytest.mark.skipif(web._nginx_binary() is None, reason="nginx is not installed")
+@pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 def test_quick_run_measures_site_and_nginx(capsys):
     """A real run: generated articles, gunicorn as `newsdesk up` starts it, wrk, nginx."""
     result = web.run(articles=300, duration=2, warmup=0.5, connections=8, threads=2, web_workers=1,
@@ -114,7 +78,7 @@ def test_quick_run_measures_site_and_nginx(capsys):
         assert result[f"{name}_errors"] == 0, name
         assert result[f"{name}_p50_ms"] <= result[f"{name}_p99_ms"]
     assert "nginx:" in out and "target cached article p99" in out
-    if web._nginx_binary():  # as under `newsdesk up`: nginx's microcache in front
+    if front.nginx_binary():  # as under `newsdesk up`: nginx's microcache in front
         assert result["front"] == "nginx"
         assert result["cached_response_headers"]["x-cache"] == "HIT"
         assert "public" in result["cached_response_headers"]["cache-control"]
@@ -124,7 +88,7 @@ def test_quick_run_measures_site_and_nginx(capsys):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
-@pytest.mark.skipif(web._nginx_binary() is None, reason="nginx is not installed")
+@pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 def test_children_are_gone_after_a_run(tmp_path):
     """Run the quick benchmark in a subprocess; afterwards no gunicorn or nginx of it is left."""
     code = (
@@ -155,7 +119,7 @@ def _processes_with_env(entry: bytes) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
-@pytest.mark.skipif(web._nginx_binary() is None, reason="nginx is not installed")
+@pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 def test_sigterm_mid_run_stops_every_child(tmp_path):
     data = tmp_path / "data"
     code = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -33,17 +32,15 @@ def _no_runtime_dirs_left(tmp_path):
     """Run as root, nginx's cache lives under /var/cache (front.runtime_dir): remove it."""
     yield
     for directory in (tmp_path / "nginx", tmp_path / "data" / "nginx"):
-        run = front.runtime_dir(directory)
-        if run != directory:
-            shutil.rmtree(run, ignore_errors=True)
+        front.remove_runtime(directory)
 
 
 # --- the plan -------------------------------------------------------------------------------
 
 
-def test_plan_puts_nginx_in_front_with_gunicorn_inside(tmp_path, monkeypatch):
+def test_plan_puts_nginx_in_front_with_gunicorn_inside(tmp_path, monkeypatch, settings):
     monkeypatch.setattr(front, "nginx_binary", lambda: "/usr/sbin/nginx")
-    monkeypatch.delenv("NEWSDESK_PROXY_COUNT", raising=False)
+    settings.NEWSDESK_PROXY_COUNT = 0
     plan = front.plan("0.0.0.0:8000", 3, tmp_path, front="auto", upstream_bind="127.0.0.1:9001")
     assert plan.nginx[0] == "/usr/sbin/nginx" and plan.gunicorn_bind == "127.0.0.1:9001"
     assert plan.gunicorn == front.gunicorn_command("127.0.0.1:9001", 3, access_log=False)
@@ -53,7 +50,7 @@ def test_plan_puts_nginx_in_front_with_gunicorn_inside(tmp_path, monkeypatch):
     assert "proxy_cache_bypass $newsdesk_personal $http_authorization;" in conf
     assert "proxy_no_cache $newsdesk_personal $http_authorization;" in conf
     assert "(sessionid|messages)=" in conf and "proxy_cache_valid" not in conf
-    monkeypatch.setenv("NEWSDESK_PROXY_COUNT", "1")  # already behind a TLS proxy
+    settings.NEWSDESK_PROXY_COUNT = 1  # already behind a TLS proxy
     assert front.plan("0.0.0.0:8000", 1, tmp_path, upstream_bind="127.0.0.1:9001").env == {
         "NEWSDESK_PROXY_COUNT": "2"}
 
@@ -69,14 +66,17 @@ def test_plan_falls_back_to_gunicorn_alone_and_says_so(tmp_path, monkeypatch):
     assert front.plan("127.0.0.1:8000", 2, tmp_path, front="gunicorn").nginx is None
 
 
-def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, settings, tmp_path):
+@pytest.fixture
+def up_children(monkeypatch, settings, tmp_path):
+    """Runs `newsdesk up`'s handle() without starting anything: returns what it would
+    supervise (commands, extra environments, addresses waited for)."""
     from newsdesk.management.commands import up
 
     captured = {}
 
     class FakeSupervisor:
         def __init__(self, commands, out, envs=None, waits=None):
-            captured.update(commands=commands, envs=envs, waits=waits)
+            captured.update(commands=commands, envs=envs or {}, waits=waits or {})
 
         def run(self):
             pass
@@ -89,13 +89,36 @@ def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, settings, tmp_p
     monkeypatch.setattr(up, "Supervisor", FakeSupervisor)
     monkeypatch.setattr(up, "call_command", lambda *args, **kwargs: None)
     monkeypatch.setattr(up.signal, "signal", lambda *args: None)
+
+    def run(**options) -> dict:
+        captured.clear()
+        up.Command().handle(**{"no_web": False, "no_scheduler": False, **options})
+        return dict(captured)
+
+    return run
+
+
+def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, up_children):
     monkeypatch.setattr(front, "nginx_binary", lambda: "/usr/sbin/nginx")
-    up.Command().handle(bind="127.0.0.1:8123", web_workers=2, workers=1, no_web=False, no_scheduler=False)
+    captured = up_children(bind="127.0.0.1:8123", web_workers=2, workers=1)
     names = list(captured["commands"])
     assert names[-1] == "front" and captured["commands"]["front"][0] == "/usr/sbin/nginx"
     upstream = captured["waits"]["front"]
     assert captured["commands"]["web"] == front.gunicorn_command(upstream, 2, access_log=False)
     assert captured["envs"]["web"]["NEWSDESK_PROXY_COUNT"] == "1"
+
+
+def test_up_runs_what_plan_builds(monkeypatch, up_children, tmp_path):
+    """`newsdesk up` and `newsdesk bench web` both start front.plan's processes."""
+    monkeypatch.setattr(front, "free_port", lambda host="127.0.0.1": 9123)
+    for nginx in ("/usr/sbin/nginx", None):
+        monkeypatch.setattr(front, "nginx_binary", lambda nginx=nginx: nginx)
+        captured = up_children(bind="127.0.0.1:8123", web_workers=3, workers=0, no_scheduler=True)
+        plan = front.plan("127.0.0.1:8123", 3, tmp_path)
+        assert captured["commands"]["web"] == plan.gunicorn
+        assert captured["envs"].get("web", {}) == plan.env
+        assert captured["commands"].get("front") == plan.nginx
+    assert plan.gunicorn == front.gunicorn_command("127.0.0.1:8123", 3)  # gunicorn alone on the address
 
 
 # --- nginx in front of a stub upstream --------------------------------------------------------

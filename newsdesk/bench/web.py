@@ -42,7 +42,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -52,6 +51,8 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+
+from newsdesk.web import front
 
 DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
 TARGET_CACHED_P99_MS = 50.0
@@ -80,18 +81,7 @@ def add_arguments(parser) -> None:
 
 # --- the server, as `newsdesk up` runs it --------------------------------------------
 
-def web_plan(bind: str, web_workers: int, data_dir: Path):
-    """The web processes of `newsdesk up` (the same function builds them there);
-    tests/test_bench_web.py checks that the two stay the same."""
-    from newsdesk.web.front import plan
-
-    return plan(bind, web_workers, data_dir)
-
-
-def gunicorn_command(bind: str, web_workers: int) -> list[str]:
-    from newsdesk.web.front import gunicorn_command as command
-
-    return command(bind, web_workers)
+# The web processes are those of `newsdesk up`: newsdesk.web.front.plan builds them for both.
 
 
 # --- processes -------------------------------------------------------------------------
@@ -164,12 +154,6 @@ def _group_stats(pgid: int | list[int]) -> tuple[float, float]:
         cpu += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         rss += int(fields[21]) * page / 2**20
     return cpu, rss
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(port: int, path: str, timeout: float = 30.0) -> tuple[int, dict[str, str], bytes]:
@@ -313,19 +297,6 @@ http {
 """
 
 
-def _remove_nginx_runtime(data_dir: Path) -> None:
-    """The front's microcache, when it lives outside the data dir (run as root)."""
-    from newsdesk.web.front import runtime_dir
-
-    directory = data_dir / "nginx"
-    if runtime_dir(directory) != directory:
-        shutil.rmtree(runtime_dir(directory), ignore_errors=True)
-
-
-def _nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-
-
 # --- the benchmark -----------------------------------------------------------------------
 
 def _prepare(data_dir: Path, env: dict, *, articles: int, corpus: Path, seed: int,
@@ -392,7 +363,7 @@ def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0,
         data_dir: Path | None = None, keep: bool = False, **_ignored) -> dict:
     from django.core.management.base import CommandError
 
-    nginx = _nginx_binary()
+    nginx = front.nginx_binary()
     if not shutil.which("wrk"):
         raise CommandError("wrk is not installed (apt-get install wrk)")
     if not nginx:
@@ -428,7 +399,7 @@ def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0,
     finally:
         children.stop_all()
         shutil.rmtree(work, ignore_errors=True)
-        _remove_nginx_runtime(data_dir)
+        front.remove_runtime(data_dir / "nginx")
         if temporary and not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
@@ -461,8 +432,8 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
     print(f"{article_count} articles; cached page /articles/{cached_id}/; "
           f"uncached pages rotate over {len(rotate_ids)} ids")
 
-    port = _free_port()
-    web = web_plan(f"127.0.0.1:{port}", web_workers, data_dir)
+    port = front.free_port()
+    web = front.plan(f"127.0.0.1:{port}", web_workers, data_dir)
     command = web.gunicorn
     server_log = work / "gunicorn.log"
     with server_log.open("wb") as log:
@@ -522,7 +493,7 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
     (nginx_dir / "html" / cached_path.strip("/")).mkdir(parents=True)
     (nginx_dir / "tmp").mkdir()
     (nginx_dir / "html" / cached_path.strip("/") / "index.html").write_bytes(page)
-    nginx_port = _free_port()
+    nginx_port = front.free_port()
     conf = nginx_dir / "nginx.conf"
     conf.write_text(NGINX_CONF % {"dir": nginx_dir, "port": nginx_port})
     nginx_command = [nginx, "-c", str(conf), "-p", str(nginx_dir), "-e", str(nginx_dir / "error.log")]
@@ -573,7 +544,7 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
         "web_rss_mb": max(cached["rss_mb"], uncached["rss_mb"], home["rss_mb"]),
         "load_before_runs": [round(x, 2) for x in load_at_runs],
         "web_workers": web_workers,
-        "server": (f"nginx microcache -> " if web.nginx else "") + " ".join(command[3:]),
+        "server": ("nginx microcache -> " if web.nginx else "") + " ".join(command[3:]),
         "front": "nginx" if web.nginx else "gunicorn",
         "connections": options["connections"],
         "threads": options["threads"],

@@ -172,7 +172,6 @@ class Front:
     gunicorn_bind: str
     nginx: list[str] | None = None
     nginx_dir: Path | None = None
-    runtime_dir: Path | None = None  # nginx's cache and temp files
     env: dict[str, str] = field(default_factory=dict)  # extra environment for gunicorn
     note: str = ""
 
@@ -222,13 +221,23 @@ def plan(bind: str, web_workers: int, data_dir: Path, *, front: str | None = Non
             path.chmod(0o700)
     conf = directory / "nginx.conf"
     conf.write_text(nginx_config(directory, listen=bind, upstream=upstream))
-    proxies = int(os.environ.get("NEWSDESK_PROXY_COUNT", "0") or 0) + 1
+    from django.conf import settings
+
+    proxies = settings.NEWSDESK_PROXY_COUNT + 1
     return Front(
         bind=bind, gunicorn=gunicorn_command(upstream, web_workers, access_log=False), gunicorn_bind=upstream,
         nginx=[nginx, "-c", str(conf), "-p", str(directory), "-e", str(directory / "error.log")],
-        nginx_dir=directory, runtime_dir=run, env={"NEWSDESK_PROXY_COUNT": str(proxies)},
+        nginx_dir=directory, env={"NEWSDESK_PROXY_COUNT": str(proxies)},
         note=f"nginx on {bind} (microcache) in front of gunicorn on {upstream}",
     )
+
+
+def remove_runtime(directory: Path) -> None:
+    """Drop nginx's microcache and temp files when they live outside `directory` (run as
+    root, see runtime_dir): the microcache outlives no run."""
+    run = runtime_dir(directory)
+    if run != Path(directory):
+        shutil.rmtree(run, ignore_errors=True)
 
 
 def wait_for_port(address: str, timeout: float, alive=lambda: True) -> bool:

@@ -12,7 +12,6 @@ answers 502 while the site is starting.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from django.core.management.base import BaseCommand
 
 from newsdesk.articles.subscribe import load_default_publishers
 from newsdesk.sources.models import Source
-from newsdesk.web.front import Front, plan, wait_for_port
+from newsdesk.web.front import Front, plan, remove_runtime, wait_for_port
 
 
 class Command(BaseCommand):
@@ -74,8 +73,8 @@ class Command(BaseCommand):
         if not no_web:
             self.stdout.write(f"newsdesk is up on http://{bind}/ (Ctrl-C stops it)")
         supervisor.run()
-        if web is not None and web.runtime_dir and web.runtime_dir != web.nginx_dir:
-            shutil.rmtree(web.runtime_dir, ignore_errors=True)  # the microcache outlives no run
+        if web is not None and web.nginx_dir is not None:
+            remove_runtime(web.nginx_dir)
 
 
 class Supervisor:
