@@ -663,7 +663,7 @@ def measure_search(repeats: int, timeout: float) -> dict:
             try:
                 results = search(query, filters)
                 elapsed = (time.perf_counter() - began) * 1000
-                total, exact = results[1], getattr(results, "exact", True)
+                total, exact = results[1], results.exact
             except OperationalError:  # statement_timeout: cancelled
                 elapsed = timeout * 1000
                 # Every further run would be cancelled too: count them without running them.

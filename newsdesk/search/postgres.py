@@ -324,24 +324,7 @@ class _Plan:
         limit = limit or self.limit
         walked, walked_params = self.found.sql(other=False)
         other, other_params = self.found.sql(walk=False)
-        if other or (rank and not self.finishes):
-            # CASE: the other filters (section) are tested before the vector, which
-            # costs more; the matches (few, for a walk that stops short) ranked after.
-            self.cursor.execute(
-                f"""
-                SELECT a.id FROM (
-                    SELECT a.id, a.search_vector FROM {self.found.tables}
-                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
-                ) a
-                WHERE CASE WHEN true{other} THEN a.search_vector @@ {self.q_sql} ELSE false END
-                LIMIT %s
-                """,
-                [*walked_params, limit, *other_params, *self.q_params, CANDIDATES + 1],
-            )
-            found = [article_id for (article_id,) in self.cursor.fetchall()]
-            if rank:
-                found = _rank(self.cursor, self.q_sql, self.q_params, found)
-        elif rank:
+        if rank and self.finishes and not other:
             # Most articles read match: each vector is read once (`||` an empty vector
             # makes the in-memory copy) for both the test and the score.
             score, score_params = _score(self.q_sql, self.q_params, "a.v", "a.published_at")
@@ -359,18 +342,25 @@ class _Plan:
             )
             found = self.cursor.fetchall()
         else:
+            # CASE: the other filters (section) are tested before the vector, which
+            # costs more; the matches (few, for a walk that stops short) ranked after.
+            match = f"a.search_vector @@ {self.q_sql}"
+            if other:
+                match = f"CASE WHEN true{other} THEN {match} ELSE false END"
             self.cursor.execute(
                 f"""
                 SELECT a.id FROM (
                     SELECT a.id, a.search_vector FROM {self.found.tables}
                     WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
                 ) a
-                WHERE a.search_vector @@ {self.q_sql}
+                WHERE {match}
                 LIMIT %s
                 """,
-                [*walked_params, limit, *self.q_params, CANDIDATES + 1],
+                [*walked_params, limit, *other_params, *self.q_params, CANDIDATES + 1],
             )
             found = [article_id for (article_id,) in self.cursor.fetchall()]
+            if rank:
+                found = _rank(self.cursor, self.q_sql, self.q_params, found)
         if len(found) > CANDIDATES:
             return found, True
         self.cursor.execute(

@@ -149,6 +149,11 @@ _CASES = " ".join(
     for code, name in sorted(POSTGRES_CONFIGS.items())
 )
 
+# Migration 0001's index on the expression (0002 replaces it with the stored column).
+POSTGRES_EXPRESSION_INDEX = """
+CREATE INDEX IF NOT EXISTS search_article_vector ON articles_article
+USING gin (newsdesk_search_vector(language, title, description, body_text))
+"""
 # SET search_path FROM CURRENT pins the schema the migration ran in, so that index
 # maintenance (which runs with a restricted search_path) finds the configurations.
 POSTGRES_CREATE = [
@@ -168,10 +173,7 @@ RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRE
         || setweight(to_tsvector(newsdesk_search_config(lang), coalesce(body, '')), 'C')
 $$
 """,
-    """
-CREATE INDEX IF NOT EXISTS search_article_vector ON articles_article
-USING gin (newsdesk_search_vector(language, title, description, body_text))
-""",
+    POSTGRES_EXPRESSION_INDEX,
 ]
 # Migration 0002: the vector as a stored column, indexed. The expression index goes first,
 # so that the table rewrite of ADD COLUMN does not rebuild it only to drop it.
@@ -197,10 +199,7 @@ POSTGRES_DOCUMENT_REVERSE = [
     "DROP INDEX IF EXISTS search_article_language",
     "DROP INDEX IF EXISTS search_article_vector",
     "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
-    """
-CREATE INDEX IF NOT EXISTS search_article_vector ON articles_article
-USING gin (newsdesk_search_vector(language, title, description, body_text))
-""",
+    POSTGRES_EXPRESSION_INDEX,
 ]
 
 POSTGRES_DROP = [
