@@ -19,13 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from newsdesk.articles.models import Article
+from newsdesk.articles.models import Article, Enrichment
 from newsdesk.search.backends import SearchFilters, search
 from newsdesk.sources.models import Entry, Feed, Source
 from tests.fixtureserver import Reply
@@ -180,10 +180,15 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     daily = make_source("daily")
     zeitung = make_source("zeitung", language="de")
     for i in range(12):
-        make_article(daily if i % 3 else zeitung, f"Volcano report {i}" if i % 2 else f"Markets {i}",
-                     age=timedelta(hours=i))
+        article = make_article(daily if i % 3 else zeitung, f"Volcano report {i}" if i % 2 else f"Markets {i}",
+                               age=timedelta(days=i))
+        Enrichment.objects.create(article=article, section="science" if i % 4 == 1 else "world")
+    week = date.today() - timedelta(days=6)
     queries = [("volcano", SearchFilters()), ("volcano", SearchFilters(source="daily")),
-               ('"volcano report"', SearchFilters()), ("volcano -markets", SearchFilters(language="en"))]
+               ('"volcano report"', SearchFilters()), ("volcano -markets", SearchFilters(language="en")),
+               ("volcano", SearchFilters(section="science")),
+               ("volcano", SearchFilters(section="science", since=week)),
+               ("volcano", SearchFilters(section="science", source="daily"))]
     walked = [search(q, f) for q, f in queries]
     monkeypatch.setattr(postgres, "SAMPLE", 1)
     monkeypatch.setattr(postgres, "WALK_LIMIT", 1)
@@ -192,7 +197,27 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     assert [[(h.article_id, round(h.score, 6)) for h in r[0]] for r in read] == [
         [(h.article_id, round(h.score, 6)) for h in r[0]] for r in walked
     ]
-    assert [r[1] for r in read] == [r[1] for r in walked] == [6, 4, 6, 4]
+    assert [r[1] for r in read] == [r[1] for r in walked] == [6, 4, 6, 4, 3, 2, 2]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_search_vectors_are_kept_in_the_article_rows():
+    """STORAGE MAIN (search migration 0003): a search reads vectors without the TOAST
+    table; undone and redone with the migration."""
+    from django.core.management import call_command
+
+    def storage() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = 'articles_article'::regclass"
+                           " AND attname = 'search_vector'")
+            return cursor.fetchone()[0]
+
+    assert storage() == "m"
+    call_command("migrate", "search", "0002", verbosity=0)
+    assert storage() == "x"
+    call_command("migrate", "search", verbosity=0)
+    assert storage() == "m"
 
 
 @postgres_only

@@ -222,6 +222,23 @@ def test_section_filter(source, filler):
     make_article(source, "Volcano erupts")  # not enriched yet
     assert ids("volcano", SearchFilters(section="science")) == [science.pk]
     assert ids("volcano", SearchFilters(section="sports")) == []
+    assert Enrichment.objects.get(article=science).published_at == science.published_at
+
+
+def test_section_filter_with_dates(source, filler):
+    """The section's walk (its own copy of the dates on PostgreSQL) keeps the date range."""
+    def at(day: int) -> datetime:
+        return datetime(2024, 3, day, 12, tzinfo=UTC)
+
+    found = []
+    for day in (1, 2, 3):
+        article = make_article(source, f"Volcano day {day}", published_at=at(day))
+        Enrichment.objects.create(article=article, section="science")
+        found.append(article.pk)
+    assert ids("volcano", SearchFilters(section="science", since=date(2024, 3, 2), until=date(2024, 3, 2))) == [
+        found[1]
+    ]
+    assert set(ids("volcano", SearchFilters(section="science", until=date(2024, 3, 2)))) == set(found[:2])
 
 
 def test_hashtag_filter(source, filler):

@@ -116,6 +116,7 @@ def enrich_one(article: Article, vector: np.ndarray) -> Enrichment:
                 "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
                 "section": guess.section,
                 "section_confidence": round(guess.confidence, 4),
+                "published_at": article.published_at,
                 "embedding": to_blob(vector),
                 "model": embeddings.model_name(),
                 "methods": method_versions(),

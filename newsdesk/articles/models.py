@@ -67,16 +67,27 @@ class Enrichment(models.Model):
     summary = models.TextField(blank=True)
     summary_sentences = models.JSONField(default=list, help_text="indexes of the article sentences used")
     key_points = models.JSONField(default=list, help_text='[{"text": ..., "sentences": [i, ...]}, ...]')
-    section = models.CharField(max_length=32, blank=True, db_index=True)
+    section = models.CharField(max_length=32, blank=True)
     section_confidence = models.FloatField(default=0.0)
+    # Copied from the article (as on ArticleHashtag) so that a section's newest articles
+    # are one index walk (section_latest): search filtered by section reads those only.
+    published_at = models.DateTimeField()
     embedding = models.BinaryField(blank=True, help_text="float16 unit vector")
     model = models.CharField(max_length=200, blank=True, help_text="embedding model")
     methods = models.JSONField(default=dict)
     llm_summary = models.TextField(blank=True, help_text="optional LLM rewording, grounded in the summary sentences")
     enriched_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        indexes = [models.Index(fields=["section", "-published_at"], name="section_latest")]
+
     def __str__(self) -> str:
         return f"enrichment of {self.article_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.published_at is None:
+            self.published_at = self.article.published_at
+        super().save(*args, **kwargs)
 
 
 class Hashtag(models.Model):

@@ -587,7 +587,7 @@ def generate(count: int, seed: int = 1) -> None:
                     }, connection))
                     enrichment_rows.append(_row(Enrichment, {
                         "article_id": n, "section": SECTIONS[n % len(SECTIONS)], "section_confidence": 0.5,
-                        "embedding": b"", "enriched_at": published,
+                        "embedding": b"", "enriched_at": published, "published_at": published,
                     }, connection))
                     for position, tag in enumerate(sorted({int(t) % SCALE_HASHTAGS for t in rng.zipf(1.3, size=3)})):
                         hashtag_rows.append((n, tag_ids[tag], position, published))

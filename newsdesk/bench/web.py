@@ -760,7 +760,7 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
                                     for i in picks[:rng.randint(3, 5)]],
                         section=section, section_confidence=round(rng.uniform(0.3, 0.95), 4),
                         embedding=vector.astype(np.float16).tobytes(), model="all-MiniLM-L6-v2",
-                        methods=methods, enriched_at=article.published_at,
+                        methods=methods, enriched_at=article.published_at, published_at=article.published_at,
                     ))
                     chosen = list(dict.fromkeys(rng.choices(tags_of_section[section], tag_weights[section],
                                                             k=rng.randint(3, 8))))

@@ -166,14 +166,15 @@ def generate(count: int, seed: int = 1) -> None:
                         "{}",
                         "",
                         stamp(now),
+                        published,
                     )
                 )
                 for position, tag in enumerate({int(t) for t in rng.zipf(1.3, size=3) % HASHTAGS}):
                     tags.append((article_id, first_tag + tag, 1.0, 1, position, published))
             cursor.executemany(
                 "INSERT INTO articles_enrichment (article_id, summary, summary_sentences, key_points, section,"
-                " section_confidence, embedding, model, methods, llm_summary, enriched_at)"
-                " VALUES (%s, '', %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " section_confidence, embedding, model, methods, llm_summary, enriched_at, published_at)"
+                " VALUES (%s, '', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 enrichments,
             )
             cursor.executemany(

@@ -139,6 +139,7 @@ class _Filters:
     other: list[str] = field(default_factory=list)
     other_params: list = field(default_factory=list)
     hashtag: int | None = None
+    section: bool = False  # walking the section's enrichment rows (`e`)
 
     def sql(self, *, walk: bool = True, other: bool = True) -> tuple[str, list]:
         clauses = (self.walk if walk else []) + (self.other if other else [])
@@ -147,9 +148,18 @@ class _Filters:
 
     @property
     def tables(self) -> str:
-        if self.hashtag is None:
-            return "articles_article a"
-        return "articles_articlehashtag h JOIN articles_article a ON a.id = h.article_id"
+        if self.hashtag is not None:
+            return "articles_articlehashtag h JOIN articles_article a ON a.id = h.article_id"
+        if self.section:
+            return "articles_enrichment e JOIN articles_article a ON a.id = e.article_id"
+        return "articles_article a"
+
+    @property
+    def order(self) -> str:
+        """The date the walk's index is ordered by."""
+        if self.hashtag is not None:
+            return "h.published_at"
+        return "e.published_at" if self.section else "a.published_at"
 
 
 def _filters(filters: SearchFilters, cursor) -> _Filters | None:
@@ -171,13 +181,18 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
         found.hashtag = row[0]
         found.walk.append("h.hashtag_id = %s")  # (hashtag_id, published_at): hashtag_latest
         found.walk_params.append(row[0])
-    if filters.section:
-        # A lookup per article (not EXISTS, which PostgreSQL may hash over the whole
+    if filters.section and (filters.source or filters.hashtag):
+        # Walking the source's or hashtag's index (fewer articles than a section's), a
+        # lookup per article (not EXISTS, which PostgreSQL may hash over the whole
         # section first).
         found.other.append(
             "(SELECT e.section FROM articles_enrichment e WHERE e.article_id = a.id) = %s"
         )
         found.other_params.append(filters.section)
+    elif filters.section:
+        found.section = True
+        found.walk.append("e.section = %s")  # (section, published_at): section_latest
+        found.walk_params.append(filters.section)
     if filters.language:
         language = filters.language.lower()
         if "-" in language:
@@ -186,11 +201,12 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
             found.walk.append(f"{LANGUAGE_SQL} = %s")
         found.walk_params.append(language)
     start, end = time_bounds(filters)
+    # On the walked index's own copy of the date, so that the walk starts and stops there.
     if start:
-        found.walk.append("a.published_at >= %s")
+        found.walk.append(f"{found.order} >= %s")
         found.walk_params.append(start)
     if end:
-        found.walk.append("a.published_at < %s")
+        found.walk.append(f"{found.order} < %s")
         found.walk_params.append(end)
     return found
 
@@ -313,10 +329,6 @@ class _Plan:
         else:  # a walk would stop short: only when reading the index costs too much
             self.walks = read > READ_BUDGET_US
 
-    @property
-    def _order(self) -> str:
-        return "h.published_at" if self.found.hashtag is not None else "a.published_at"
-
     def walk(self, limit: int | None = None, *, rank: bool = False) -> tuple[list, bool]:
         """The ids found (with `rank`, (id, published, score) rows), and whether that is
         all (False when the walk stopped after `limit` articles short of CANDIDATES + 1
@@ -333,7 +345,7 @@ class _Plan:
                 SELECT a.id, date_part('epoch', a.published_at), {score} FROM (
                     SELECT a.id, a.published_at, a.search_vector || ''::tsvector AS v
                     FROM {self.found.tables}
-                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
+                    WHERE true{walked} ORDER BY {self.found.order} DESC LIMIT %s
                 ) a
                 WHERE a.v @@ {self.q_sql}
                 LIMIT %s
@@ -351,7 +363,7 @@ class _Plan:
                 f"""
                 SELECT a.id FROM (
                     SELECT a.id, a.search_vector FROM {self.found.tables}
-                    WHERE true{walked} ORDER BY {self._order} DESC LIMIT %s
+                    WHERE true{walked} ORDER BY {self.found.order} DESC LIMIT %s
                 ) a
                 WHERE {match}
                 LIMIT %s
@@ -365,7 +377,7 @@ class _Plan:
             return found, True
         self.cursor.execute(
             f"SELECT 1 FROM {self.found.tables} WHERE true{walked}"
-            f" ORDER BY {self._order} DESC OFFSET %s LIMIT 1",
+            f" ORDER BY {self.found.order} DESC OFFSET %s LIMIT 1",
             [*walked_params, limit],
         )
         return found, self.cursor.fetchone() is None
@@ -378,8 +390,8 @@ class _Plan:
             since = None
             if window is not None and window < self.domain:
                 self.cursor.execute(
-                    f"SELECT {self._order} FROM {self.found.tables} WHERE true{walked}"
-                    f" ORDER BY {self._order} DESC OFFSET %s LIMIT 1",
+                    f"SELECT {self.found.order} FROM {self.found.tables} WHERE true{walked}"
+                    f" ORDER BY {self.found.order} DESC OFFSET %s LIMIT 1",
                     [*walked_params, window],
                 )
                 row = self.cursor.fetchone()
