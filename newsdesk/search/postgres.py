@@ -15,8 +15,8 @@ stored column (search_vector) with a GIN index, so neither matching nor ranking 
 an article; the reader's query is parsed once into a constant tsquery. The newest
 matches are found one of two ways (_Plan): for a word in a good share of the articles,
 by walking an index in publication order (published_at, or the index that starts with
-the source, language or hashtag filtered on) and testing each stored vector until there
-are enough; for a rarer word, by reading its matches from the GIN index (within a date
+the source, language, hashtag or section filtered on) and testing each stored vector
+(kept in the row: see schema.POSTGRES_INLINE_VECTOR) until there are enough; for a rarer word, by reading its matches from the GIN index (within a date
 window when there are many) and keeping the newest. A short walk over the newest
 articles measures the share first, since the planner's estimates for words are often
 several times off. Only the candidates are ranked, and only the page's articles get a
@@ -287,8 +287,9 @@ class _Plan:
     """How to find the newest CANDIDATES + 1 matches.
 
     walk: the articles newest first through a date-ordered index (published_at, or with
-    a source, language or hashtag filter the index that starts with it), each tested
-    (a section first, then the stored vector), until there are enough; it suits words in
+    a source, language, hashtag or section filter the index that starts with it), each
+    tested (a section, when another filter's index is walked, first; then the stored
+    vector), until there are enough; it suits words in
     a good share of the articles, and stops after `limit` articles whatever it found.
     read_index: the matches from the GIN index (AND-ed with a date window when a share
     of the articles is known to be enough), then the newest of them; suits rarer words.
