@@ -202,26 +202,6 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
 
 @postgres_only
 @pytest.mark.django_db
-def test_search_vectors_are_kept_in_the_article_rows():
-    """STORAGE MAIN (search migration 0003): a search reads vectors without the TOAST
-    table; undone and redone with the migration."""
-    from django.core.management import call_command
-
-    def storage() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = 'articles_article'::regclass"
-                           " AND attname = 'search_vector'")
-            return cursor.fetchone()[0]
-
-    assert storage() == "m"
-    call_command("migrate", "search", "0002", verbosity=0)
-    assert storage() == "x"
-    call_command("migrate", "search", verbosity=0)
-    assert storage() == "m"
-
-
-@postgres_only
-@pytest.mark.django_db
 def test_stored_vector_follows_text_and_language_changes():
     zeitung = make_source("zeitung", language="de")
     make_source("daily", language="en")

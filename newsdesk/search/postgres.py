@@ -16,7 +16,7 @@ an article; the reader's query is parsed once into a constant tsquery. The newes
 matches are found one of two ways (_Plan): for a word in a good share of the articles,
 by walking an index in publication order (published_at, or the index that starts with
 the source, language, hashtag or section filtered on) and testing each stored vector
-(kept in the row: see schema.POSTGRES_INLINE_VECTOR) until there are enough; for a rarer word, by reading its matches from the GIN index (within a date
+until there are enough; for a rarer word, by reading its matches from the GIN index (within a date
 window when there are many) and keeping the newest. A short walk over the newest
 articles measures the share first, since the planner's estimates for words are often
 several times off. Only the candidates are ranked, and only the page's articles get a
@@ -63,10 +63,10 @@ RECHECK_ROW_US = 12.0
 GIN_TID_US = 0.1  # a match's entry read from the GIN index (its posting list)
 # The walk that samples how many of the newest articles match.
 SAMPLE = 300
-# A walk reads at most this many articles (about 60 ms; twice as many with a
-# section filter): a phrase of two common words, say, is looked for among the newest
-# 5,000 articles only, and the total then reads "N+". It is chosen when reading the GIN
-# index would cost more than READ_BUDGET_US.
+# A walk reads at most this many articles (about 30 ms, with or without a section to
+# look up: reading the article row costs most): a phrase of two common words, say, is
+# looked for among the newest 5,000 articles only, and the total then reads "N+". It is
+# chosen when reading the GIN index would cost more than READ_BUDGET_US.
 WALK_LIMIT = 5000
 READ_BUDGET_US = 100_000
 # A date window for the GIN index spans at most this many articles (finding its start
@@ -303,7 +303,7 @@ class _Plan:
     def __init__(self, cursor, query: Query, q_sql: str, q_params: list, found: _Filters):
         self.cursor, self.q_sql, self.q_params, self.found = cursor, q_sql, q_params, found
         section = bool(found.other)
-        self.limit = WALK_LIMIT * (2 if section else 1)  # a section test is cheaper
+        self.limit = WALK_LIMIT
         self.sample, complete = self.walk(SAMPLE)
         self.window: int | None = None
         self.domain = float("inf")

@@ -201,16 +201,6 @@ POSTGRES_DOCUMENT_REVERSE = [
     "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
     POSTGRES_EXPRESSION_INDEX,
 ]
-# Migration 0003: each vector kept in its article's row (STORAGE MAIN) instead of the
-# TOAST table. A search reads a few thousand vectors (the walk tests them, ranking scores
-# them), and from TOAST each costs an index lookup and two or three chunk reads: about
-# three times slower than from the row, measured on a million articles. pglz seldom
-# shrinks a tsvector by the 25% it requires, so the vector mostly stays uncompressed; a vector
-# too large for the page still goes to TOAST. Rows written after the migration are stored
-# this way (existing ones when next updated); the table grows by about a third.
-POSTGRES_INLINE_VECTOR = ["ALTER TABLE articles_article ALTER COLUMN search_vector SET STORAGE MAIN"]
-POSTGRES_INLINE_VECTOR_REVERSE = ["ALTER TABLE articles_article ALTER COLUMN search_vector SET STORAGE EXTENDED"]
-
 POSTGRES_DROP = [
     "DROP INDEX IF EXISTS search_article_vector",
     "DROP FUNCTION IF EXISTS newsdesk_search_vector(text, text, text, text)",
