@@ -16,8 +16,8 @@ an article; the reader's query is parsed once into a constant tsquery. The newes
 matches are found one of two ways (_Plan): for a word in a good share of the articles,
 by walking an index in publication order (published_at, or the index that starts with
 the source, language, hashtag or section filtered on) and testing each stored vector
-until there are enough; for a rarer word, by reading its matches from the GIN index (within a date
-window when there are many) and keeping the newest. A short walk over the newest
+until there are enough; for a rarer word, by reading its matches from the GIN index
+(within a date window when there are many) and keeping the newest. A short walk over the newest
 articles measures the share first, since the planner's estimates for words are often
 several times off. Only the candidates are ranked, and only the page's articles get a
 ts_headline snippet.
@@ -129,17 +129,26 @@ def parse_once(cursor, query: Query, configs: list[str]) -> str:
     return " | ".join(f"( {text} )" for text in readings)
 
 
+# The rows a walk reads in date order, by their alias: the articles themselves, or the
+# hashtag's or the section's rows, each with its copy of the article's date.
+_WALKED = {
+    "a": "articles_article a",
+    "h": "articles_articlehashtag h JOIN articles_article a ON a.id = h.article_id",
+    "e": "articles_enrichment e JOIN articles_article a ON a.id = e.article_id",
+}
+
+
 @dataclass
 class _Filters:
-    """The filters as SQL on the article `a` (and `h`, its hashtag row, when filtering by
-    hashtag): `walk` are those an index walked in date order satisfies by itself."""
+    """The filters as SQL on the article `a` (and on `h`, its hashtag row, or `e`, its
+    enrichment, when the walk reads those): `walk` are those an index walked in date
+    order satisfies by itself."""
 
     walk: list[str] = field(default_factory=list)
     walk_params: list = field(default_factory=list)
     other: list[str] = field(default_factory=list)
     other_params: list = field(default_factory=list)
-    hashtag: int | None = None
-    section: bool = False  # walking the section's enrichment rows (`e`)
+    walk_rows: str = "a"  # a key of _WALKED
 
     def sql(self, *, walk: bool = True, other: bool = True) -> tuple[str, list]:
         clauses = (self.walk if walk else []) + (self.other if other else [])
@@ -148,18 +157,12 @@ class _Filters:
 
     @property
     def tables(self) -> str:
-        if self.hashtag is not None:
-            return "articles_articlehashtag h JOIN articles_article a ON a.id = h.article_id"
-        if self.section:
-            return "articles_enrichment e JOIN articles_article a ON a.id = e.article_id"
-        return "articles_article a"
+        return _WALKED[self.walk_rows]
 
     @property
     def order(self) -> str:
         """The date the walk's index is ordered by."""
-        if self.hashtag is not None:
-            return "h.published_at"
-        return "e.published_at" if self.section else "a.published_at"
+        return f"{self.walk_rows}.published_at"
 
 
 def _filters(filters: SearchFilters, cursor) -> _Filters | None:
@@ -178,7 +181,7 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        found.hashtag = row[0]
+        found.walk_rows = "h"
         found.walk.append("h.hashtag_id = %s")  # (hashtag_id, published_at): hashtag_latest
         found.walk_params.append(row[0])
     if filters.section and (filters.source or filters.hashtag):
@@ -190,7 +193,7 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
         )
         found.other_params.append(filters.section)
     elif filters.section:
-        found.section = True
+        found.walk_rows = "e"
         found.walk.append("e.section = %s")  # (section, published_at): section_latest
         found.walk_params.append(filters.section)
     if filters.language:
@@ -289,8 +292,8 @@ class _Plan:
     walk: the articles newest first through a date-ordered index (published_at, or with
     a source, language, hashtag or section filter the index that starts with it), each
     tested (a section, when another filter's index is walked, first; then the stored
-    vector), until there are enough; it suits words in
-    a good share of the articles, and stops after `limit` articles whatever it found.
+    vector), until there are enough; it suits words in a good share of the articles,
+    and stops after WALK_LIMIT articles whatever it found.
     read_index: the matches from the GIN index (AND-ed with a date window when a share
     of the articles is known to be enough), then the newest of them; suits rarer words.
 
@@ -303,7 +306,6 @@ class _Plan:
     def __init__(self, cursor, query: Query, q_sql: str, q_params: list, found: _Filters):
         self.cursor, self.q_sql, self.q_params, self.found = cursor, q_sql, q_params, found
         section = bool(found.other)
-        self.limit = WALK_LIMIT
         self.sample, complete = self.walk(SAMPLE)
         self.window: int | None = None
         self.domain = float("inf")
@@ -324,7 +326,7 @@ class _Plan:
         row = MATCH_ROW_US + (RECHECK_ROW_US if phrase else 0) + (SECTION_ROW_US if section else 0)
         read = word * GIN_TID_US + indexed * row
         walk = min(needed, domain) * (SECTION_ROW_US if section else WALK_ROW_US)
-        self.finishes = needed <= self.limit
+        self.finishes = needed <= WALK_LIMIT
         if self.finishes:
             self.walks = walk <= read
         else:  # a walk would stop short: only when reading the index costs too much
@@ -334,7 +336,7 @@ class _Plan:
         """The ids found (with `rank`, (id, published, score) rows), and whether that is
         all (False when the walk stopped after `limit` articles short of CANDIDATES + 1
         matches: there may be more, older)."""
-        limit = limit or self.limit
+        limit = limit or WALK_LIMIT
         walked, walked_params = self.found.sql(other=False)
         other, other_params = self.found.sql(walk=False)
         if rank and self.finishes and not other:

@@ -201,6 +201,7 @@ POSTGRES_DOCUMENT_REVERSE = [
     "ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector",
     POSTGRES_EXPRESSION_INDEX,
 ]
+
 POSTGRES_DROP = [
     "DROP INDEX IF EXISTS search_article_vector",
     "DROP FUNCTION IF EXISTS newsdesk_search_vector(text, text, text, text)",
