@@ -86,7 +86,7 @@ def tag(
 
 def enrich(article: Article, section: str, **fields) -> Enrichment:
     return Enrichment.objects.create(
-        article=article, section=section, embedding=b"\x00\x3c" * 384, **fields
+        article=article, section=section, embedding=b"\x00\x3c" * 384, published_at=article.published_at, **fields
     )
 
 

@@ -89,6 +89,7 @@ def seed() -> dict:
                 section=["world", "science"][n % 2],
                 embedding=b"\x00" * 768,
                 methods={"summary": "textrank/2"},
+                published_at=article.published_at,
             )
         for position, tag in enumerate(tags[: 1 + n % 2]):
             ArticleHashtag.objects.create(

@@ -50,6 +50,7 @@ def test_enrichment_is_stored_with_its_methods(source):
     assert 3 <= len(stored.key_points) <= 5
     assert all(point["sentences"] for point in stored.key_points)
     assert stored.section in {"world", "politics"}
+    assert stored.published_at == article.published_at  # the section's date index
     assert stored.methods == enrich.method_versions()
     assert len(enrich.from_blob(stored.embedding)) == 384
     slugs = list(ArticleHashtag.objects.filter(article=article).values_list("hashtag__slug", flat=True))

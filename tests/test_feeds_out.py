@@ -29,7 +29,8 @@ def articles():
         article = Article.objects.create(
             source=source, url=f"{source.home_url}{n}", title=title, description="A description.",
             body_text="Body.", content_hash=str(n), published_at=timezone.now() - timedelta(days=3 * (n == 2), minutes=n))
-        Enrichment.objects.create(article=article, summary=f"Summary of {title}.", section=section)
+        Enrichment.objects.create(article=article, summary=f"Summary of {title}.", section=section,
+                                  published_at=article.published_at)
         made.append(article)
     ArticleHashtag.objects.create(article=made[1], hashtag=tag, published_at=made[1].published_at)
     return made

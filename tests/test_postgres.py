@@ -182,7 +182,8 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     for i in range(12):
         article = make_article(daily if i % 3 else zeitung, f"Volcano report {i}" if i % 2 else f"Markets {i}",
                                age=timedelta(days=i))
-        Enrichment.objects.create(article=article, section="science" if i % 4 == 1 else "world")
+        Enrichment.objects.create(article=article, section="science" if i % 4 == 1 else "world",
+                                  published_at=article.published_at)
     week = date.today() - timedelta(days=6)
     queries = [("volcano", SearchFilters()), ("volcano", SearchFilters(source="daily")),
                ('"volcano report"', SearchFilters()), ("volcano -markets", SearchFilters(language="en")),

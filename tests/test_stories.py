@@ -45,7 +45,8 @@ def make(source, n: int, title: str, vector: np.ndarray, minutes_ago: int = 10, 
                                      body_text=BODY, language="en", content_hash=f"h{n}",
                                      published_at=timezone.now() - timedelta(minutes=minutes_ago))
     Enrichment.objects.create(article=article, summary="The council approved the tram line.",
-                              summary_sentences=list(summary_sentences), embedding=to_blob(vector))
+                              summary_sentences=list(summary_sentences), embedding=to_blob(vector),
+                              published_at=article.published_at)
     return article
 
 

@@ -47,7 +47,7 @@ def article(source: Source, n: int, title: str, minutes_ago: int, body: str | No
                                language="en", content_hash=f"hash-{n}",
                                published_at=timezone.now() - timedelta(minutes=minutes_ago))
     Enrichment.objects.create(article=a, summary=title, summary_sentences=[0],
-                              embedding=to_blob(embeddings.embed([title])[0]))
+                              embedding=to_blob(embeddings.embed([title])[0]), published_at=a.published_at)
     return a
 
 

@@ -88,7 +88,8 @@ def article(src: Source, n: int, *, title: str | None = None, published: datetim
 
 def enrich(item: Article, *, section: str = "world", key_points=None, summary: str = "") -> Enrichment:
     return Enrichment.objects.create(article=item, summary=summary, summary_sentences=[0, 1],
-                                     key_points=key_points or [], section=section, methods={})
+                                     key_points=key_points or [], section=section, methods={},
+                                     published_at=item.published_at)
 
 
 def tag(item: Article, slug: str, name: str, kind: str = Hashtag.Kind.PERSON, position: int = 0) -> Hashtag:

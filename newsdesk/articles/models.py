@@ -84,11 +84,6 @@ class Enrichment(models.Model):
     def __str__(self) -> str:
         return f"enrichment of {self.article_id}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.published_at is None:
-            self.published_at = self.article.published_at
-        super().save(*args, **kwargs)
-
 
 class Hashtag(models.Model):
     class Kind(models.TextChoices):

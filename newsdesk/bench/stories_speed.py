@@ -82,7 +82,8 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         article = Article.objects.create(source=sources[n % len(sources)], url=f"https://p.example/{n}", title=title,
                                          body_text=body, language="en", content_hash=f"bench-{n}",
                                          published_at=start + n * step)
-        Enrichment.objects.create(article=article, summary="", summary_sentences=[], embedding=to_blob(vector))
+        Enrichment.objects.create(article=article, summary="", summary_sentences=[], embedding=to_blob(vector),
+                                  published_at=article.published_at)
         ids.append(article.pk)
 
     titles = [title for title, _ in texts]
