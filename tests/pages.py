@@ -25,15 +25,19 @@ def article_page(
     canonical: str | None = None,
     author: str = "Jane Reporter",
     published: datetime | None = None,
+    section: str | None = None,
 ) -> bytes:
-    """A news page with the chrome real sites carry around the article, seed-page chrome included."""
+    """A news page with the chrome real sites carry around the article, seed-page chrome
+    included; `section` is declared as the page's article:section."""
     paragraphs = paragraphs or LOREM
     published = published or datetime.now(UTC) - timedelta(minutes=16)
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    canonical_link = f'<link rel="canonical" href="{html.escape(canonical)}">' if canonical else ""
+    head = f'<link rel="canonical" href="{html.escape(canonical)}">' if canonical else ""
+    if section:
+        head += f'<meta property="article:section" content="{html.escape(section)}">'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | Test Gazette</title>
-{canonical_link}
+{head}
 <meta property="og:title" content="{html.escape(title)}">
 <meta property="og:site_name" content="Test Gazette">
 <meta name="author" content="{html.escape(author)}">
@@ -58,13 +62,14 @@ def article_page(
 
 def rss(items: list[dict], *, title: str = "Test Gazette", link: str = "http://127.0.0.1/") -> bytes:
     """An RSS 2.0 feed; each item dict has link, title and optionally guid, published
-    (datetime), description, content (HTML)."""
+    (datetime), description, content (HTML), categories (list of labels)."""
     parts = []
     for item in items:
         pub = item.get("published") or datetime.now(UTC) - timedelta(minutes=30)
         extra = ""
         if item.get("content"):
             extra += f"<content:encoded><![CDATA[{item['content']}]]></content:encoded>"
+        extra += "".join(f"<category>{html.escape(c)}</category>" for c in item.get("categories", ()))
         parts.append(
             f"<item><title>{html.escape(item['title'])}</title><link>{html.escape(item['link'])}</link>"
             f"<guid>{html.escape(item.get('guid', item['link']))}</guid>"

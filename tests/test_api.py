@@ -150,6 +150,7 @@ def world():
         "A strong earthquake shook the coast today.",
         age=timedelta(hours=2),
         language="en-GB",
+        publisher_sections=["World", "Americas"],
     )
     a["vote"] = make_article(
         bbc,
@@ -428,6 +429,7 @@ def test_one_article_with_its_enrichment(world):
     assert body["title"] == "Earthquake strikes the coast"
     assert body["body_text"] == "A strong earthquake shook the coast today."
     assert body["language"] == "en-GB"
+    assert body["publisher_sections"] == ["World", "Americas"]
     enrichment = body["enrichment"]
     assert enrichment["summary"] == "A strong earthquake shook the coast today."
     assert enrichment["summary_sentences"] == [0]

@@ -156,6 +156,22 @@ def test_dates_without_zone_are_utc() -> None:
     assert result.published.tzinfo is not None
 
 
+def test_publisher_section_labels_from_meta_and_json_ld() -> None:
+    ld = json.dumps({"@type": "NewsArticle", "headline": "x", "articleSection": ["Sport", "Football", "Sport"]})
+    html = page("extract_hostile.html").replace(
+        b"<title>",
+        b'<meta property="article:section" content="Sport"><meta property="article:section" content="'
+        + b"keyword " * 30
+        + b'"><script type="application/ld+json">'
+        + ld.encode()
+        + b"</script><title>",
+    )
+    result = extract(html, "https://city.example/news/1")
+    # repeated tags and list values read in order, each once; a keyword dump is no label
+    assert result.sections == ("Sport", "Football")
+    assert extract(page("extract_hostile.html"), "https://city.example/news/1").sections == ()
+
+
 def test_relative_links_made_absolute(chrome: Extracted) -> None:
     assert (
         '<a href="https://news.example.com/reports/ferry-refit-2024.pdf" rel="nofollow noopener">'

@@ -171,6 +171,39 @@ def test_unavailable_page_falls_back_to_sanitized_feed_content(fixture_server, p
     assert entry.state == Entry.State.DONE and "404" in entry.last_error
 
 
+def test_publisher_sections_reach_the_article_and_file_a_borderline_story(fixture_server, prefix):
+    """The page's article:section and the feed's categories are kept on the article, and
+    the same borderline text (a council's transport plan) is filed where its publisher
+    filed it."""
+    from newsdesk.articles.enrich import enrich_articles
+
+    for name, section in (("a", "Sport"), ("b", None), ("c", None)):
+        fixture_server.route(f"{prefix}/{name}", html_reply(article_page(f"Story {name}", section=section)))
+    fixture_server.route(f"{prefix}/gone", Reply(404, b"gone", {"Content-Type": "text/plain"}))
+    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
+        {"title": "Story a", "link": fixture_server.url(f"{prefix}/a"), "categories": ["Football", "Sport"]},
+        {"title": "Story b", "link": fixture_server.url(f"{prefix}/b"), "categories": ["Business & Economy"]},
+        {"title": "Story c", "link": fixture_server.url(f"{prefix}/c")},
+        {"title": "Story d", "link": fixture_server.url(f"{prefix}/gone"), "content": "<p>" + LOREM[0] + "</p>",
+         "categories": ["Travel"]},
+    ])))
+    add_url(fixture_server.url(f"{prefix}/feed.xml"))
+    fetch_all()
+    stored = {a.title: a for a in Article.objects.all()}
+    assert stored["Story a"].publisher_sections == ["Sport", "Football"]  # the page's first, each once
+    assert stored["Story b"].publisher_sections == ["Business & Economy"]
+    assert stored["Story c"].publisher_sections == []
+    assert stored["Story d"].publisher_sections == ["Travel"]  # kept on the feed fallback too
+    assert Entry.objects.get(url=fixture_server.url(f"{prefix}/a")).categories == ["Football", "Sport"]
+
+    enrich_articles([a.pk for a in stored.values()])
+    section = {title: a.enrichment.section for title, a in
+               ((t, Article.objects.select_related("enrichment").get(pk=a.pk)) for t, a in stored.items())}
+    assert section["Story a"] == "sports"
+    assert section["Story b"] == "business"
+    assert section["Story c"] == "politics"  # the same text, left to itself
+
+
 def test_transient_errors_are_retried_then_stored(fixture_server, prefix):
     calls = []
 

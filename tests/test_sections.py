@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from newsdesk.ai import sections
+from newsdesk.ai import section_hints, sections
 from newsdesk.ai.sections import SECTIONS, SectionGuess, classify
 
 ARTICLES = {
@@ -272,6 +272,61 @@ def test_classify_is_fast_with_a_vector() -> None:
         classify(title, text, vector=vector)
     per_call_ms = (time.perf_counter() - started) * 1000 / 50
     assert per_call_ms < 15, per_call_ms  # ~1-2 ms here; generous for a loaded CI box
+
+
+@pytest.mark.parametrize(
+    "labels,url,expected",
+    [
+        (["Sport"], "", {"sports"}),
+        (["Sport > Football"], "", {"sports"}),
+        (["News/UK/Politics"], "", {"politics"}),
+        (["Science & Technology"], "", {"science", "technology"}),
+        (["Arts and Entertainment", "Ukraine", "Premier League"], "", {"entertainment"}),
+        (["News", "Opinion", "UK"], "", set()),
+        (["x" * 500, None, 7], "", set()),  # hostile values are skipped, not errors
+        ([], "https://www.example.com/sport/football/2024/05/01/cup-final-report", {"sports"}),
+        ([], "https://www.bbc.co.uk/news/uk-politics-12345678", {"politics"}),
+        ([], "https://www.bbc.co.uk/news/world-europe-12345678", {"world"}),
+        ([], "https://www.bbc.co.uk/news/uk-12345678", set()),
+        ([], "https://money.example.com/2004/story.html", {"business"}),
+        # a slug is not a section, nor is a folder that only starts like one
+        ([], "https://www.example.com/news/business-leaders-meet", set()),
+        ([], "https://www.example.com/world-cup/final-report", set()),
+        ([], "http://[::1", set()),
+    ],
+)
+def test_publisher_section_labels_and_urls(labels, url, expected) -> None:
+    assert section_hints.publisher_sections(labels, url) == expected
+
+
+BORDER_TITLE = "Club board opens its books to takeover bidder"
+BORDER_TEXT = (
+    "The football club's board has agreed to give the American tycoon access to its "
+    "accounts as he prepares a takeover bid. Shares in the club rose 3% and the manager "
+    "said the squad was focused on Saturday's match."
+)
+
+
+def test_the_publisher_files_a_borderline_story() -> None:
+    alone = classify(BORDER_TITLE, BORDER_TEXT).scores
+    assert set(sorted(alone, key=alone.get)[-2:]) == {"sports", "business"}, alone  # the text is torn
+    for labels, url, section in (
+        (["Business"], "", "business"),
+        (["Sport"], "", "sports"),
+        ([], "https://www.example.com/business/club-books-bid", "business"),
+        ([], "https://www.example.com/sport/football/club-books-bid", "sports"),
+    ):
+        guess = classify(BORDER_TITLE, BORDER_TEXT, publisher=labels, url=url)
+        _check_shape(guess)
+        assert guess.section == section, (labels, url, guess.scores)
+
+
+def test_a_stray_label_does_not_overrule_a_plain_text() -> None:
+    title, text = ARTICLES["sports"]
+    for labels in (["Business"], ["Politics", "Travel"]):
+        assert classify(title, text, publisher=labels).section == "sports"
+    # labels that name no section change nothing
+    assert classify(title, text, publisher=["News", "Ukraine"], url="https://x.example/a/b") == classify(title, text)
 
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -126,6 +126,9 @@ class ArticleDetail(ArticleItem):
     body_html: str = Field(
         description="the article body as HTML, sanitized with an allow-list on the way in"
     )
+    publisher_sections: list[str] = Field(
+        description="the publisher's own section labels for it (the page's, then the feed's categories), as given"
+    )
     enrichment: EnrichmentOut | None = Field(description="null until the AI stage has run")
     story: StoryRef | None
     duplicate_of: int | None = Field(

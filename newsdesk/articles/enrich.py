@@ -103,7 +103,9 @@ def enrich_one(article: Article, vector: np.ndarray) -> Enrichment:
     text = article.body_text or article.description
     digest = summary.summarize(article.title, text, language=article.language or "en")
     tags = hashtags.extract_tags(article.title, text, language=article.language or "en", known=KnownAliases())
-    guess = sections.classify(article.title, text, vector=vector)
+    guess = sections.classify(
+        article.title, text, vector=vector, publisher=article.publisher_sections, url=article.url
+    )
     language = article.language or guess_language(f"{article.title}\n{text}") or ""
     llm_summary = _llm_summary(article, digest) if digest.summary_sentences else ""
 

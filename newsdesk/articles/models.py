@@ -28,6 +28,9 @@ class Article(models.Model):
     word_count = models.PositiveIntegerField(default=0)
     reading_time = models.PositiveSmallIntegerField(default=0, help_text="minutes")
     origin = models.CharField(max_length=4, choices=Origin.choices, default=Origin.PAGE)
+    publisher_sections = models.JSONField(
+        default=list, blank=True, help_text="the publisher's own section labels: the page's, then the feed's categories"
+    )
     content_hash = models.CharField(max_length=40, db_index=True)
 
     published_at = models.DateTimeField(db_index=True)

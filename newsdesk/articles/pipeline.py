@@ -41,6 +41,10 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ENTRY_BATCH = 16  # pages per task: enough to overlap fetching, small enough to retry
 MAX_PAGE_ATTEMPTS = 3
 MAX_CHILD_SITEMAPS = 5
+# A feed's categories for one link, kept for the section (ai/section_hints.py): the first
+# few name the section when any do; the rest are keyword tags.
+MAX_CATEGORIES = 10
+MAX_CATEGORY = 100
 # Errors after which asking again cannot help: store what the feed gave instead.
 PERMANENT_FETCH_ERRORS = {"robots", "blocked-address", "bad-url", "too-large", "too-many-redirects"}
 
@@ -129,6 +133,7 @@ class _Item:
     content_html: str = ""
     author: str = ""
     image: str = ""
+    categories: list[str] = field(default_factory=list)
     published: datetime | None = None
     updated: datetime | None = None
 
@@ -155,6 +160,7 @@ def _parse_listing(result: FetchResult) -> tuple[str, str | None, list[_Item], i
             content_html=e.content_html or "",
             author=e.author or "",
             image=e.image or "",
+            categories=[tag[:MAX_CATEGORY] for tag in e.tags[:MAX_CATEGORIES]],
             published=e.published,
             updated=e.updated,
         )
@@ -183,6 +189,7 @@ def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
                 content_html=item.content_html,
                 author=item.author[:300],
                 image=item.image[:1000],
+                categories=item.categories,
                 published=item.published,
                 updated=item.updated,
                 discovered_at=now,
@@ -202,6 +209,7 @@ def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
                     title=item.title,
                     summary_html=item.summary_html,
                     content_html=item.content_html,
+                    categories=item.categories,
                     updated=item.updated,
                     state=Entry.State.PENDING,
                     attempts=0,
@@ -305,6 +313,7 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
         word_count=page.word_count,
         reading_time=page.reading_time_minutes,
         origin=Article.Origin.PAGE,
+        publisher_sections=list(dict.fromkeys([*page.sections, *entry.categories]))[: 2 * MAX_CATEGORIES],
         published_at=page.published or entry.published,
         modified_at=page.modified or entry.updated,
     )
@@ -352,6 +361,7 @@ def _fall_back_to_feed(entry: Entry, reason: str) -> PageOutcome:
         word_count=words,
         reading_time=max(1, -(-words // 230)) if words else 0,
         origin=Article.Origin.FEED,
+        publisher_sections=list(entry.categories),
         published_at=entry.published,
         modified_at=entry.updated,
     )

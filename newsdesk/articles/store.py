@@ -29,6 +29,7 @@ _CONTENT_FIELDS = (
     "word_count",
     "reading_time",
     "origin",
+    "publisher_sections",
     "modified_at",
 )
 
@@ -49,6 +50,7 @@ class ArticleData:
     word_count: int = 0
     reading_time: int = 0
     origin: str = Article.Origin.PAGE
+    publisher_sections: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     modified_at: datetime | None = None
 

@@ -7,7 +7,8 @@ Summary layout). Each file is classified from its own text only: the folder name
 the gold labels in that corpus, so they are used for nothing but the output keys
 "FOLDER/N", and a sibling summaries/ folder is never opened. The run mirrors the
 enrichment pipeline: one MiniLM embedding per article (title + body), then classify()
-with that vector.
+with that vector. The files carry no URL and no publisher section labels, so this
+measures the text alone (the publisher's filing, section_hints.py, is not there to help).
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ _BY_PREFIX = re.compile(
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_].*)?$")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 MAX_BYLINE = 200
+# Section labels longer than this are not section names (some CMSs put keyword lists there).
+MAX_SECTION_LABEL = 100
+MAX_SECTION_LABELS = 10
 # Zone abbreviations common in English-language news pages, in hours from UTC.
 _ZONES = {
     name: offset * 3600
@@ -87,6 +90,7 @@ class PageMetadata:
     canonical_url: str | None = None
     site_name: str | None = None
     description: str | None = None
+    sections: tuple[str, ...] = ()
 
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
@@ -422,4 +426,17 @@ def extract_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
             meta.get("twitter:description"),
             ld.get("description"),
         ),
+        sections=_sections(meta.get("article:section"), ld.get("articleSection")),
     )
+
+
+def _sections(*values: Any) -> tuple[str, ...]:
+    """The publisher's section labels for the page (a meta tag may repeat, and JSON-LD's
+    articleSection may be a list), in order, each once."""
+    found: list[str] = []
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            label = _clean(item)
+            if label and len(label) <= MAX_SECTION_LABEL and label not in found:
+                found.append(label)
+    return tuple(found[:MAX_SECTION_LABELS])

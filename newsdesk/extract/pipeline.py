@@ -97,4 +97,5 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ex
         body_html=sanitize_html(body_html(body), url or meta.canonical_url),
         word_count=words,
         reading_time_minutes=reading_time(words),
+        sections=meta.sections,
     )

@@ -25,3 +25,4 @@ class Extracted:
     body_html: str  # sanitized (see sanitize.py), links absolute
     word_count: int
     reading_time_minutes: int  # ceil(word_count / 230), at least 1 when there is text
+    sections: tuple[str, ...] = ()  # the publisher's section labels (article:section...)

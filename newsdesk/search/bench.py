@@ -135,6 +135,7 @@ def generate(count: int, seed: int = 1) -> None:
                     BODY_WORDS,
                     2,
                     "page",
+                    "[]",
                     f"{n:040x}",
                     published,
                     stamp(now),
@@ -145,9 +146,9 @@ def generate(count: int, seed: int = 1) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO articles_article (url, title, byline, description, body_text, body_html,"
-                " language, lead_image, word_count, reading_time, origin, content_hash, published_at,"
-                " created_at, updated_at, source_id) VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " language, lead_image, word_count, reading_time, origin, publisher_sections, content_hash,"
+                " published_at, created_at, updated_at, source_id) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 rows,
             )
             cursor.execute(

@@ -98,6 +98,7 @@ class Entry(models.Model):
     content_html = models.TextField(blank=True)
     author = models.CharField(max_length=300, blank=True)
     image = models.URLField(max_length=1000, blank=True)
+    categories = models.JSONField(default=list, blank=True, help_text="the feed's categories for this link")
     published = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(null=True, blank=True)
     discovered_at = models.DateTimeField(default=timezone.now)

@@ -222,6 +222,7 @@ def get_article(request: HttpRequest, article_id: int = id_param("article")):
         **serialize.article_item(request, article),
         "body_text": article.body_text,
         "body_html": article.body_html,
+        "publisher_sections": article.publisher_sections,
         "enrichment": serialize.enrichment_out(serialize.enrichment_of(article)),
         "story": _story_of(article),
         "duplicate_of": NearDuplicate.objects.filter(article=article)
