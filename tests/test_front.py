@@ -173,8 +173,8 @@ class Upstream:
         return sum(1 for p, _ in self.requests if p == path)
 
 
-def request(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def request(port: int, path: str, headers: dict | None = None, *, timeout: float = 10) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
@@ -294,7 +294,8 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
         assert headers["content-security-policy"].startswith("default-src 'self'")
         status, headers, _ = request(port, url, {"Cookie": "sessionid=not-a-session"})
         assert status == 200 and headers["x-cache"] == "BYPASS"
-        status, headers, _ = request(port, f"/articles/{pk}/ask?question=Who+is+Lukashenko%3F")
+        # The worker may still be loading the embedding model (about 11 s on a slow 2-core box).
+        status, headers, _ = request(port, f"/articles/{pk}/ask?question=Who+is+Lukashenko%3F", timeout=90)
         assert status == 200 and "private" in headers["cache-control"]
         assert headers["x-cache"] in ("MISS", "EXPIRED")
     finally:
