@@ -58,16 +58,22 @@ def test_enrichment_is_stored_with_its_methods(source):
     assert Hashtag.objects.get(slug="vladimir-putin").article_count == 1
 
 
-def test_hashtags_are_one_across_articles(source):
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_hashtags_are_one_across_articles(source, one_batch):
     first = make_article(source, "Russia prepared to wait if Ukraine rejects talks", SEED, 1)
     second = make_article(source, "Putin and Lukashenko agree on trade", FOLLOW_UP, 2)
-    enrich.enrich_articles([first.pk])
-    enrich.enrich_articles([second.pk])
+    if one_batch:  # the second is analysed before the first's aliases are stored
+        assert enrich.enrich_articles([first.pk, second.pk]) == 2
+    else:
+        enrich.enrich_articles([first.pk])
+        enrich.enrich_articles([second.pk])
     tags_of_second = set(ArticleHashtag.objects.filter(article=second).values_list("hashtag__slug", flat=True))
     assert "vladimir-putin" in tags_of_second  # "Putin" alone, known from the first article
     assert "alexander-lukashenko" in tags_of_second
     assert Hashtag.objects.get(slug="vladimir-putin").article_count == 2
-    assert HashtagAlias.objects.get(key=enrich.hashtags.alias_key("Putin")).hashtag.slug == "vladimir-putin"
+    putin = HashtagAlias.objects.get(key=enrich.hashtags.alias_key("Putin"))
+    assert putin.hashtag.slug == "vladimir-putin"
+    assert putin.uses == 2  # once per article that said it
 
 
 def test_reenriching_replaces_tags_and_keeps_counts_right(source):
@@ -105,6 +111,27 @@ def test_a_failing_article_does_not_cost_the_batch(source, monkeypatch):
     assert Enrichment.objects.filter(article=good).exists()
     assert not Enrichment.objects.filter(article=bad).exists()
     assert enrich.unenriched_since(timezone.now() - timezone.timedelta(days=1), timezone.now()) == [bad.pk]
+
+
+def test_an_article_whose_write_fails_costs_the_batch_nothing(source, monkeypatch):
+    """The batch is written in one transaction; a database error on one article rolls
+    back that article's savepoint only, with none of its rows half-written."""
+    good = make_article(source, "Russia prepared to wait if Ukraine rejects talks", SEED, 1)
+    bad = make_article(source, "Putin and Lukashenko agree on trade", FOLLOW_UP, 2)
+    real = enrich._store
+
+    def failing(article, vector, analysis):
+        real(article, vector, analysis)  # its enrichment written, then the failure
+        if article.pk == bad.pk:
+            Article.objects.create(source=source, url=good.url, title="x", content_hash="x",
+                                   published_at=timezone.now())  # IntegrityError: URL taken
+
+    monkeypatch.setattr(enrich, "_store", failing)
+    assert enrich.enrich_articles([good.pk, bad.pk]) == 1
+    assert Enrichment.objects.filter(article=good).exists()
+    assert not Enrichment.objects.filter(article=bad).exists()
+    assert not ArticleHashtag.objects.filter(article=bad).exists()
+    assert Hashtag.objects.get(slug="vladimir-putin").article_count == 1
 
 
 def test_article_page_shows_hashtags_summary_and_answers(source, client):
@@ -157,3 +184,19 @@ def test_llm_summary_used_when_grounded_and_skipped_when_down(source, monkeypatc
         assert Enrichment.objects.get(article=other).summary
     finally:
         server.stop()
+
+
+def test_embedding_reads_the_headline_and_lead_only(monkeypatch):
+    """Texts are embedded up to NEWSDESK_EMBEDDING_MAX_TOKENS word pieces (128): two
+    articles that differ only after their lead get one vector, and the method version
+    records the length so that changing it re-embeds the stored articles."""
+    from newsdesk.ai import embeddings
+
+    lead = " ".join(SEED.split()[:150])  # well over 128 word pieces
+    first, second = embeddings.embed([f"{lead} The talks ended.", f"{lead} A storm hit Florida."])
+    assert float(first @ second) > 0.9999
+    short_a, short_b = embeddings.embed(["The talks ended.", "A storm hit Florida."])
+    assert float(short_a @ short_b) < 0.9
+    assert enrich.method_versions()["embedding"].endswith("@128")
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_MAX_TOKENS", "256")
+    assert enrich.method_versions()["embedding"].endswith("@256")

@@ -8,7 +8,9 @@ method versions that produced them; `newsdesk reprocess` redoes what is out of d
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
@@ -27,7 +29,7 @@ BATCH = 32
 def method_versions() -> dict[str, str]:
     """What produced an enrichment; a change here makes `reprocess` redo it."""
     return {
-        "embedding": embeddings.model_name(),
+        "embedding": f"{embeddings.model_name()}@{embeddings.max_tokens()}",
         "hashtags": hashtags.VERSION,
         "summary": summary.VERSION,
         "sections": sections.VERSION,
@@ -75,6 +77,15 @@ class KnownAliases(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self._lookup(key) is not None
 
+    def remember(self, tags: Iterable[hashtags.Tag]) -> None:
+        """Know the aliases these tags are about to store, so that a later article of the
+        same batch joins them as it would once they are in the database (where a key
+        already taken keeps its tag)."""
+        for tag in tags:
+            for key in _alias_keys(tag):
+                if self._lookup(key) is None:
+                    self._cache[key] = tag.slug
+
     def __iter__(self) -> Iterator[str]:
         return iter([k for k, v in self._cache.items() if v is not None])
 
@@ -83,77 +94,141 @@ class KnownAliases(Mapping[str, str]):
 
 
 def enrich_articles(article_ids: Iterable[int]) -> int:
-    """Enrich the given articles; returns how many were written."""
+    """Enrich the given articles; returns how many were written.
+
+    A batch is analysed first and then written in one transaction, a savepoint per
+    article: workers sharing SQLite then meet on its write lock once per batch instead of
+    once per article, and every such meeting costs the waiter a busy-handler sleep.
+    """
     articles = list(Article.objects.filter(pk__in=list(article_ids)).order_by("pk"))
     written = 0
     for start in range(0, len(articles), BATCH):
         batch = articles[start : start + BATCH]
         vectors = embeddings.embed([embedding_text(a) for a in batch])
+        known = KnownAliases()  # one per batch: it also knows the aliases the batch adds
+        analysed = []
         for article, vector in zip(batch, vectors, strict=True):
             try:
-                enrich_one(article, vector)
+                analysis = _analyse(article, vector, known)
             except Exception:  # one bad article must not cost the batch its enrichment
                 log.exception("enrichment of article %s failed", article.pk)
                 continue
-            written += 1
+            known.remember(analysis.tags)
+            analysed.append((article, vector, analysis))
+        written += _write_batch(analysed)
     return written
 
 
-def enrich_one(article: Article, vector: np.ndarray) -> Enrichment:
+@dataclass(frozen=True)
+class Analysis:
+    """What the AI stage found in one article, before anything is stored."""
+
+    digest: summary.Digest
+    tags: list[hashtags.Tag]
+    section: sections.SectionGuess
+    language: str
+    llm_summary: str
+
+
+def _analyse(article: Article, vector: np.ndarray, known: Mapping[str, str]) -> Analysis:
     text = article.body_text or article.description
     digest = summary.summarize(article.title, text, language=article.language or "en")
-    tags = hashtags.extract_tags(article.title, text, language=article.language or "en", known=KnownAliases())
-    guess = sections.classify(
-        article.title, text, vector=vector, publisher=article.publisher_sections, url=article.url
+    return Analysis(
+        digest=digest,
+        tags=hashtags.extract_tags(article.title, text, language=article.language or "en", known=known),
+        section=sections.classify(
+            article.title, text, vector=vector, publisher=article.publisher_sections, url=article.url
+        ),
+        language=article.language or guess_language(f"{article.title}\n{text}") or "",
+        llm_summary=_llm_summary(article, digest) if digest.summary_sentences else "",
     )
-    language = article.language or guess_language(f"{article.title}\n{text}") or ""
-    llm_summary = _llm_summary(article, digest) if digest.summary_sentences else ""
 
-    with transaction.atomic():
-        enrichment, _ = Enrichment.objects.update_or_create(
-            article=article,
-            defaults={
-                "summary": digest.summary,
-                "summary_sentences": list(digest.summary_sentences),
-                "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
-                "section": guess.section,
-                "section_confidence": round(guess.confidence, 4),
-                "published_at": article.published_at,
-                "embedding": to_blob(vector),
-                "model": embeddings.model_name(),
-                "methods": method_versions(),
-                "llm_summary": llm_summary,
-                "enriched_at": timezone.now(),
-            },
-        )
-        _store_tags(article, tags)
-        if language != article.language:
-            Article.objects.filter(pk=article.pk).update(language=language)
+
+def _write_batch(analysed: list[tuple[Article, np.ndarray, Analysis]]) -> int:
+    """Store a batch's enrichments, then all their hashtags at once; returns how many were
+    stored. An article whose enrichment cannot be written loses only its own savepoint;
+    a batch that cannot be written at all (the database locked past its timeout) is
+    logged and left unenriched, and the scheduler's pass queues its articles again."""
+    stored: list[tuple[Article, list[hashtags.Tag]]] = []
+    try:
+        with transaction.atomic():
+            for article, vector, analysis in analysed:
+                try:
+                    with transaction.atomic():
+                        _store(article, vector, analysis)
+                except Exception:
+                    log.exception("storing the enrichment of article %s failed", article.pk)
+                    continue
+                stored.append((article, analysis.tags))
+            _store_tags(stored)
+    except Exception:
+        log.exception("storing a batch of %d enrichments failed", len(analysed))
+        return 0
+    return len(stored)
+
+
+def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> Enrichment:
+    digest, guess = analysis.digest, analysis.section
+    enrichment, _ = Enrichment.objects.update_or_create(
+        article=article,
+        defaults={
+            "summary": digest.summary,
+            "summary_sentences": list(digest.summary_sentences),
+            "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
+            "section": guess.section,
+            "section_confidence": round(guess.confidence, 4),
+            "published_at": article.published_at,
+            "embedding": to_blob(vector),
+            "model": embeddings.model_name(),
+            "methods": method_versions(),
+            "llm_summary": analysis.llm_summary,
+            "enriched_at": timezone.now(),
+        },
+    )
+    if analysis.language != article.language:
+        Article.objects.filter(pk=article.pk).update(language=analysis.language)
     return enrichment
 
 
-def _store_tags(article: Article, tags: list[hashtags.Tag]) -> None:
-    """Replace the article's hashtags in a handful of queries, whatever the tag count."""
-    previous = set(ArticleHashtag.objects.filter(article=article).values_list("hashtag_id", flat=True))
-    ArticleHashtag.objects.filter(article=article).delete()
-    by_slug = {t.slug: t for t in tags}
+def _store_tags(tagged: list[tuple[Article, list[hashtags.Tag]]]) -> None:
+    """Replace the hashtags of a batch of articles in a handful of queries, whatever the
+    article and tag counts (per-article queries cost more in Django than in SQLite)."""
+    if not tagged:
+        return
+    article_ids = [article.pk for article, _ in tagged]
+    previous = set(ArticleHashtag.objects.filter(article_id__in=article_ids).values_list("hashtag_id", flat=True))
+    ArticleHashtag.objects.filter(article_id__in=article_ids).delete()
+    per_article = [(article, {t.slug: t for t in tags}) for article, tags in tagged]
+    named: dict[str, hashtags.Tag] = {}
+    for _, by_slug in per_article:
+        for slug, tag in by_slug.items():
+            named.setdefault(slug, tag)
     Hashtag.objects.bulk_create(
-        [Hashtag(slug=t.slug, name=t.name, kind=t.kind) for t in by_slug.values()], ignore_conflicts=True
+        [Hashtag(slug=t.slug, name=t.name, kind=t.kind) for t in named.values()], ignore_conflicts=True
     )
-    ids = dict(Hashtag.objects.filter(slug__in=by_slug).values_list("slug", "pk"))
+    ids = dict(Hashtag.objects.filter(slug__in=named).values_list("slug", "pk"))
     ArticleHashtag.objects.bulk_create(
         ArticleHashtag(article=article, hashtag_id=ids[t.slug], score=t.score, mentions=t.mentions,
                        position=position, published_at=article.published_at)
+        for article, by_slug in per_article
         for position, t in enumerate(by_slug.values())
     )
-    wanted = {key: ids[t.slug] for t in by_slug.values() for key in _alias_keys(t)}
+    # Each article adds a use to each of its alias keys; a key already naming another tag
+    # keeps that tag and gets no use from this one.
+    uses: Counter[tuple[str, int]] = Counter()
+    for _, by_slug in per_article:
+        uses.update({key[:200]: ids[t.slug] for t in by_slug.values() for key in _alias_keys(t)}.items())
     HashtagAlias.objects.bulk_create(
-        [HashtagAlias(key=key[:200], hashtag_id=pk, uses=0) for key, pk in wanted.items()], ignore_conflicts=True
+        [HashtagAlias(key=key, hashtag_id=pk, uses=0) for key, pk in uses], ignore_conflicts=True
     )
-    for pk in set(wanted.values()):
-        HashtagAlias.objects.filter(
-            hashtag_id=pk, key__in=[k[:200] for k, v in wanted.items() if v == pk]
-        ).update(uses=F("uses") + 1)
+    rows_by_increment: dict[int, list[int]] = defaultdict(list)
+    for row, key, pk in HashtagAlias.objects.filter(key__in={key for key, _ in uses}).values_list(
+        "pk", "key", "hashtag_id"
+    ):
+        if (key, pk) in uses:
+            rows_by_increment[uses[key, pk]].append(row)
+    for increment, rows in rows_by_increment.items():
+        HashtagAlias.objects.filter(pk__in=rows).update(uses=F("uses") + increment)
     counts = ArticleHashtag.objects.filter(hashtag=OuterRef("pk")).values("hashtag").annotate(n=Count("pk")).values("n")
     Hashtag.objects.filter(pk__in=previous | set(ids.values())).update(article_count=Coalesce(Subquery(counts), 0))
 
