@@ -195,8 +195,10 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     monkeypatch.setattr(postgres, "WALK_LIMIT", 1)
     monkeypatch.setattr(postgres, "READ_BUDGET_US", 10**12)
     read = [search(q, f) for q, f in queries]
-    assert [[(h.article_id, round(h.score, 6)) for h in r[0]] for r in read] == [
-        [(h.article_id, round(h.score, 6)) for h in r[0]] for r in walked
+    assert [[h.article_id for h in r[0]] for r in read] == [[h.article_id for h in r[0]] for r in walked]
+    # the same rank, give or take float4 rounding in the last digit (the plans sum in other orders)
+    assert [[h.score for h in r[0]] for r in read] == [
+        [pytest.approx(h.score, rel=1e-5) for h in r[0]] for r in walked
     ]
     assert [r[1] for r in read] == [r[1] for r in walked] == [6, 4, 6, 4, 3, 2, 2]
 
