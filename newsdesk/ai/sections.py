@@ -125,7 +125,8 @@ EMBEDDING_TEMPERATURE = 0.05
 # - The publisher's own filing adds this share of the text's whole evidence (lexicon and
 #   embedding), split between the sections it names. Half: a story the text finds
 #   borderline goes where the editor put it; a text whose evidence for another section
-#   is more than half again the filed one's overrules a stray label or category.
+#   exceeds the filed one's by more than half of all the evidence overrules a stray
+#   label or category.
 PUBLISHER_SHARE = 0.5
 # With no text at all the guess is this section, with confidence 0.
 FALLBACK = "world"
