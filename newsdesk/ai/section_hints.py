@@ -79,7 +79,7 @@ _add(
 
 # Hierarchical labels ("Sport > Football", "News/UK/Politics", "sport|cricket").
 _LEVELS = re.compile(r"\s*(?:>|/|\||»|:|;|,)\s*")
-_NOT_WORD = re.compile(r"[^\w&]+")
+_NOT_WORD = re.compile(r"\W+")
 # A URL segment that is a section name plus an id: "technology-12345", "uk-politics-678".
 _WITH_ID = re.compile(r"^([a-z][a-z-]*?)-\d+$")
 # Words that narrow a section name in a URL without changing it ("uk-politics").
@@ -103,8 +103,7 @@ def from_labels(labels: Iterable[str]) -> set[str]:
     for label in list(labels)[:MAX_LABELS]:
         if not isinstance(label, str) or len(label) > MAX_LABEL_LENGTH:
             continue
-        found.update(_lookup(label))
-        for part in _LEVELS.split(label.strip()):
+        for part in _LEVELS.split(label.strip()):  # a plain label is its only part
             found.update(_lookup(part))
     return found
 
@@ -131,7 +130,7 @@ def from_url(url: str) -> set[str]:
         return set()
     found: set[str] = set()
     labels = host.split(".")
-    if len(labels) >= 3 and labels[0] not in {"www", "m", "amp", "edition"}:
+    if len(labels) >= 3:  # "sport.example.com"; "www" and the like name no section
         found.update(_TABLE.get(labels[0], ()))
     segments = [s for s in parts.path.lower().split("/") if s]
     for segment in segments[:-1][:4]:

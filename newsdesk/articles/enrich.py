@@ -168,9 +168,9 @@ def _write_batch(analysed: list[tuple[Article, np.ndarray, Analysis]]) -> int:
     return len(stored)
 
 
-def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> Enrichment:
+def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> None:
     digest, guess = analysis.digest, analysis.section
-    enrichment, _ = Enrichment.objects.update_or_create(
+    Enrichment.objects.update_or_create(
         article=article,
         defaults={
             "summary": digest.summary,
@@ -188,7 +188,6 @@ def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> Enrichme
     )
     if analysis.language != article.language:
         Article.objects.filter(pk=article.pk).update(language=analysis.language)
-    return enrichment
 
 
 def _store_tags(tagged: list[tuple[Article, list[hashtags.Tag]]]) -> None:

@@ -313,7 +313,7 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
         word_count=page.word_count,
         reading_time=page.reading_time_minutes,
         origin=Article.Origin.PAGE,
-        publisher_sections=list(dict.fromkeys([*page.sections, *entry.categories]))[: 2 * MAX_CATEGORIES],
+        publisher_sections=list(dict.fromkeys([*page.sections, *entry.categories])),
         published_at=page.published or entry.published,
         modified_at=page.modified or entry.updated,
     )
