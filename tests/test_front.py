@@ -46,13 +46,18 @@ def test_plan_puts_nginx_in_front_with_gunicorn_inside(tmp_path, monkeypatch, se
     assert plan.gunicorn == front.gunicorn_command("127.0.0.1:9001", 3, access_log=False)
     assert plan.env == {"NEWSDESK_PROXY_COUNT": "1"}  # rate limits see the client, not nginx
     conf = (tmp_path / "nginx" / "nginx.conf").read_text()
-    assert "listen 0.0.0.0:8000;" in conf and "server 127.0.0.1:9001;" in conf
+    assert "listen 0.0.0.0:8000;" in conf and "server 127.0.0.1:9001 max_fails=0;" in conf
     assert "proxy_cache_bypass $newsdesk_personal $http_authorization;" in conf
     assert "proxy_no_cache $newsdesk_personal $http_authorization;" in conf
     assert "(sessionid|messages)=" in conf and "proxy_cache_valid" not in conf
+    # gunicorn restarts are retried, not 502: the one upstream is listed for retries, never marked down.
+    assert conf.count("server 127.0.0.1:9001 max_fails=0;") == front.UPSTREAM_COPIES >= 2
+    assert "proxy_next_upstream error timeout;" in conf
+    assert "X-Forwarded-Proto $newsdesk_proto;" in conf and '"https" https;' not in conf  # nginx's own scheme
     settings.NEWSDESK_PROXY_COUNT = 1  # already behind a TLS proxy
     assert front.plan("0.0.0.0:8000", 1, tmp_path, upstream_bind="127.0.0.1:9001").env == {
         "NEWSDESK_PROXY_COUNT": "2"}
+    assert '"https" https;' in (tmp_path / "nginx" / "nginx.conf").read_text()  # that proxy's scheme passes
 
 
 def test_plan_falls_back_to_gunicorn_alone_and_says_so(tmp_path, monkeypatch):
@@ -75,8 +80,9 @@ def up_children(monkeypatch, settings, tmp_path):
     captured = {}
 
     class FakeSupervisor:
-        def __init__(self, commands, out, envs=None, waits=None):
-            captured.update(commands=commands, envs=envs or {}, waits=waits or {})
+        def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=()):
+            captured.update(commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {},
+                            groups=set(groups))
 
         def run(self):
             pass
@@ -100,25 +106,33 @@ def up_children(monkeypatch, settings, tmp_path):
 
 def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, up_children):
     monkeypatch.setattr(front, "nginx_binary", lambda: "/usr/sbin/nginx")
-    captured = up_children(bind="127.0.0.1:8123", web_workers=2, workers=1)
+    captured = up_children(bind=f"127.0.0.1:{front.free_port()}", web_workers=2, workers=1)
     names = list(captured["commands"])
     assert names[-1] == "front" and captured["commands"]["front"][0] == "/usr/sbin/nginx"
     upstream = captured["waits"]["front"]
-    assert captured["commands"]["web"] == front.gunicorn_command(upstream, 2, access_log=False)
+    # gunicorn and nginx serve listening sockets the supervisor holds across their restarts.
+    (inner,), (outer,) = captured["pass_fds"]["web"], captured["pass_fds"]["front"]
+    assert captured["commands"]["web"] == front.inherit_socket(
+        front.gunicorn_command(upstream, 2, access_log=False), inner)
+    assert f"fd://{inner}" in captured["commands"]["web"]
     assert captured["envs"]["web"]["NEWSDESK_PROXY_COUNT"] == "1"
+    assert captured["envs"]["front"] == {"NGINX": f"{outer};"}
+    assert captured["groups"] == {"web", "front"}
 
 
 def test_up_runs_what_plan_builds(monkeypatch, up_children, tmp_path):
     """`newsdesk up` and `newsdesk bench web` both start front.plan's processes."""
-    monkeypatch.setattr(front, "free_port", lambda host="127.0.0.1": 9123)
+    bind, upstream = f"127.0.0.1:{front.free_port()}", front.free_port()  # up binds them
+    monkeypatch.setattr(front, "free_port", lambda host="127.0.0.1": upstream)
     for nginx in ("/usr/sbin/nginx", None):
         monkeypatch.setattr(front, "nginx_binary", lambda nginx=nginx: nginx)
-        captured = up_children(bind="127.0.0.1:8123", web_workers=3, workers=0, no_scheduler=True)
-        plan = front.plan("127.0.0.1:8123", 3, tmp_path)
-        assert captured["commands"]["web"] == plan.gunicorn
+        captured = up_children(bind=bind, web_workers=3, workers=0, no_scheduler=True)
+        plan = front.plan(bind, 3, tmp_path)
+        (fd,) = captured["pass_fds"]["web"]
+        assert captured["commands"]["web"] == front.inherit_socket(plan.gunicorn, fd)
         assert captured["envs"].get("web", {}) == plan.env
         assert captured["commands"].get("front") == plan.nginx
-    assert plan.gunicorn == front.gunicorn_command("127.0.0.1:8123", 3)  # gunicorn alone on the address
+    assert plan.gunicorn == front.gunicorn_command(bind, 3)  # gunicorn alone on the address
 
 
 # --- nginx in front of a stub upstream --------------------------------------------------------
