@@ -192,22 +192,50 @@ def test_password_reset_is_rate_limited(client, alice, settings):
     assert len(mail.outbox) == 2
 
 
-def test_login_rate_limit_per_username(client, alice):
+def test_login_rate_limit_per_address_and_username(client, alice):
     for _ in range(4):
         response = login(client, "alice", "wrong")
         assert "Please enter a correct username and password" in response.content.decode()
     response = login(client, "Alice", "wrong")  # the fifth failure, any capitalisation
     page = response.content.decode()
     assert "Too many failed login attempts. Please try again in 15 minutes." in page
-    # While locked, even the right password is not checked.
+    assert response.status_code == 429 and 890 <= int(response["Retry-After"]) <= 900
+    # While refused, even the right password is not checked from this address.
     response = login(client, "alice", PASSWORD)
-    assert "Too many failed login attempts" in response.content.decode()
+    assert response.status_code == 429 and "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    # Another username from another address is unaffected.
-    bob = User.objects.create_user("bob", "bob@example.org", PASSWORD)
-    other = Client(REMOTE_ADDR="10.9.9.9")
-    assert login(other, "bob", PASSWORD).status_code == 302
-    assert other.session["_auth_user_id"] == str(bob.pk)
+    # The owner, from another address, logs in at once.
+    owner = Client(REMOTE_ADDR="10.9.9.9")
+    assert login(owner, "alice", PASSWORD).status_code == 302
+    assert owner.session["_auth_user_id"] == str(alice.pk)
+
+
+def test_an_attacker_cannot_lock_the_owner_out(alice, monkeypatch):
+    """Attacker at address A fails 20 times: A is refused, the owner at B logs in at once."""
+    waits = []
+    monkeypatch.setattr(ratelimit, "pause", waits.append)
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    statuses = [login(attacker, "alice", f"guess {n}").status_code for n in range(20)]
+    assert statuses[:4] == [200] * 4 and set(statuses[4:]) == {429}
+    owner = Client(REMOTE_ADDR="203.0.113.10")
+    assert login(owner, "alice", PASSWORD).status_code == 302
+    assert owner.session["_auth_user_id"] == str(alice.pk) and waits == []
+
+
+def test_many_addresses_on_one_account_only_slow_it_down(alice, monkeypatch, settings):
+    """Failures on one account from many addresses add a growing, bounded delay and never
+    refuse: the owner still logs in."""
+    settings.NEWSDESK_LOGIN_SLOWDOWN_AFTER = 10
+    settings.NEWSDESK_LOGIN_MAX_DELAY = 1.0
+    waits = []
+    monkeypatch.setattr(ratelimit, "pause", waits.append)
+    for n in range(40):  # 4 guesses from each of 10 addresses: under every per-address limit
+        response = login(Client(REMOTE_ADDR=f"192.0.2.{n // 4 + 1}"), "alice", f"guess {n}")
+        assert response.status_code == 200 and "Too many" not in response.content.decode()
+    assert waits[:4] == [0.25, 0.5, 1.0, 1.0] and max(waits) == 1.0 and len(waits) == 30
+    owner = Client(REMOTE_ADDR="203.0.113.10")
+    assert login(owner, "alice", PASSWORD).status_code == 302
+    assert waits[-1] == 1.0  # slowed, not locked out
 
 
 def test_login_rate_limit_per_address(settings, alice):
@@ -216,7 +244,7 @@ def test_login_rate_limit_per_address(settings, alice):
     for name in ("u1", "u2"):
         login(client, name, "wrong")
     response = login(client, "u3", "wrong")
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed login attempts" in response.content.decode() and response.status_code == 429
     assert "Too many" in login(client, "alice", PASSWORD).content.decode()
     assert login(Client(REMOTE_ADDR="203.0.113.6"), "alice", PASSWORD).status_code == 302
 
@@ -309,4 +337,6 @@ def test_login_limit_works_with_a_shared_database_cache(settings, alice):
     assert "Too many failed login attempts" in response.content.decode()
     from django.core.cache import caches
 
+    ident = ratelimit.client_user("127.0.0.1", "alice")
+    assert caches["ratelimit"].get(ratelimit._key(ratelimit.login_client_user_rule(), ident)) == 5
     assert caches["ratelimit"].get(ratelimit._key(ratelimit.login_user_rule(), "alice")) == 5

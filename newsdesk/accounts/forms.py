@@ -41,30 +41,44 @@ class SignupForm(UserCreationForm):
 
 
 class RateLimitedAuthenticationForm(AuthenticationForm):
-    """Refuses to check a password once the username or the client address has failed
-    too often; a correct password does not help while the lock lasts, so guessing
-    gains nothing from it."""
+    """Django's login form under the login limits of newsdesk/accounts/ratelimit.py.
+
+    A client address over its limits is refused before any password is checked (so a
+    correct guess among the refused ones gains nothing); an account many addresses fail
+    on is only slowed down, so its owner can always log in. `retry_after` holds the
+    seconds the client must wait when it was refused, for the view's 429."""
+
+    retry_after = 0
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip().lower()[:150]
         ip = ratelimit.client_ip(self.request) if self.request else "unknown"
-        rules = [(ratelimit.login_user_rule(), username), (ratelimit.login_ip_rule(), ip)]
-        wait = max(ratelimit.retry_after(rule, ident) for rule, ident in rules)
-        if wait:
-            raise too_many(wait, "failed login attempts")
+        refusing = [(ratelimit.login_client_user_rule(), ratelimit.client_user(ip, username)),
+                    (ratelimit.login_ip_rule(), ip)]
+        self._refuse_if_over(refusing)
+        if delay := ratelimit.login_delay(username):
+            ratelimit.pause(delay)
         try:
             return super().clean()
         except ValidationError:
-            for rule, ident in rules:
+            for rule, ident in [*refusing, (ratelimit.login_user_rule(), username)]:
                 ratelimit.hit(rule, ident)
-            wait = max(ratelimit.retry_after(rule, ident) for rule, ident in rules)
-            if wait:
-                raise too_many(wait, "failed login attempts") from None
+            self._refuse_if_over(refusing, chained=True)
             raise
+
+    def _refuse_if_over(self, rules, *, chained: bool = False) -> None:
+        wait = max(ratelimit.retry_after(rule, ident) for rule, ident in rules)
+        if wait:
+            self.retry_after = wait
+            if chained:
+                raise too_many(wait, "failed login attempts") from None
+            raise too_many(wait, "failed login attempts")
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)
-        # A successful login ends this username's failure count; the address count
-        # stays, or one valid account could be used to reset it between guesses.
+        # A successful login ends this address's failure count for this username; the
+        # address's own count stays, or one valid account could reset it between guesses,
+        # and so does the account's, which only ever delays.
         username = (self.cleaned_data.get("username") or "").strip().lower()[:150]
-        ratelimit.reset(ratelimit.login_user_rule(), username)
+        ip = ratelimit.client_ip(self.request) if self.request else "unknown"
+        ratelimit.reset(ratelimit.login_client_user_rule(), ratelimit.client_user(ip, username))

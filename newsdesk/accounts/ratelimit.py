@@ -1,5 +1,22 @@
 """Fixed-window counters in Django's cache, for logins, sign-ups and reset mails.
 
+Failed logins are counted three ways, so that guessing is slow and nobody else's
+failures can lock the owner out of an account:
+
+- per client address and username (5 per 15 minutes): that address may then try no
+  more passwords for that username until the window ends (429);
+- per client address (20 per 15 minutes, for offices behind one NAT): that address may
+  then try no username at all (429) -- this stops one address spraying many accounts;
+- per username from every address (10 per 15 minutes, NEWSDESK_LOGIN_SLOWDOWN_AFTER):
+  past that each attempt on the account waits before its password is checked, doubling
+  from 0.25 s up to NEWSDESK_LOGIN_MAX_DELAY (1 s), but is never refused. A lock per
+  username would let anyone who knows a username shut its owner out (five wrong
+  passwords did, for 15 minutes); the delay only slows many addresses guessing one
+  account, each of which is capped by the first two limits anyway.
+
+"Client address" is client_ip(): the socket address, or behind NEWSDESK_PROXY_COUNT
+proxies the address they report, an IPv6 client counted as its /64.
+
 The counters live in the cache rather than the database so that a flood of failed
 logins costs no writes; with a shared cache (Redis, Memcached, or the database cache)
 every web process sees the same counts. With the default per-process memory cache each
@@ -108,12 +125,46 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def login_user_rule() -> Rule:
+def login_client_user_rule() -> Rule:
+    """Failures of one address on one username; identify with client_user()."""
     return Rule(
-        "login-user",
+        "login-client-user",
         _setting("NEWSDESK_LOGIN_FAILURES_PER_USER", 5),
         _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
     )
+
+
+def client_user(ip: str, username: str) -> str:
+    return f"{ip} {username}"
+
+
+def login_user_rule() -> Rule:
+    """Failures on one username from anywhere: past the limit, a delay, never a lock."""
+    return Rule(
+        "login-user",
+        _setting("NEWSDESK_LOGIN_SLOWDOWN_AFTER", 10),
+        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+    )
+
+
+def failures(rule: Rule, ident: str) -> int:
+    """Events counted for `ident` in the current window."""
+    return _cache().get(_key(rule, ident)) or 0
+
+
+def login_delay(username: str) -> float:
+    """Seconds an attempt on `username` waits before its password is checked: 0 below
+    login_user_rule's limit, then doubling from 0.25 s up to NEWSDESK_LOGIN_MAX_DELAY."""
+    rule = login_user_rule()
+    over = failures(rule, username) - rule.limit
+    if over < 0:
+        return 0.0
+    return min(float(getattr(settings, "NEWSDESK_LOGIN_MAX_DELAY", 1.0)), 0.25 * 2 ** min(over, 16))
+
+
+def pause(seconds: float) -> None:
+    """time.sleep, as a module function that tests can replace."""
+    time.sleep(seconds)
 
 
 def login_ip_rule() -> Rule:

@@ -53,10 +53,20 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """Django's login view; a client refused by the login limits gets the form with its
+    message as 429 Too Many Requests, with Retry-After."""
+
     template_name = "accounts/login.html"
     form_class = RateLimitedAuthenticationForm
     redirect_authenticated_user = True
     next_page = "home"
+
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
