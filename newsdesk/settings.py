@@ -198,6 +198,19 @@ NEWSDESK_RATELIMIT_CACHE = "ratelimit"
 # only the socket address (a client could otherwise forge its address to dodge limits).
 NEWSDESK_PROXY_COUNT = int(env("NEWSDESK_PROXY_COUNT", "0"))
 
+# Served over HTTPS when a trusted origin is https (NEWSDESK_CSRF_TRUSTED_ORIGINS): cookies
+# go only over HTTPS and browsers are told to use nothing else (HSTS, a year by default;
+# subdomains only when asked, as they may be other sites). Behind proxies (PROXY_COUNT > 0,
+# and `newsdesk up`'s nginx counts as one) Django learns the scheme from the
+# X-Forwarded-Proto they set; alone, it never trusts a client's.
+if any(origin.lower().startswith("https://") for origin in CSRF_TRUSTED_ORIGINS):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(env("NEWSDESK_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NEWSDESK_HSTS_INCLUDE_SUBDOMAINS", False)
+    if NEWSDESK_PROXY_COUNT > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -212,8 +225,10 @@ LOGGING = {
 }
 
 # --- Fetching -------------------------------------------------------------------------
-# Hosts (names or IP literals) that may resolve to private, loopback or link-local
-# addresses. Empty by default: no request reaches an internal network.
+# Hosts that may resolve to private, loopback or link-local addresses: `host:port`
+# ([v6]:port) allows that one port, a bare `host` (name or IP literal) every port of it
+# (see newsdesk/sources/http.py allow_entry). Empty by default: no request reaches an
+# internal network.
 NEWSDESK_FETCH_ALLOW_HOSTS = env_list("NEWSDESK_FETCH_ALLOW_HOSTS")
 NEWSDESK_USER_AGENT = env(
     "NEWSDESK_USER_AGENT", "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; self-hosted news reader)"

@@ -340,3 +340,46 @@ def test_login_limit_works_with_a_shared_database_cache(settings, alice):
     ident = ratelimit.client_user("127.0.0.1", "alice")
     assert caches["ratelimit"].get(ratelimit._key(ratelimit.login_client_user_rule(), ident)) == 5
     assert caches["ratelimit"].get(ratelimit._key(ratelimit.login_user_rule(), "alice")) == 5
+
+
+HTTPS_PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {  # no collectstatic manifest here
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+from django.test import Client
+response = Client(REMOTE_ADDR="10.0.0.2").get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https",
+                                              HTTP_X_FORWARDED_FOR="198.51.100.1")
+cookie = response.cookies["csrftoken"]
+print(json.dumps({"status": response.status_code, "hsts": response.get("Strict-Transport-Security"),
+                  "secure_cookie": bool(cookie["secure"])}))
+"""
+
+
+@pytest.mark.parametrize("origin", ["https://news.example.org", "http://news.example.org"])
+def test_https_origin_sets_hsts_and_secure_cookies(origin, tmp_path):
+    """Settings come from the environment at start, so each case is a process of its own:
+    behind a proxy that says the request came over HTTPS (X-Forwarded-Proto, as nginx
+    sets it), an https origin gets HSTS without subdomains and Secure cookies; a plain
+    http origin gets neither."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+           "NEWSDESK_DATA_DIR": str(tmp_path), "NEWSDESK_CSRF_TRUSTED_ORIGINS": origin,
+           "NEWSDESK_PROXY_COUNT": "1", "NEWSDESK_ALLOWED_HOSTS": "testserver", "NEWSDESK_WARM_UP": "0"}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    done = subprocess.run([sys.executable, "-c", HTTPS_PROBE], env=env, capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["status"] == 200
+    if origin.startswith("https"):
+        assert seen["hsts"] == "max-age=31536000" and seen["secure_cookie"]
+    else:
+        assert seen["hsts"] is None and not seen["secure_cookie"]

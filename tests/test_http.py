@@ -653,3 +653,43 @@ def test_guard_is_installed_in_the_transport() -> None:
     with Fetcher(policy()) as fetcher:
         pool = fetcher._client._transport._pool
         assert isinstance(pool._network_backend, fetch_module._GuardedBackend)
+
+
+# --- the allow-list by port -------------------------------------------------------------
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_allow_list_entry_with_a_port_allows_only_that_port(fixture_server: FixtureServer) -> None:
+    """`127.0.0.1:PORT` opens that one service, not every port of the machine; the refusal
+    is the guard's (blocked-address), before any connection, also after a redirect."""
+    other = _unused_port()
+    fixture_server.route("/only", Reply(200, b"this port"))
+    fixture_server.route(
+        "/elsewhere", Reply(302, b"", {"Location": f"http://127.0.0.1:{other}/admin"})
+    )
+    allowed = frozenset({f"127.0.0.1:{fixture_server.port}"})
+    with Fetcher(policy(allow_hosts=allowed)) as fetcher:
+        assert fetcher.get(f"http://127.0.0.1:{fixture_server.port}/only").content == b"this port"
+        error = fetch_error(fetcher, f"http://127.0.0.1:{other}/admin")
+        assert error.kind == "blocked-address" and "loopback" in str(error)
+        error = fetch_error(fetcher, f"http://127.0.0.1:{fixture_server.port}/elsewhere")
+        assert error.kind == "blocked-address" and "loopback" in str(error)
+    # A bare host keeps its old meaning: every port.
+    with Fetcher(policy(allow_hosts=frozenset({"127.0.0.1"}))) as fetcher:
+        assert fetcher.get(f"http://127.0.0.1:{fixture_server.port}/only").content == b"this port"
+
+
+def test_allow_list_entries_parse_hosts_ports_and_ipv6() -> None:
+    entry = fetch_module.allow_entry
+    assert entry("Feeds.Example:8080") == "feeds.example#8080"
+    assert entry("127.0.0.1") == "127.0.0.1" and entry("feeds.example.") == "feeds.example"
+    assert entry("[::1]:8080") == "::1#8080" and entry("[::1]") == "::1" and entry("::1") == "::1"
+    with pytest.raises(ValueError):
+        entry("127.0.0.1:http")
+    assert fetch_module._allowed("::1", 8080, frozenset({"::1#8080"}))
+    assert not fetch_module._allowed("::1", 8081, frozenset({"::1#8080"}))

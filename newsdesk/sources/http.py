@@ -88,7 +88,7 @@ class FetchPolicy:
     connect_timeout: float = 10.0
     max_bytes: int = 10 * 1024 * 1024  # cap on the decoded body
     max_redirects: int = 5
-    allow_hosts: frozenset[str] = frozenset()  # may resolve to non-public addresses
+    allow_hosts: frozenset[str] = frozenset()  # host or host:port that may be non-public (allow_entry)
     obey_robots: bool = True
     host_concurrency: int = 2
     host_delay: float = 1.0
@@ -190,14 +190,40 @@ def _host_key(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
 
+def allow_entry(entry: str) -> str:
+    """One NEWSDESK_FETCH_ALLOW_HOSTS entry as the guard compares it.
+
+    `host:port` (`[v6]:port` for IPv6) allows that one port of the host; a bare `host`
+    allows all its ports, as entries always did. Prefer the port form: a bare loopback
+    host opens every service on the machine to a feed URL or a redirect.
+    """
+    entry = entry.strip().lower()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:  # a name, an IPv4 address or a bare IPv6 address: any port
+        host, port = entry, ""
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"fetch allow-list entry {entry!r}: the port must be a number")
+    return f"{_host_key(host)}#{int(port)}" if port else _host_key(host)
+
+
+def _allowed(host: str, port: int, allow_hosts: frozenset[str]) -> bool:
+    key = _host_key(host)
+    return key in allow_hosts or f"{key}#{port}" in allow_hosts
+
+
 def resolve_checked(host: str, port: int, allow_hosts: frozenset[str]) -> list[str]:
-    """Resolve once and return addresses that are safe to connect to (all of them, or none)."""
+    """Resolve once and return addresses that are safe to connect to (all of them, or none).
+    `allow_hosts` holds allow_entry() keys: hosts, or host and port, exempt from the check."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if _host_key(host) not in allow_hosts:
+    if not _allowed(host, port, allow_hosts):
         for address in addresses:
             reason = blocked_reason(ipaddress.ip_address(address.split("%")[0]))
             if reason:
@@ -482,7 +508,7 @@ class Fetcher:
         self.limiter = limiter or LocalHostLimiter(
             policy.host_concurrency, policy.host_delay, policy.max_concurrency
         )
-        allow_hosts = frozenset(_host_key(h) for h in policy.allow_hosts)
+        allow_hosts = frozenset(allow_entry(h) for h in policy.allow_hosts)
         self._client = httpx.Client(
             transport=_GuardedTransport(policy, allow_hosts),
             trust_env=False,
