@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "newsdesk.comments",
     "newsdesk.api",
     "newsdesk.web",
+    "newsdesk.recovery",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,16 @@ NEWSDESK_FEED_MAX_BACKOFF = int(env("NEWSDESK_FEED_MAX_BACKOFF", str(24 * 3600))
 # A queued feed poll or page batch not finished within this many seconds is presumed
 # lost (its worker died) and queued again.
 NEWSDESK_TASK_LEASE = int(env("NEWSDESK_TASK_LEASE", "600"))
+# Task workers (`newsdesk worker`) record a heartbeat this often (seconds); the scheduler
+# presumes a worker dead when its heartbeat is older than NEWSDESK_WORKER_DEAD_AFTER, closes
+# its running tasks as failed and queues them again (newsdesk/recovery/).
+NEWSDESK_WORKER_HEARTBEAT = env_float("NEWSDESK_WORKER_HEARTBEAT", 5.0)
+NEWSDESK_WORKER_DEAD_AFTER = env_float("NEWSDESK_WORKER_DEAD_AFTER", 25.0)
+# A failed pipeline task runs again after NEWSDESK_TASK_RETRY_DELAY seconds, then 4 times
+# longer each time (30 s, 2 min, 8 min, 32 min), until it has run NEWSDESK_TASK_MAX_ATTEMPTS
+# times; then it is given up and shown to staff on /sources/ and in the admin.
+NEWSDESK_TASK_RETRY_DELAY = env_float("NEWSDESK_TASK_RETRY_DELAY", 30.0)
+NEWSDESK_TASK_MAX_ATTEMPTS = int(env("NEWSDESK_TASK_MAX_ATTEMPTS", "5"))
 # Load the bundled list of publishers on first start.
 NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)
 # The related-articles vector index (newsdesk/stories/vectors.py); each machine that

@@ -4,6 +4,11 @@ These functions do the work; `tasks.py` only carries them through the task queue
 `newsdesk fetch --once` calls them directly. Each step is idempotent and keeps its own
 state in the database (Feed.next_fetch_at, Entry.state/next_attempt_at), so a step that
 dies is simply run again when it falls due.
+
+Any exception, expected (FetchError, FeedError) or not (a bug, an odd value a parser
+chokes on), is recorded where a person will see it (the feed's or the entry's last_error,
+"internal error: ..." for the unexpected ones) and backs off exponentially: one feed or
+one page must never fail the same way on every pass, nor take its batch down with it.
 """
 
 from __future__ import annotations
@@ -65,8 +70,8 @@ def fetch_feed(feed_id: int, *, enqueue: Callable[[list[int]], None] | None = No
     now = timezone.now()
     if not _lock_feed(feed_id, now):
         return FeedOutcome(feed_id, "busy")
-    feed = Feed.objects.select_related("source").get(pk=feed_id)
     try:
+        feed = Feed.objects.select_related("source").get(pk=feed_id)
         outcome = _poll(feed, now)
     finally:
         Feed.objects.filter(pk=feed_id).update(locked_until=None)
@@ -81,26 +86,43 @@ def _lock_feed(feed_id: int, now: datetime) -> bool:
 
 
 def _poll(feed: Feed, now: datetime) -> FeedOutcome:
+    try:
+        return _poll_once(feed, now)
+    except (FetchError, FeedError) as error:
+        return _feed_failed(feed, error, now)
+    except Exception as error:  # a bug or a value nothing expected: back off all the same
+        log.exception("feed %s: internal error while polling", feed.url)
+        # Start again from the stored row: a half-done poll must not save, say, a new
+        # ETag for entries it never recorded.
+        fresh = Feed.objects.get(pk=feed.pk)
+        fresh.last_fetched_at = now
+        fresh.fetch_count += 1
+        return _feed_failed(fresh, error, now, message=internal_error(error))
+
+
+def internal_error(error: BaseException) -> str:
+    """How an unexpected exception is shown on the feed or entry it happened to."""
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+def _poll_once(feed: Feed, now: datetime) -> FeedOutcome:
     fetcher = get_fetcher()
     feed.last_fetched_at = now
     feed.fetch_count += 1
-    try:
-        result = fetcher.get(
-            feed.url, etag=feed.etag or None, last_modified=feed.last_modified or None, accept=FEED_ACCEPT
-        )
-        if result.not_modified:
-            outcome = FeedOutcome(feed.pk, "not-modified")
-            times: list[datetime] = []
-            ttl = None
-        else:
-            kind, title, items, ttl = _parse_listing(result)
-            feed.kind = kind
-            feed.title = (title or feed.title)[:300]
-            new_ids = _record_entries(feed, items, now)
-            times = [i.published for i in items if i.published]
-            outcome = FeedOutcome(feed.pk, "ok", new_ids)
-    except (FetchError, FeedError) as error:
-        return _feed_failed(feed, error, now)
+    result = fetcher.get(
+        feed.url, etag=feed.etag or None, last_modified=feed.last_modified or None, accept=FEED_ACCEPT
+    )
+    if result.not_modified:
+        outcome = FeedOutcome(feed.pk, "not-modified")
+        times: list[datetime] = []
+        ttl = None
+    else:
+        kind, title, items, ttl = _parse_listing(result)
+        feed.kind = kind
+        feed.title = (title or feed.title)[:300]
+        new_ids = _record_entries(feed, items, now)
+        times = [i.published for i in items if i.published]
+        outcome = FeedOutcome(feed.pk, "ok", new_ids)
 
     feed.etag = (result.etag or "")[:500]
     feed.last_modified = (result.last_modified or "")[:100]
@@ -225,9 +247,10 @@ def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
     return to_fetch
 
 
-def _feed_failed(feed: Feed, error: FetchError | FeedError, now: datetime) -> FeedOutcome:
+def _feed_failed(feed: Feed, error: Exception, now: datetime, *, message: str | None = None) -> FeedOutcome:
+    message = message if message is not None else str(error)
     feed.error_count += 1
-    feed.last_error = str(error)[:2000]
+    feed.last_error = message[:2000]
     feed.last_status = getattr(error, "status", None)
     delay = backoff(feed.error_count, base=settings.NEWSDESK_FEED_MIN_INTERVAL,
                     maximum=settings.NEWSDESK_FEED_MAX_BACKOFF)
@@ -236,8 +259,8 @@ def _feed_failed(feed: Feed, error: FetchError | FeedError, now: datetime) -> Fe
         delay = max(delay, int(retry_after))
     feed.next_fetch_at = now + timedelta(seconds=delay)
     feed.save()
-    log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count, error)
-    return FeedOutcome(feed.pk, "error", error=str(error))
+    log.warning("feed %s failed (%d in a row): %s", feed.url, feed.error_count, message)
+    return FeedOutcome(feed.pk, "error", error=message)
 
 
 # --- Pages ---------------------------------------------------------------------------
@@ -278,12 +301,41 @@ def process_entries(entry_ids: Iterable[int]) -> PageOutcome:
         for future in as_completed(futures):
             entry = futures[future]
             try:
-                result = future.result()
-            except FetchError as error:
-                outcome.add(_page_failed(entry, error))
-                continue
-            outcome.add(_store_page(entry, result))
+                outcome.add(_page(entry, future.result))
+            except Exception as error:  # one page's bug must not cost the rest of the batch
+                log.exception("entry %s (%s): internal error", entry.pk, entry.url)
+                outcome.add(_page_crashed(entry, error))
     return outcome
+
+
+def _page(entry: Entry, fetched: Callable[[], FetchResult]) -> PageOutcome:
+    try:
+        result = fetched()
+    except FetchError as error:
+        return _page_failed(entry, error)
+    return _store_page(entry, result)
+
+
+def _page_crashed(entry: Entry, error: Exception) -> PageOutcome:
+    """An unexpected exception: retried with back-off like a server error, then the
+    feed's own content, then (if even that fails) the entry is marked failed."""
+    attempts = entry.attempts + 1
+    message = internal_error(error)
+    if attempts < MAX_PAGE_ATTEMPTS:
+        Entry.objects.filter(pk=entry.pk).update(
+            attempts=attempts,
+            last_error=message[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=backoff(attempts, base=60, maximum=3600)),
+        )
+        return PageOutcome(retried=1)
+    try:
+        return _fall_back_to_feed(entry, message)
+    except Exception as again:
+        log.exception("entry %s: storing the feed's content failed too", entry.pk)
+        Entry.objects.filter(pk=entry.pk).update(
+            state=Entry.State.FAILED, attempts=attempts, last_error=f"{message}; then {internal_error(again)}"[:2000]
+        )
+        return PageOutcome(failed=1)
 
 
 def _store_page(entry: Entry, result: FetchResult) -> PageOutcome:

@@ -2,12 +2,17 @@
 
 Django 6 ships the framework as `django.tasks`; on Django 5.2 the `django-tasks`
 backport provides the same API, so only this import knows which one is in use.
+
+Every task here may run more than once for the same arguments: a failed run is queued
+again with back-off and a run whose worker died is queued again at once
+(`newsdesk.recovery.sweep`, driven by `RECOVERABLE` below), so each step is idempotent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -95,3 +100,38 @@ def enqueue_missing_enrichment() -> int:
     for start in range(0, len(unplaced), 64):
         place_in_stories_task.enqueue(unplaced[start : start + 64])
     return len(ids) + len(unplaced)
+
+
+# --- Recovery ------------------------------------------------------------------------
+# What a run of each task holds, and how to hand it on when the run failed or its worker
+# died (newsdesk/recovery/sweep.py): `until` is when the next run should be over.
+
+
+def _release_feed(args: list, kwargs: dict, until: datetime) -> None:
+    """A dead poll's feed lock would block the retry until the lease ran out."""
+    from newsdesk.sources.models import Feed
+
+    feed_id = kwargs.get("feed_id", args[0] if args else None)
+    Feed.objects.filter(pk=feed_id).update(locked_until=None)
+
+
+def _renew_entries(args: list, kwargs: dict, until: datetime) -> None:
+    """The retry takes over the batch: its pages stay leased, so the scheduler does not
+    queue them a second time meanwhile."""
+    from newsdesk.sources.models import Entry
+
+    entry_ids = kwargs.get("entry_ids", args[0] if args else [])
+    Entry.objects.filter(pk__in=entry_ids, state=Entry.State.PENDING).update(next_attempt_at=until)
+
+
+def _holds_nothing(args: list, kwargs: dict, until: datetime) -> None:
+    """Enrichment and story placement write in one transaction each (a dead run's
+    transaction is rolled back) and skip or redo what is already done."""
+
+
+RECOVERABLE: dict[str, Callable[[list, dict, datetime], None]] = {
+    fetch_feed_task.module_path: _release_feed,
+    process_entries_task.module_path: _renew_entries,
+    enrich_articles_task.module_path: _holds_nothing,
+    place_in_stories_task.module_path: _holds_nothing,
+}

@@ -9,6 +9,11 @@ correction is seen by the very next one.
 
 A near-duplicate (wire copy) joins the story of the text it copies without asking the
 clusterer; a locked member (a moderator's decision) is never moved.
+
+Any stored date is tolerated (windows.py): times are effective times (never after the
+article was stored, so a 9999 date cannot age every other story out), windows stop at
+the calendar's ends, and no batch restores stories older than RESTORE_HORIZON, so an
+article dated 0001-01-01 costs what a year-old one does.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from newsdesk.stories.folding import fold_duplicate
 from newsdesk.stories.models import Story, StoryEvent, StoryLock, StoryMember
 from newsdesk.stories.refresh import refresh_stories
 from newsdesk.stories.signals import send_stories_changed
+from newsdesk.stories.windows import earlier, effective_time
 
 log = logging.getLogger(__name__)
 ACTIVE = timedelta(days=3)  # stories idle longer than this take no new articles
+RESTORE_HORIZON = timedelta(days=365)
 
 
 def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
@@ -47,7 +54,7 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
         new = list(unplaced.filter(pk__in=list(titles)).select_related("source").order_by("published_at", "pk"))
         if not new:
             return placed
-        since = min(a.published_at for a in new) - ACTIVE
+        since = max(earlier(min(_time(a) for a in new), ACTIVE), earlier(timezone.now(), RESTORE_HORIZON))
         clusterer = _restored(since, exclude={a.pk for a in new})
         touched: set[int] = set()
         entities = _entities([a.pk for a in new])
@@ -75,8 +82,8 @@ def _place(article: Article, vector, clusterer: clustering.OnlineClusterer, enti
         key, similarity = clusterer.add(item)
         story_id = int(key) if key.isdigit() else None
         if story_id is None or not Story.objects.filter(pk=story_id).exists():
-            story = Story.objects.create(title=article.title, representative=article,
-                                         first_seen=article.published_at, last_seen=article.published_at)
+            seen = _time(article)
+            story = Story.objects.create(title=article.title, representative=article, first_seen=seen, last_seen=seen)
             clusterer.rename(key, str(story.pk))
             story_id = story.pk
     StoryMember.objects.create(article=article, story_id=story_id, similarity=round(float(similarity), 4),
@@ -105,7 +112,7 @@ def _restored(since, exclude: set[int]) -> clustering.OnlineClusterer:
     clusterer = clustering.OnlineClusterer()
     members = list(
         StoryMember.objects.filter(story__merged_into__isnull=True, story__last_seen__gte=since,
-                                   article__published_at__gte=since - ACTIVE)
+                                   article__published_at__gte=earlier(since, ACTIVE))
         .exclude(article_id__in=exclude)
         .select_related("article__source")
         .order_by("article__published_at", "article_id")
@@ -123,10 +130,14 @@ def _item(article: Article, vector, entities: frozenset) -> clustering.Item:
         id=article.pk,
         vector=vector,
         title=article.title,
-        time=article.published_at.timestamp(),
+        time=_time(article).timestamp(),
         publisher=article.source.slug,
         entities=entities,
     )
+
+
+def _time(article: Article):
+    return effective_time(article.published_at, article.created_at)
 
 
 def _entities(article_ids: list[int]) -> dict[int, frozenset]:

@@ -21,6 +21,7 @@ from django.conf import settings
 from newsdesk.articles.enrich import from_blob
 from newsdesk.articles.models import Enrichment
 from newsdesk.stories.vectors import MANIFEST, VectorIndex
+from newsdesk.stories.windows import effective_time
 
 log = logging.getLogger(__name__)
 WATERMARK = "watermark.json"
@@ -45,9 +46,14 @@ def reader() -> VectorIndex | None:
 
 
 def _rows(queryset) -> Iterable[tuple[int, np.ndarray, float]]:
-    for article_id, blob, published in queryset.values_list("article_id", "embedding", "article__published_at"):
+    """(id, vector, time) for the index; the time is the effective one (windows.py): an
+    article dated in the future would otherwise open a window far ahead and push every
+    real week out of the kept ones."""
+    for article_id, blob, published, stored in queryset.values_list(
+        "article_id", "embedding", "article__published_at", "article__created_at"
+    ):
         if blob:
-            yield article_id, from_blob(bytes(blob)), published.timestamp()
+            yield article_id, from_blob(bytes(blob)), effective_time(published, stored).timestamp()
 
 
 def add_articles(article_ids: Iterable[int]) -> int:

@@ -18,6 +18,7 @@ from newsdesk.ai.sentences import split_sentences
 from newsdesk.ai.terms import content_terms
 from newsdesk.articles.models import Article, ArticleHashtag
 from newsdesk.stories.models import NearDuplicate, Story, StoryMember
+from newsdesk.stories.windows import effective_time
 
 SUMMARY_SENTENCES = 3
 HASHTAGS = 6
@@ -41,8 +42,9 @@ def refresh(story: Story) -> Story:
     copies = set(NearDuplicate.objects.filter(article__in=members).values_list("article_id", flat=True))
     originals = [a for a in members if a.pk not in copies] or members
     story.title, story.representative = _headline(originals)
-    story.first_seen = members[0].published_at
-    story.last_seen = members[-1].published_at
+    # Effective times: a member dated 9999 must not keep the story "fresh" for ever.
+    seen = [effective_time(a.published_at, a.created_at) for a in members]
+    story.first_seen, story.last_seen = min(seen), max(seen)
     story.article_count = len(members)
     story.publisher_count = len({a.source_id for a in members})
     story.country_count = len({a.source.country for a in members if a.source.country})

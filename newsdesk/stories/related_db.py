@@ -21,6 +21,7 @@ from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
 from newsdesk.stories import related as ranking
 from newsdesk.stories.models import NearDuplicate, StoryMember
+from newsdesk.stories.windows import earlier, effective_time
 
 NEIGHBOURS = 40
 WINDOW = timedelta(days=30)
@@ -44,9 +45,11 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
         story_ids = set(StoryMember.objects.filter(story_id=member).values_list("article_id", flat=True)[:200])
         candidates |= story_ids
     vector = _vector(article)
+    # Effective times (windows.py): an article dated 9999 or 0001 still finds its neighbours.
+    when = effective_time(article.published_at, article.created_at)
     similar: dict[int, float] = {}
     if vector is not None and (index := vector_index.reader()) is not None:
-        since = (article.published_at - WINDOW).timestamp()
+        since = earlier(when, WINDOW).timestamp()
         similar = dict(index.search(vector, NEIGHBOURS, since=since, exclude=own_copies))
         candidates |= set(similar)
     entity_tags = list(
@@ -58,7 +61,7 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
     if entity_tags:
         candidates |= set(
             ArticleHashtag.objects.filter(hashtag_id__in=entity_tags,
-                                          published_at__gte=article.published_at - WINDOW)
+                                          published_at__gte=earlier(when, WINDOW))
             .order_by("-published_at")
             .values_list("article_id", flat=True)[:60]
         )
@@ -69,9 +72,9 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
     # Ranking needs only a few columns of each candidate; the full rows are read for the
     # `limit` chosen ones and their copies' publishers alone.
     light = {
-        pk: (source_id, published_at)
-        for pk, source_id, published_at in Article.objects.filter(pk__in=candidates).values_list(
-            "pk", "source_id", "published_at"
+        pk: (source_id, effective_time(published_at, stored))
+        for pk, source_id, published_at, stored in Article.objects.filter(pk__in=candidates).values_list(
+            "pk", "source_id", "published_at", "created_at"
         )
     }
     tags_of: dict[int, set[int]] = defaultdict(set)
@@ -96,7 +99,7 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
             entities=frozenset(tags_of.get(pk, ())),
             duplicate_of=original_of.get(pk),
         ))
-    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=article.published_at.timestamp(),
+    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=when.timestamp(),
                           entities=frozenset(tags_of.get(article.pk, ())))
     chosen = ranking.rank(query, items, limit=limit)
     if not chosen:

@@ -21,6 +21,7 @@ from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, Hashtag
+from newsdesk.recovery.status import task_health
 from newsdesk.sources.models import Feed, Source
 from newsdesk.web import pagecache
 from newsdesk.web.body import render_body, sentence_id
@@ -208,11 +209,16 @@ def hashtag(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def sources(request: HttpRequest) -> HttpResponse:
+    """Publishers and their feeds' health; staff also see the task queue's health
+    (failed pipeline tasks waiting for a retry or given up), so no failure goes unseen."""
     listing = Source.objects.annotate(
         article_count=Count("articles", distinct=True),
         failing=Count("feeds", filter=Q(feeds__error_count__gt=0), distinct=True),
     ).prefetch_related("feeds")
-    return render(request, "newsdesk/sources.html", {"sources": listing})
+    context = {"sources": listing}
+    if request.user.is_staff:
+        context["tasks"] = task_health()
+    return render(request, "newsdesk/sources.html", context)
 
 
 def source(request: HttpRequest, slug: str) -> HttpResponse:

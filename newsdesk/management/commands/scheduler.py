@@ -1,15 +1,23 @@
 import logging
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from newsdesk.articles.pipeline import lease_time
 from newsdesk.articles.tasks import enqueue_due_work, enqueue_missing_enrichment
+from newsdesk.recovery.sweep import recover
 
 log = logging.getLogger("newsdesk.scheduler")
 PRUNE_EVERY = 3600.0
+
+
+def recover_every() -> float:
+    """Often enough that a dead worker's task is queued again soon after it is presumed
+    dead, rarely enough to cost nothing: a few indexed queries per pass."""
+    return max(1.0, min(5.0, settings.NEWSDESK_WORKER_DEAD_AFTER / 5))
 
 
 class Command(BaseCommand):
@@ -19,13 +27,19 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args, interval: float, **options):
-        last_prune = last_repair = 0.0
+        last_prune = last_repair = last_recovery = 0.0
         while True:
             close_old_connections()
             try:
                 feeds, pages = enqueue_due_work()
                 if feeds or pages:
                     log.info("queued %d feed poll(s) and %d page(s)", feeds, pages)
+                if time.monotonic() - last_recovery > recover_every():
+                    recovered = recover()
+                    if recovered.lost or recovered.retried or recovered.given_up:
+                        log.info("recovery: %d run(s) of dead workers closed, %d failed run(s) queued again, "
+                                 "%d given up", recovered.lost, recovered.retried, recovered.given_up)
+                    last_recovery = time.monotonic()
                 if time.monotonic() - last_repair > lease_time().total_seconds():
                     if repaired := enqueue_missing_enrichment():
                         log.info("queued enrichment for %d article(s) that missed it", repaired)

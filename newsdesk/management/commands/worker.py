@@ -1,3 +1,10 @@
+"""`newsdesk worker`: a task worker that proves it is alive.
+
+It runs django_tasks_db's `db_worker` under an explicit worker id and, beside it, a
+heartbeat thread (newsdesk/recovery/heartbeat.py); the scheduler closes and re-queues
+the running tasks of a worker whose heartbeat stops.
+"""
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -11,11 +18,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: bool, **options):
         from newsdesk.articles.enrich import warm_up
+        from newsdesk.recovery.heartbeat import Heartbeat, new_worker_id
 
-        warm_up()  # the first enrichment task should not pay for loading the models
         backend = settings.TASKS["default"]["BACKEND"]
-        if backend == "django_tasks_db.DatabaseBackend":
-            call_command("db_worker", queue_name="*", interval=0.5, reload=False, batch=batch,
-                         verbosity=options["verbosity"])
-        else:
+        if backend != "django_tasks_db.DatabaseBackend":
             raise CommandError(f"no worker known for the task backend {backend!r}")
+        warm_up()  # the first enrichment task should not pay for loading the models
+        worker_id = new_worker_id()
+        heartbeat = Heartbeat(worker_id).start()
+        try:
+            call_command("db_worker", queue_name="*", interval=0.5, reload=False, batch=batch,
+                         worker_id=worker_id, verbosity=options["verbosity"])
+        finally:
+            heartbeat.stop()
