@@ -27,6 +27,7 @@ BENCHMARKS = {
     "stories-speed": ("newsdesk.bench.stories_speed", "per-article cost of dedup + clustering + indexing"),
     "web": ("newsdesk.bench.web", "article and home pages under wrk, side by side with nginx"),
     "scale": ("newsdesk.bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
+    "faults": ("newsdesk.bench.faults", "SIGKILLs during an ingest: losses, resume time, web errors"),
 }
 
 
