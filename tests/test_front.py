@@ -80,9 +80,9 @@ def up_children(monkeypatch, settings, tmp_path):
     captured = {}
 
     class FakeSupervisor:
-        def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=()):
+        def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=None):
             captured.update(commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {},
-                            groups=set(groups))
+                            groups=groups or {})
 
         def run(self):
             pass
@@ -117,7 +117,8 @@ def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, up_children):
     assert f"fd://{inner}" in captured["commands"]["web"]
     assert captured["envs"]["web"]["NEWSDESK_PROXY_COUNT"] == "1"
     assert captured["envs"]["front"] == {"NGINX": f"{outer};"}
-    assert captured["groups"] == {"web", "front"}
+    # The dead master's leftovers: gunicorn's workers killed, nginx's let finish their requests.
+    assert captured["groups"] == {"web": signal.SIGKILL, "front": signal.SIGQUIT}
 
 
 def test_up_runs_what_plan_builds(monkeypatch, up_children, tmp_path):
@@ -320,3 +321,19 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
             os.killpg(proc.pid, signal.SIGKILL)
             output, _ = proc.communicate()
     assert "nginx on 127.0.0.1" in output, output[-3000:]
+
+
+def test_supervisor_restarts_at_once_and_backs_off_only_for_quick_deaths():
+    """A reader waits for the web server, not for the supervisor: the first restart is
+    immediate; a child that keeps dying young waits longer each time, up to a cap."""
+    from newsdesk.management.commands.up import Supervisor
+
+    supervisor = Supervisor({"web": ["true"]}, out=None)
+    supervisor.started["web"] = 0.0
+    assert supervisor._restart_delay("web", 3600.0) == 0.0  # ran an hour: at once
+    supervisor.quick_exits.clear()
+    delays = []
+    for _ in range(10):
+        delays.append(supervisor._restart_delay("web", 1.0))  # died after 1 s, again and again
+    assert delays[:4] == [0.0, 0.25, 0.5, 1.0] and delays[-1] == Supervisor.MAX_RETRY
+    assert supervisor._restart_delay("web", Supervisor.STABLE + 1) == 0.0  # stable again: at once

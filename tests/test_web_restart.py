@@ -160,6 +160,9 @@ def site(tmp_path, request):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         front.remove_runtime(tmp_path / "data" / "nginx")
+        errors = tmp_path / "data" / "nginx" / "error.log"
+        if errors.exists():
+            print("nginx:", "\n".join(errors.read_text(errors="replace").splitlines()[-20:]))
         lines = log.read_text(errors="replace").splitlines()
         print("\n".join(line for line in lines if not line.startswith("127.0.0.1 - -"))[-3000:])
 
@@ -184,7 +187,7 @@ def test_killed_masters_behind_nginx_are_a_pause(site):
     seen = kill_master_under_load(supervisor, port, "nginx: master")
     print(f"nginx master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
           f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s")
-    assert_brief_pause(seen, most_failures=CLIENTS)  # those its workers were serving
+    assert_brief_pause(seen, most_failures=CLIENTS // 2)  # its workers finish what they hold
 
 
 @pytest.mark.slow

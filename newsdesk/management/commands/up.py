@@ -88,7 +88,7 @@ class Command(BaseCommand):
             pass_fds["front"] = (outer.fileno(),)
 
         supervisor = Supervisor(commands, self.stdout, envs=envs, waits=waits, pass_fds=pass_fds,
-                                groups={"web", "front"})
+                                groups={"web": signal.SIGKILL, "front": signal.SIGQUIT})
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
         signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
         if not no_web:
@@ -110,8 +110,10 @@ class Supervisor:
     waits, doubling from RETRY up to MAX_RETRY, so a broken one does not spin the CPU.
     Children named in `groups` (the web server and nginx: a master with its workers) run
     in a process group of their own; when the master exits, whatever is left of its group
-    is killed before the restart, so no orphaned worker lingers, and the master gets
-    SIGTERM should the supervisor itself die (PR_SET_PDEATHSIG). `pass_fds` are inherited
+    gets the signal `groups` names (SIGKILL for gunicorn; SIGQUIT lets nginx's workers
+    finish the requests they hold, as their successor serves the same socket), so no
+    orphaned worker lingers, and the master gets SIGTERM should the supervisor itself
+    die (PR_SET_PDEATHSIG). `pass_fds` are inherited
     by a child, as the listening sockets the web servers share across their restarts.
     """
 
@@ -122,13 +124,13 @@ class Supervisor:
 
     def __init__(self, commands: dict[str, list[str]], out, envs: dict[str, dict[str, str]] | None = None,
                  waits: dict[str, str] | None = None, pass_fds: dict[str, tuple[int, ...]] | None = None,
-                 groups: set[str] | frozenset[str] = frozenset()) -> None:
+                 groups: dict[str, int] | None = None) -> None:
         self.commands = commands
         self.out = out
         self.envs = envs or {}
         self.waits = waits or {}  # name -> HOST:PORT where an HTTP server must answer first
         self.pass_fds = pass_fds or {}
-        self.groups = set(groups)
+        self.groups = groups or {}  # name -> signal for what is left of its process group
         self.children: dict[str, subprocess.Popen] = {}
         self.started: dict[str, float] = {}
         self.quick_exits: dict[str, int] = {}
@@ -158,7 +160,7 @@ class Supervisor:
                     del self.restart_at[name]
                     self._start(name)
             elif child.poll() is not None:
-                self._kill_group(name, child)
+                self._signal_group(name, child, self.groups.get(name))
                 delay = self._restart_delay(name, now)
                 self.out.write(f"{name} exited with {child.returncode}; restarting"
                                + (f" in {delay:g} s" if delay else ""))
@@ -184,12 +186,12 @@ class Supervisor:
         )
         self.started[name] = time.monotonic()
 
-    def _kill_group(self, name: str, child: subprocess.Popen) -> None:
-        """SIGKILL what is left of an exited master's process group (its workers)."""
-        if name not in self.groups:
+    def _signal_group(self, name: str, child: subprocess.Popen, sig: int | None) -> None:
+        """Send `sig` to what is left of an exited master's process group (its workers)."""
+        if name not in self.groups or sig is None:
             return
         try:
-            os.killpg(child.pid, signal.SIGKILL)
+            os.killpg(child.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -204,4 +206,4 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-            self._kill_group(name, child)
+            self._signal_group(name, child, signal.SIGKILL)
