@@ -16,7 +16,10 @@ from newsdesk.web import front
 
 FIELDS = ["articles", "cached_rps", "cached_p50_ms", "cached_p99_ms", "uncached_rps", "uncached_p50_ms",
           "uncached_p99_ms", "home_rps", "home_p50_ms", "home_p99_ms", "nginx_rps", "nginx_p50_ms",
-          "nginx_p99_ms", "ratio"]
+          "nginx_p99_ms", "ratio", "uncached_cpu_ms", "signed_in_rps", "signed_in_p99_ms", "signed_in_cpu_ms",
+          "comment_p99_ms", "comment_rps"]
+INGEST_FIELDS = ["search_during_ingest_p99_ms", "search_during_ingest_rps", "comment_during_ingest_p99_ms",
+                 "signed_in_during_ingest_p99_ms", "ingest_stored"]
 
 WRK_OUTPUT = """\
 Running 15s test @ http://127.0.0.1:8000/articles/1/
@@ -53,6 +56,39 @@ def test_parse_wrk_refuses_a_report_without_latency_distribution():
         web.parse_wrk("Requests/sec:   10.0\n")
 
 
+def test_percentiles_of_comment_posts():
+    from newsdesk.bench.web_ingest import PostResults
+
+    results = PostResults(latencies_ms=[float(n) for n in range(1, 101)], errors=2, statuses={302: 100, 429: 2})
+    figures = results.figures(10.0)
+    assert figures["p50_ms"] == 50.0 and figures["p99_ms"] == 99.0
+    assert figures["requests"] == 102 and figures["errors"] == 2 and figures["rps"] == 10.0
+
+
+def test_search_paths_are_words_of_the_headlines(tmp_path):
+    import sqlite3
+
+    from newsdesk.bench.web_ingest import search_queries
+
+    db = tmp_path / "db.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE articles_article (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.executemany("INSERT INTO articles_article (title) VALUES (?)",
+                         [("Markets rally after the budget",), ("Budget vote delayed again",)])
+    paths = search_queries(db, 20)
+    assert len(paths) == 20 and all(p.startswith("/search/?q=") for p in paths)
+    words = {w for p in paths for w in p.split("=", 1)[1].split("%20")}
+    assert words <= {"markets", "rally", "budget", "vote", "delayed"}
+
+
+def test_signed_in_script_sends_the_session_cookie(tmp_path):
+    from newsdesk.bench.web_ingest import paths_script
+
+    script = paths_script(tmp_path, "x", ["/a/", "/b/"], 2, {"sessionid": "abc"}).read_text()
+    assert 'wrk.headers["Cookie"] = "sessionid=abc"' in script
+    assert (tmp_path / "x-paths.txt").read_text() == "/a/\n/b/\n"
+
+
 def test_bench_web_is_registered():
     from newsdesk.management.commands.bench import BENCHMARKS
 
@@ -65,10 +101,13 @@ def test_bench_web_is_registered():
 def test_quick_run_measures_site_and_nginx(capsys):
     """A real run: generated articles, gunicorn as `newsdesk up` starts it, wrk, nginx."""
     result = web.run(articles=300, duration=2, warmup=0.5, connections=8, threads=2, web_workers=1,
-                     corpus=web.DEFAULT_CORPUS, seed=3)
+                     corpus=web.DEFAULT_CORPUS, seed=3, ingest=300 if web.DEFAULT_CORPUS.is_dir() else 0,
+                     ingest_workers=1, comment_rate=5)
     out = capsys.readouterr().out
-    for field in FIELDS:
+    fields = FIELDS + (INGEST_FIELDS if web.DEFAULT_CORPUS.is_dir() else [])
+    for field in fields:
         assert isinstance(result[field], (int, float)) and result[field] > 0, field
+    assert result["comment_errors"] == 0 and result["signed_in_errors"] == 0
     assert result["articles"] == 300
     assert result["ratio"] == pytest.approx(result["cached_rps"] / result["nginx_rps"], rel=0.01)
     # nginx really served the page: the same bytes, many more requests than the site.
@@ -96,7 +135,7 @@ def test_children_are_gone_after_a_run(tmp_path):
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'newsdesk.settings'); django.setup();"
         "from newsdesk.bench import web;"
         f"print(json.dumps(web.run(articles=120, duration=1, warmup=0, connections=4, threads=1,"
-        f" web_workers=1, data_dir={str(tmp_path / 'data')!r}, seed=5)))"
+        f" web_workers=1, data_dir={str(tmp_path / 'data')!r}, seed=5, ingest=0)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
                           cwd=Path(__file__).resolve().parent.parent)
@@ -127,7 +166,7 @@ def test_sigterm_mid_run_stops_every_child(tmp_path):
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'newsdesk.settings'); django.setup();"
         "from newsdesk.bench import web;"
         f"web.run(articles=120, duration=30, warmup=0, connections=4, threads=1, web_workers=1,"
-        f" data_dir={str(data)!r}, seed=5)"
+        f" data_dir={str(data)!r}, seed=5, ingest=0)"
     )
     proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=Path(__file__).resolve().parent.parent)

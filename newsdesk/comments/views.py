@@ -87,6 +87,9 @@ def article_comments(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _form_page(request, article, form, status=400, **page)
     body, parent = form.cleaned_data["body"], form.cleaned_data["parent"]
+    # Decided before the transaction: it reads only the reader and the text, and on
+    # SQLite the transaction holds the one write lock that task workers wait for.
+    reason = moderation.hold_reason(request.user, body)
     with transaction.atomic():
         # One transaction (IMMEDIATE on SQLite): the limit check and the insert cannot
         # interleave with another post by the same reader.
@@ -106,7 +109,6 @@ def article_comments(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if duplicate:  # a double submit: show the comment already posted
             return _back(article, duplicate)
-        reason = moderation.hold_reason(request.user, body)
         comment = Comment.objects.create(
             article=article,
             author=request.user,

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.db import connections
+from django.db.models import F
 
 from newsdesk.articles.enrich import from_blob
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
@@ -37,53 +39,31 @@ class Related:
 
 
 def related_for(article: Article, limit: int = 6) -> list[Related]:
-    member = StoryMember.objects.filter(article=article).values_list("story_id", flat=True).first()
-    own_copies = _copy_group(article.pk)
-    candidates: set[int] = set()
-    story_ids: set[int] = set()
-    if member is not None:
-        story_ids = set(StoryMember.objects.filter(story_id=member).values_list("article_id", flat=True)[:200])
-        candidates |= story_ids
-    vector = _vector(article)
-    # Effective times (windows.py): an article dated 9999 or 0001 still finds its neighbours.
-    when = effective_time(article.published_at, article.created_at)
-    similar: dict[int, float] = {}
-    if vector is not None and (index := vector_index.reader()) is not None:
-        since = earlier(when, WINDOW).timestamp()
-        similar = dict(index.search(vector, NEIGHBOURS, since=since, exclude=own_copies))
-        candidates |= set(similar)
-    entity_tags = list(
-        ArticleHashtag.objects.filter(article=article)
-        .exclude(hashtag__kind=Hashtag.Kind.TOPIC)
-        .order_by("position")
-        .values_list("hashtag_id", flat=True)[:4]
-    )
-    if entity_tags:
-        candidates |= set(
-            ArticleHashtag.objects.filter(hashtag_id__in=entity_tags,
-                                          published_at__gte=earlier(when, WINDOW))
-            .order_by("-published_at")
-            .values_list("article_id", flat=True)[:60]
-        )
-    candidates -= own_copies
-    if not candidates:
-        return []
-
-    # Ranking needs only a few columns of each candidate; the full rows are read for the
-    # `limit` chosen ones and their copies' publishers alone.
-    light = {
-        pk: (source_id, effective_time(published_at, stored))
-        for pk, source_id, published_at, stored in Article.objects.filter(pk__in=candidates).values_list(
-            "pk", "source_id", "published_at", "created_at"
-        )
-    }
-    tags_of: dict[int, set[int]] = defaultdict(set)
-    for article_id, tag_id in ArticleHashtag.objects.filter(article_id__in=[*light, article.pk]).values_list(
-        "article_id", "hashtag_id"
-    ):
-        tags_of[article_id].add(tag_id)
-    original_of = dict(NearDuplicate.objects.filter(article_id__in=light).values_list("article_id", "original_id"))
-    vectors = _vectors([pk for pk in light if pk not in similar]) if vector is not None else {}
+    with connections[Article.objects.db].cursor() as cursor:
+        story_id, original_id, blob = _own_rows(cursor, article.pk)
+        root = original_id or article.pk
+        own_copies = {root, article.pk, *_column(cursor, f"SELECT article_id FROM {_T.duplicate} WHERE original_id = %s",
+                                                  [root])}
+        candidates: set[int] = set()
+        story_ids: set[int] = set()
+        if story_id is not None:
+            story_ids = set(_column(cursor, f"SELECT article_id FROM {_T.member} WHERE story_id = %s LIMIT 200",
+                                    [story_id]))
+            candidates |= story_ids
+        vector = from_blob(bytes(blob)) if blob else None
+        similar: dict[int, float] = {}
+        if vector is not None and (index := vector_index.reader()) is not None:
+            since = (article.published_at - WINDOW).timestamp()
+            similar = dict(index.search(vector, NEIGHBOURS, since=since, exclude=own_copies))
+            candidates |= set(similar)
+        candidates |= _shared_entity_articles(cursor, article)
+        candidates -= own_copies
+        if not candidates:
+            return []
+        # Ranking needs only a few columns of each candidate; the full rows are read for
+        # the `limit` chosen ones and their copies' publishers alone.
+        light, original_of, vectors = _candidate_rows(cursor, candidates, similar, vector is not None)
+        tags_of = _tags_of(cursor, [*light, article.pk])
 
     items = []
     for pk, (source_id, published_at) in light.items():
@@ -95,25 +75,118 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
             similarity=similarity or 0.0,
             same_story=pk in story_ids,
             publisher=str(source_id),
-            time=published_at.timestamp(),
+            time=published_at,
             entities=frozenset(tags_of.get(pk, ())),
             duplicate_of=original_of.get(pk),
         ))
-    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=when.timestamp(),
+    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=article.published_at.timestamp(),
                           entities=frozenset(tags_of.get(article.pk, ())))
     chosen = ranking.rank(query, items, limit=limit)
     if not chosen:
         return []
+    return _shown(chosen, original_of)
 
+
+# Each query below used to go through the ORM; building and compiling a dozen querysets
+# cost more than running them (about 5 ms of the article page's CPU), so they are plain
+# SQL over the models' tables, the same on SQLite and PostgreSQL.
+class _T:
+    member = StoryMember._meta.db_table
+    duplicate = NearDuplicate._meta.db_table
+    enrichment = Enrichment._meta.db_table
+    article = Article._meta.db_table
+    tag_link = ArticleHashtag._meta.db_table
+    hashtag = Hashtag._meta.db_table
+
+
+def _column(cursor, sql: str, params: list) -> list:
+    cursor.execute(sql, params)
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _own_rows(cursor, article_id: int) -> tuple[int | None, int | None, bytes | None]:
+    """The article's story, the text it copies (if any) and its embedding, in one query."""
+    cursor.execute(
+        f"SELECT (SELECT story_id FROM {_T.member} WHERE article_id = %s ORDER BY id LIMIT 1),"
+        f" (SELECT original_id FROM {_T.duplicate} WHERE article_id = %s ORDER BY id LIMIT 1),"
+        f" (SELECT embedding FROM {_T.enrichment} WHERE article_id = %s)",
+        [article_id, article_id, article_id],
+    )
+    return cursor.fetchone()
+
+
+def _shared_entity_articles(cursor, article: Article) -> set[int]:
+    """Recent articles sharing one of the article's first 4 entity (non-topic) hashtags."""
+    entity_tags = _column(
+        cursor,
+        f"SELECT l.hashtag_id FROM {_T.tag_link} l INNER JOIN {_T.hashtag} h ON l.hashtag_id = h.id"
+        f" WHERE l.article_id = %s AND NOT (h.kind = %s) ORDER BY l.position ASC LIMIT 4",
+        [article.pk, Hashtag.Kind.TOPIC],
+    )
+    if not entity_tags:
+        return set()
+    since = connections[Article.objects.db].ops.adapt_datetimefield_value(article.published_at - WINDOW)
+    return set(_column(
+        cursor,
+        f"SELECT article_id FROM {_T.tag_link} WHERE hashtag_id IN ({_marks(entity_tags)})"
+        f" AND published_at >= %s ORDER BY published_at DESC LIMIT 60",
+        [*entity_tags, since],
+    ))
+
+
+def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], want_vectors: bool):
+    """Per candidate: (publisher, publication time as a timestamp), the original it
+    copies, and its embedding when the index did not already give its similarity."""
+    ids = list(candidates)
+    cursor.execute(
+        f"SELECT a.id, a.source_id, a.published_at, d.original_id, e.embedding FROM {_T.article} a"
+        f" LEFT JOIN {_T.duplicate} d ON d.article_id = a.id"
+        f" LEFT JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})",
+        ids,
+    )
+    light: dict[int, tuple[int, float]] = {}
+    original_of: dict[int, int] = {}
+    vectors: dict[int, np.ndarray] = {}
+    for pk, source_id, published_at, original_id, blob in cursor.fetchall():
+        light[pk] = (source_id, _timestamp(published_at))
+        if original_id is not None:
+            original_of[pk] = original_id
+        if want_vectors and blob and pk not in similar:
+            vectors[pk] = from_blob(bytes(blob))
+    return light, original_of, vectors
+
+
+def _timestamp(value) -> float:
+    """A datetime column as read by a plain cursor (text in UTC on SQLite) -> POSIX time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _tags_of(cursor, ids: list[int]) -> dict[int, set[int]]:
+    tags_of: dict[int, set[int]] = defaultdict(set)
+    cursor.execute(f"SELECT article_id, hashtag_id FROM {_T.tag_link} WHERE article_id IN ({_marks(ids)})", ids)
+    for article_id, tag_id in cursor.fetchall():
+        tags_of[article_id].add(tag_id)
+    return tags_of
+
+
+def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
+    """The chosen candidates as the page shows them: the article with its publisher, an
+    excerpt (its summary, else its description) and the other publishers of its copies."""
     chosen_ids = [candidate.id for candidate in chosen]
     copies_of: dict[int, list[int]] = defaultdict(list)
     for copy_id, original_id in original_of.items():
         if original_id in chosen_ids:
             copies_of[original_id].append(copy_id)
-    rows = Article.objects.select_related("source").defer("body_html", "body_text").in_bulk(chosen_ids)
-    summaries = dict(
-        Enrichment.objects.filter(article_id__in=chosen_ids).exclude(summary="").values_list("article_id", "summary")
-    )
+    rows = (Article.objects.select_related("source").defer("body_html", "body_text")
+            .annotate(excerpt_summary=F("enrichment__summary")).in_bulk(chosen_ids))
     copy_ids = [copy_id for ids in copies_of.values() for copy_id in ids]
     copy_sources = {
         a.pk: a.source
@@ -124,30 +197,9 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
         other = rows.get(candidate.id)
         if other is None:  # deleted since the ranking read it
             continue
-        excerpt = summaries.get(candidate.id) or other.description or ""
+        excerpt = other.excerpt_summary or other.description or ""
         also = [copy_sources[c] for c in copies_of.get(candidate.id, []) if c in copy_sources]
         also = [s for s in also if s.pk != other.source_id]
         result.append(Related(other, candidate.score, candidate.same_story, excerpt, also))
     return result
 
-
-def _copy_group(article_id: int) -> set[int]:
-    """The article, the text it copies and every other copy of that text."""
-    original = NearDuplicate.objects.filter(article_id=article_id).values_list("original_id", flat=True).first()
-    root = original or article_id
-    return {root, article_id, *NearDuplicate.objects.filter(original_id=root).values_list("article_id", flat=True)}
-
-
-def _vector(article: Article) -> np.ndarray | None:
-    blob = Enrichment.objects.filter(article=article).values_list("embedding", flat=True).first()
-    return from_blob(bytes(blob)) if blob else None
-
-
-def _vectors(ids: list[int]) -> dict[int, np.ndarray]:
-    if not ids:
-        return {}
-    return {
-        pk: from_blob(bytes(blob))
-        for pk, blob in Enrichment.objects.filter(article_id__in=ids).values_list("article_id", "embedding")
-        if blob
-    }
