@@ -202,3 +202,15 @@ def test_bench_faults_is_registered():
     from newsdesk.management.commands.bench import BENCHMARKS
 
     assert BENCHMARKS["faults"][0] == "newsdesk.bench.faults"
+
+
+def test_next_kill_waits_for_the_previous_victim_to_be_back():
+    def kill(at: float, back_s: float | None) -> faults.Kill:
+        return faults.Kill(number=1, role="worker", pid=1, at=at, wall=datetime.now(UTC), progress=0, held=[],
+                           known_workers=set(), busy=True, back_s=back_s)
+
+    assert faults._due([], begin=100.0, now=104.0, gap=4.0)
+    assert not faults._due([], begin=100.0, now=103.0, gap=4.0)
+    assert not faults._due([kill(100.0, None)], begin=0.0, now=200.0, gap=4.0)  # still restarting
+    assert not faults._due([kill(100.0, 40.0)], begin=0.0, now=143.0, gap=4.0)
+    assert faults._due([kill(100.0, 40.0)], begin=0.0, now=144.0, gap=4.0)
