@@ -2,19 +2,37 @@
 
 Every write of an article and its URL aliases happens in one transaction, so a worker
 killed at any point leaves either the old article or the new one, never half of each.
+
+This is also the last line against hostile input, whichever path an article came by
+(page, feed fallback, a future importer): every field is capped (`newsdesk.limits`)
+and no date that fails `newsdesk.dates.plausible` reaches the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from newsdesk.articles.models import Article, ArticleURL
+from newsdesk.dates import plausible
+from newsdesk.extract import sanitize_html
+from newsdesk.limits import (
+    MAX_AUTHOR,
+    MAX_BODY_HTML,
+    MAX_BODY_TEXT,
+    MAX_DESCRIPTION,
+    MAX_LANGUAGE,
+    MAX_SECTIONS,
+    MAX_TAG,
+    MAX_TITLE,
+    MAX_URL,
+)
 
 _SPACE = re.compile(r"\s+")
 # Fields copied from ArticleData onto the model; the rest are keys or bookkeeping.
@@ -75,11 +93,60 @@ def save_article(data: ArticleData) -> tuple[Article, str]:
     raise AssertionError("unreachable")
 
 
+def bounded(data: ArticleData, now: datetime | None = None) -> ArticleData:
+    """`data` with every field within its limit and only plausible dates.
+
+    Over-long text is cut; a URL that does not fit its column is dropped rather than
+    cut (half a URL points elsewhere); cut HTML is sanitized again so that its tags
+    are balanced and it cannot swallow the page it is shown in.
+    """
+    now = now or timezone.now()
+    aliases = {a for a in data.aliases if len(a) <= MAX_URL}
+    url = data.url if len(data.url) <= MAX_URL else min(aliases, key=len, default=data.url)
+    return replace(
+        data,
+        url=url,
+        aliases=aliases,
+        title=data.title[:MAX_TITLE],
+        byline=data.byline[:MAX_AUTHOR],
+        description=data.description[:MAX_DESCRIPTION],
+        body_text=data.body_text[:MAX_BODY_TEXT],
+        body_html=_cut_html(data.body_html, data.body_text, url),
+        language=data.language[:MAX_LANGUAGE],
+        lead_image=data.lead_image if len(data.lead_image) <= MAX_URL else "",
+        publisher_sections=[s[:MAX_TAG] for s in data.publisher_sections[:MAX_SECTIONS]],
+        published_at=_published(data.published_at, now),
+        modified_at=plausible(data.modified_at, now),
+    )
+
+
+def _cut_html(body_html: str, body_text: str, base_url: str) -> str:
+    if len(body_html) <= MAX_BODY_HTML:
+        return body_html
+    # Balancing adds a closing tag per open element; leave room for deep nesting.
+    balanced = sanitize_html(body_html[: MAX_BODY_HTML - 50_000], base_url)
+    if len(balanced) <= MAX_BODY_HTML:
+        return balanced
+    # Pathological nesting: the text alone, escaped (at most 6 characters per character).
+    paragraphs = body_text[: MAX_BODY_HTML // 8].split("\n\n")
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p.strip())
+
+
+def _published(when: datetime | None, now: datetime) -> datetime | None:
+    """Publishers' clocks and time zones are often wrong: no article is from the future.
+
+    A date within the clock skew `plausible` allows is taken as now.
+    """
+    when = plausible(when, now)
+    return min(when, now) if when else None
+
+
 def _save(data: ArticleData) -> tuple[Article, str]:
     now = timezone.now()
+    data = bounded(data, now)
     urls = {data.url, *data.aliases}
     digest = content_hash(data.title, data.body_text)
-    published = _plausible(data.published_at, now)
+    published = data.published_at
 
     article = _find_existing(urls, data.source_id, digest)
     if article is None:
@@ -128,12 +195,3 @@ def _update(article: Article, data: ArticleData, digest: str, published, now) ->
     article.updated_at = now
     article.save()
     return "updated"
-
-
-def _plausible(when: datetime | None, now: datetime) -> datetime | None:
-    """Publishers' clocks and time zones are often wrong: no article is from the future."""
-    if when is None:
-        return None
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when, timezone.utc)
-    return min(when, now)

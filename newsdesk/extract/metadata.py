@@ -13,7 +13,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dateutil import parser as dateparser
@@ -22,6 +22,7 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from newsdesk import links
+from newsdesk.dates import plausible
 
 _ARTICLE_TYPES = {
     "article",
@@ -75,7 +76,6 @@ _ZONES = {
         "KST": 9,
     }.items()
 }
-EARLIEST_YEAR = 1990
 
 
 @dataclass
@@ -204,7 +204,11 @@ def join_names(names: list[str]) -> str | None:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """A timezone-aware datetime (UTC when the value gives no zone), or None."""
+    """A timezone-aware datetime (UTC when the value gives no zone), or None.
+
+    None also when the value cannot be a publication time (`newsdesk.dates.plausible`):
+    pages carry year-1 placeholders and far-future "expires" dates in date fields.
+    """
     value = _clean(value)
     if not value or len(value) > 64:
         return None
@@ -213,15 +217,11 @@ def parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # unknown zone names: we assume UTC below
+                warnings.simplefilter("ignore")  # unknown zone names: plausible() takes UTC
                 moment = dateparser.parse(value, tzinfos=_ZONES)
         except (ValueError, OverflowError, TypeError, dateparser.ParserError):
             return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment.year < EARLIEST_YEAR or moment > datetime.now(UTC) + timedelta(days=366):
-        return None
-    return moment
+    return plausible(moment)
 
 
 def _first(*values: Any) -> str | None:

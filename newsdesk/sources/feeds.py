@@ -3,9 +3,12 @@
 feedparser does the XML formats (it copes with the broken feeds found in the wild);
 JSON Feed, which feedparser 6 does not know, is mapped here. Before feedparser sees a
 document it is decoded by the same rules as every fetched page (so a feed in
-windows-1252 that claims UTF-8 still reads right) and refused outright when it declares
-XML entities: entity expansion (billion laughs, quadratic blowup, external entities) is
-the classic way to make an XML parser eat a machine.
+windows-1252 that claims UTF-8 still reads right) and refused outright when its DOCTYPE
+has an internal subset, where entities are declared (see `xml_from_root`).
+
+Whatever the parser returns, every field is capped (`newsdesk.limits`) and every date
+must pass `newsdesk.dates.plausible`; an item with an impossible date keeps its other
+data with no date.
 
 The HTML in `summary_html`/`content_html` is untrusted: feedparser scrubs RSS/Atom HTML,
 JSON Feed HTML is passed as given, and the ingest stage sanitizes all of it again.
@@ -22,16 +25,30 @@ import xml.sax
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from xml.parsers import expat
 
 import feedparser
+import feedparser.mixin
 import lxml.html
 from lxml import etree
 
+from newsdesk.dates import plausible
+from newsdesk.limits import (
+    MAX_AUTHOR,
+    MAX_BODY_HTML,
+    MAX_GUID,
+    MAX_SUMMARY_HTML,
+    MAX_TAG,
+    MAX_TAGS,
+    MAX_TITLE,
+    MAX_URL,
+    clip,
+)
 from newsdesk.links import absolute_url, canonical_url
 
 from .http import decode_text
 
-__all__ = ["FeedEntry", "FeedError", "ParsedFeed", "declares_entities", "parse_feed", "prepare_xml"]
+__all__ = ["FeedEntry", "FeedError", "ParsedFeed", "parse_feed", "prepare_xml", "xml_from_root"]
 
 
 @dataclass(frozen=True)
@@ -66,40 +83,104 @@ class FeedError(ValueError):
 
 # --- XML safety, shared with sitemaps and OPML ----------------------------------------
 
-_MARKUP = re.compile(r"<!\[CDATA\[|<!--|<!ENTITY", re.IGNORECASE)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml\s[^>]*\?>")
+_CHUNK = 64 * 1024  # the prolog is read a piece at a time and the read stops at the root
 
 
-def declares_entities(text: str) -> bool:
-    """True when the document declares an entity anywhere outside CDATA and comments.
-
-    A linear scan (no backtracking regex) so that a hostile document cannot make the check
-    itself slow.
-    """
-    pos = 0
-    while match := _MARKUP.search(text, pos):
-        token = match.group()
-        if token.upper() == "<!ENTITY":
-            return True
-        end = text.find("]]>" if token.startswith("<![") else "-->", match.end())
-        if end < 0:
-            return False
-        pos = end + 3
-    return False
+class _RootFound(Exception):
+    """Raised from the expat callback at the root element: the prolog is all read."""
 
 
 def prepare_xml(content: bytes, content_type: str | None = None, *, what: str = "feed") -> str:
-    """Decode an XML document, refuse entity declarations, drop the XML declaration.
+    """Decode an XML document, refuse an internal DTD subset, blank out the prolog.
 
-    The result is text whose encoding question is settled; encoded as UTF-8 it can be
-    handed to any XML parser.
+    The result is text whose encoding question is settled (the XML declaration is gone)
+    and that starts, after whitespace, at the root element; encoded as UTF-8 it can be
+    handed to any XML parser. See `xml_from_root`.
     """
-    text = decode_text(content, content_type)
-    if declares_entities(text):
+    return xml_from_root(decode_text(content, content_type), what=what)
+
+
+def xml_from_root(text: str, *, what: str = "feed") -> str:
+    """`text` with its prolog blanked out, once a real XML parser (expat) has read it.
+
+    Entity expansion (billion laughs, quadratic blowup, external entities) is the
+    classic way to make an XML parser eat a machine, and the internal DTD subset
+    (`<!DOCTYPE x [...]>`) is where entities are declared. Scanning for `<!ENTITY` by
+    hand misses what comments, PIs and parameter entities can hide, so expat parses the
+    prolog and any DOCTYPE with an internal subset is refused, whatever it holds: no
+    real feed, sitemap or OPML file needs one. The read stops at the root element's
+    start tag, so the check costs one pass over the prolog and never expands anything.
+
+    Everything before the root (XML declaration, comments, PIs, an external-only
+    DOCTYPE) is blanked out: feedparser pulls `<!ENTITY` lines out of whatever precedes
+    the first element by regular expression, even from inside comments, and re-declares
+    them, so what it is given must start at an element. Newlines and the root's column
+    are kept, so parse errors still name the line of the original document.
+    """
+    data = _XML_DECLARATION.sub(lambda m: _blank(m.group()), text, count=1).encode("utf-8")
+    parser = expat.ParserCreate()  # no namespaces: the prolog's prefixes do not matter
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = lambda _name, _sys, _pub, internal: _refuse_subset(
+        internal, what
+    )
+    parser.StartElementHandler = lambda _name, _attrs: _stop_at_root(parser)
+    try:
+        for offset in range(0, len(data), _CHUNK):
+            parser.Parse(data[offset : offset + _CHUNK], False)
+        parser.Parse(b"", True)
+    except _RootFound as found:
+        root = found.args[0]
+    except expat.ExpatError as exc:
+        where = f"line {exc.lineno}, column {exc.offset}"
+        raise FeedError(f"malformed XML at {where}: {expat.ErrorString(exc.code)}") from None
+    else:  # pragma: no cover - expat reports "no element found" at the end instead
+        raise FeedError(f"not a {what} (no root element)")
+    return _blank(data[:root].decode("utf-8")) + data[root:].decode("utf-8")
+
+
+def _blank(text: str) -> str:
+    """Whitespace taking the same lines and last-line columns as `text`."""
+    return "\n" * text.count("\n") + " " * (len(text) - text.rfind("\n") - 1)
+
+
+def _refuse_subset(has_internal_subset: int, what: str) -> None:
+    if has_internal_subset:
         raise FeedError(
-            f"refused: the {what} declares XML entities (possible entity-expansion attack)"
+            f"refused: the {what} has an internal DTD subset (one declares XML entities "
+            "or other DTD markup there: possible entity-expansion attack)"
         )
-    return _XML_DECLARATION.sub("", text, count=1)
+
+
+def _stop_at_root(parser: Any) -> None:
+    raise _RootFound(parser.CurrentByteIndex)  # the byte offset of the root's "<"
+
+# --- feedparser, bounded ----------------------------------------------------------------
+
+
+def _bounded_author_sync(sync: Any) -> Any:
+    """Wrap feedparser's author post-processing so that it sees at most a few KB.
+
+    It looks for an e-mail address in every author string with a regular expression
+    that takes quadratic time on a long run of letters and dots: an 8 KB <author> costs
+    0.3 s, the 10 MB our fetcher allows would cost days. We keep `MAX_AUTHOR` characters
+    of an author anyway, so the rest is cut before feedparser looks at it.
+    """
+
+    def bounded(self: Any, key: str = "author") -> Any:
+        context = self._get_context()
+        value = context.get(key)
+        if isinstance(value, str) and len(value) > 4 * MAX_AUTHOR:
+            context[key] = value[: 4 * MAX_AUTHOR]
+        return sync(self, key)
+
+    bounded.bounded = True  # type: ignore[attr-defined]
+    return bounded
+
+
+_MIXIN = feedparser.mixin._FeedParserMixin
+if not getattr(_MIXIN._sync_author_detail, "bounded", False):  # once, even on reload
+    _MIXIN._sync_author_detail = _bounded_author_sync(_MIXIN._sync_author_detail)
 
 
 # --- parsing --------------------------------------------------------------------------
@@ -116,11 +197,12 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
         raise FeedError("not a feed (looks like HTML)")
     if kind == "sitemap":
         raise FeedError("not a feed (looks like a sitemap)")
+    text = decode_text(content, content_type)
     if _looks_like_json(content):
-        return _parse_json_feed(decode_text(content, content_type), url)
-    text = prepare_xml(content, content_type)
+        return _parse_json_feed(text, url)
     if not text.lstrip().startswith("<"):
         raise FeedError("not a feed (neither XML nor JSON)")
+    text = xml_from_root(text)
     result = feedparser.parse(
         io.BytesIO(text.encode("utf-8")),  # a stream, never bytes: feedparser opens paths
         response_headers={
@@ -134,15 +216,15 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
     if not version:
         raise FeedError("not a feed (no RSS, RDF or Atom document found)")
     feed = result.feed
-    site_url = absolute_url(feed.get("link"), url)
+    site_url = _absolute(feed.get("link"), url)
     entries = [e for e in (_entry(raw, site_url or url) for raw in result.entries) if e]
     if result.get("bozo") and not entries:
         raise FeedError(_bozo_message(result.get("bozo_exception")))
     return ParsedFeed(
         kind=_KINDS.get(version, "atom" if version.startswith("atom") else "rss"),
-        title=_plain(feed.get("title"), is_html=_is_html(feed.get("title_detail"))),
+        title=_title(feed.get("title"), is_html=_is_html(feed.get("title_detail"))),
         site_url=site_url,
-        language=_clean(feed.get("language")),
+        language=_clean(clip(feed.get("language"), MAX_TAG)),
         entries=entries,
         ttl_seconds=_ttl(feed),
     )
@@ -158,28 +240,31 @@ def _bozo_message(exc: Exception | None) -> str:
 
 
 def _entry(raw: Any, base: str) -> FeedEntry | None:
-    url = canonical_url(raw.get("link") or "", base)
+    url = _link(raw.get("link"), base)
     if not url:
         return None
     contents = [c for c in raw.get("content") or [] if c.get("value")]
     content_html = max((c["value"] for c in contents), key=len) if contents else None
-    summary = raw.get("summary") or None
+    content_html = clip(content_html, MAX_BODY_HTML)
+    summary = clip(raw.get("summary") or None, MAX_SUMMARY_HTML)
     if summary and content_html and summary.strip() == content_html.strip():
         summary = None  # feedparser copies the content into a missing summary
     author = (raw.get("author_detail") or {}).get("name") or raw.get("author")
     # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed (with
     # a deprecation warning); we want to know which of the two the feed really gave.
     published, updated = dict.get(raw, "published_parsed"), dict.get(raw, "updated_parsed")
+    published = _datetime(published, dict.get(raw, "published"))
+    updated = _datetime(updated, dict.get(raw, "updated"))
     return FeedEntry(
         url=url,
-        guid=_clean(raw.get("id")),
-        title=_plain(raw.get("title"), is_html=_is_html(raw.get("title_detail"))),
+        guid=_clean(clip(raw.get("id"), MAX_GUID)),
+        title=_title(raw.get("title"), is_html=_is_html(raw.get("title_detail"))),
         summary_html=summary,
         content_html=content_html,
-        author=_plain(author),
+        author=_author(author),
         # RSS 1.0 dc:date and Atom's mandatory <updated> are often the only date given.
-        published=_datetime(published or updated),
-        updated=_datetime(updated),
+        published=published or updated,
+        updated=updated,
         image=_image(raw, base),
         tags=_tags(t.get("label") or t.get("term") for t in raw.get("tags") or []),
     )
@@ -201,7 +286,7 @@ def _image(raw: Any, base: str) -> str | None:
     ]
     candidates.append((raw.get("image") or {}).get("href"))
     for candidate in candidates:
-        if url := absolute_url(candidate, base):
+        if url := _absolute(candidate, base):
             return url
     return None
 
@@ -245,7 +330,7 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
         "https://jsonfeed.org/version/"
     ):
         raise FeedError("not a feed (JSON without a JSON Feed version)")
-    site_url = absolute_url(_str(data.get("home_page_url")), url)
+    site_url = _absolute(_str(data.get("home_page_url")), url)
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError("not a usable feed: JSON Feed without an items list")
@@ -256,23 +341,25 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
     ]
     return ParsedFeed(
         kind="json",
-        title=_plain(_str(data.get("title"))),
+        title=_title(_str(data.get("title"))),
         site_url=site_url,
-        language=_clean(_str(data.get("language"))),
+        language=_clean(clip(_str(data.get("language")), MAX_TAG)),
         entries=entries,
         ttl_seconds=None,
     )
 
 
 def _json_entry(item: dict, base: str) -> FeedEntry | None:
-    url = canonical_url(_str(item.get("url")) or _str(item.get("external_url")) or "", base)
+    url = _link(_str(item.get("url")) or _str(item.get("external_url")), base)
     if not url:
         return None
     content_html = _str(item.get("content_html"))
     if not content_html and (text := _str(item.get("content_text"))):
+        text = text[:MAX_BODY_HTML]
         content_html = "".join(
             f"<p>{html.escape(p.strip())}</p>" for p in re.split(r"\n\s*\n", text) if p.strip()
         )
+    content_html = clip(content_html, MAX_BODY_HTML)
     summary = _str(item.get("summary"))
     authors = item.get("authors") or (
         [item["author"]] if isinstance(item.get("author"), dict) else []
@@ -291,19 +378,24 @@ def _json_entry(item: dict, base: str) -> FeedEntry | None:
             None,
         )
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    updated = _iso_datetime(item.get("date_modified"))
     return FeedEntry(
         url=url,
-        guid=_clean(_str(item.get("id"))),
-        title=_plain(_str(item.get("title")), is_html=False),
-        summary_html=f"<p>{html.escape(summary)}</p>" if summary else None,
+        guid=_clean(clip(_str(item.get("id")), MAX_GUID)),
+        title=_title(_str(item.get("title")), is_html=False),
+        summary_html=_paragraph(summary, MAX_SUMMARY_HTML) if summary else None,
         content_html=content_html,
-        author=_plain(author, is_html=False),
-        published=_iso_datetime(item.get("date_published"))
-        or _iso_datetime(item.get("date_modified")),
-        updated=_iso_datetime(item.get("date_modified")),
-        image=absolute_url(image, base),
+        author=_author(author, is_html=False),
+        published=_iso_datetime(item.get("date_published")) or updated,
+        updated=updated,
+        image=_absolute(image, base),
         tags=_tags(_str(t) for t in tags),
     )
+
+
+def _paragraph(text: str, limit: int) -> str:
+    """Plain text as one HTML paragraph of at most `limit` characters."""
+    return f"<p>{html.escape(text[:limit])[: limit - 7]}</p>"
 
 
 def _str(value: Any) -> str | None:
@@ -316,13 +408,14 @@ def _str(value: Any) -> str | None:
 
 
 def _iso_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+    """An RFC 3339 string -> aware UTC, or None when unreadable or not plausible."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
     try:
-        when = datetime.fromisoformat(value.strip())
+        when = plausible(datetime.fromisoformat(value.strip()))
     except ValueError:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    return when.astimezone(UTC) if when else None  # plausible: the conversion fits
 
 
 # --- small text helpers ----------------------------------------------------------------
@@ -352,15 +445,44 @@ def _is_html(detail: Any) -> bool:
     return "html" in ((detail or {}).get("type") or "text/html")
 
 
+def _title(value: str | None, *, is_html: bool = True) -> str | None:
+    """A capped plain-text title; only a bounded prefix of a huge one is ever parsed."""
+    return clip(_plain(clip(value, 4 * MAX_TITLE), is_html=is_html), MAX_TITLE)
+
+
+def _author(value: str | None, *, is_html: bool = True) -> str | None:
+    return clip(_plain(clip(value, 4 * MAX_AUTHOR), is_html=is_html), MAX_AUTHOR)
+
+
+def _link(value: str | None, base: str) -> str | None:
+    """The canonical URL of an item's link, or None when there is none that fits a row."""
+    if not value or len(value) > 2 * MAX_URL:  # tracking parameters may still come off
+        return None
+    url = canonical_url(value, base)
+    return url if url and len(url) <= MAX_URL else None
+
+
+def _absolute(value: str | None, base: str) -> str | None:
+    if not value or len(value) > MAX_URL:
+        return None
+    url = absolute_url(value, base)
+    return url if url and len(url) <= MAX_URL else None
+
+
 def _tags(values: Any) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t for v in values if (t := _plain(v, is_html=False))))
+    tags = (clip(_plain(clip(v, 4 * MAX_TAG), is_html=False), MAX_TAG) for v in values)
+    return tuple(dict.fromkeys(t for t in tags if t))[:MAX_TAGS]
 
 
-def _datetime(parsed: Any) -> datetime | None:
-    """feedparser's UTC struct_time -> aware datetime."""
-    if not parsed:
+def _datetime(parsed: Any, text: Any = None) -> datetime | None:
+    """feedparser's UTC struct_time -> aware datetime, or None when not plausible.
+
+    `text` is what the feed said: feedparser reads a negative year ("-0001-01-01") as
+    a two-digit year of this century, so such a date is dropped here.
+    """
+    if not parsed or (isinstance(text, str) and text.lstrip().startswith("-")):
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-    except (OverflowError, ValueError, OSError):
+        return plausible(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
+    except (OverflowError, ValueError, OSError, TypeError):
         return None

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from newsdesk.limits import MAX_TITLE
 from newsdesk.links import absolute_url
 
 from .feeds import FeedError, prepare_xml
@@ -58,7 +59,8 @@ def _collect(parent: etree._Element, category: str | None, feeds: dict[str, Opml
         if not isinstance(outline.tag, str) or outline.tag.lower() != "outline":
             continue
         attrs = {k.lower(): v.strip() for k, v in outline.attrib.items() if isinstance(k, str)}
-        label = " ".join((attrs.get("title") or attrs.get("text") or "").split()) or None
+        label = " ".join((attrs.get("title") or attrs.get("text") or "").split())
+        label = label[:MAX_TITLE] or None
         if xml_url := attrs.get("xmlurl"):
             url = _http_url(xml_url)
             if url and url not in feeds:

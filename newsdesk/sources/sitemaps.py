@@ -1,7 +1,9 @@
 """Sitemaps (sitemaps.org) and Google News sitemaps -> article URLs with what they tell.
 
 Elements are matched by local name: many real sitemaps get the namespace URIs slightly
-wrong, and a namespace typo should not hide a site's articles.
+wrong, and a namespace typo should not hide a site's articles. Titles and URLs are
+capped (`newsdesk.limits`) and dates must pass `newsdesk.dates.plausible`: a
+`lastmod` of 9999-12-31 is a placeholder, not a time, and costs the entry only its date.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from newsdesk.dates import plausible
+from newsdesk.limits import MAX_LANGUAGE, MAX_TITLE, MAX_URL, clip
 from newsdesk.links import absolute_url, canonical_url
 
 from .feeds import FeedError, prepare_xml
@@ -55,13 +59,13 @@ def parse_sitemap(content: bytes, url: str) -> tuple[list[SitemapEntry], list[st
         raise FeedError(f"malformed XML at line {line}: {exc.msg}") from None
     name = etree.QName(root).localname
     if name == "sitemapindex":
-        children = (absolute_url(_text(s, "loc"), url) for s in _children(root, "sitemap"))
+        children = (_absolute(_text(s, "loc"), url) for s in _children(root, "sitemap"))
         return [], list(dict.fromkeys(c for c in children if c))
     if name != "urlset":
         raise FeedError(f"not a sitemap (root element <{name}>)")
     entries = []
     for element in _children(root, "url"):
-        link = canonical_url(_text(element, "loc") or "", url)
+        link = _link(_text(element, "loc"), url)
         if not link:
             continue
         news = next(_children(element, "news"), None)
@@ -69,9 +73,9 @@ def parse_sitemap(content: bytes, url: str) -> tuple[list[SitemapEntry], list[st
         entries.append(
             SitemapEntry(
                 url=link,
-                title=_text(news, "title"),
+                title=clip(_text(news, "title"), MAX_TITLE),
                 published=_w3c_datetime(_text(news, "publication_date")),
-                language=_text(publication, "language"),
+                language=clip(_text(publication, "language"), MAX_LANGUAGE),
                 modified=_w3c_datetime(_text(element, "lastmod")),
             )
         )
@@ -104,21 +108,36 @@ def _text(element: etree._Element | None, name: str) -> str | None:
     return value or None
 
 
+def _link(value: str | None, base: str) -> str | None:
+    """The canonical URL of a <loc>, or None when there is none that fits a row."""
+    if not value or len(value) > 2 * MAX_URL:  # tracking parameters may still come off
+        return None
+    link = canonical_url(value, base)
+    return link if link and len(link) <= MAX_URL else None
+
+
+def _absolute(value: str | None, base: str) -> str | None:
+    link = absolute_url(value, base) if value and len(value) <= MAX_URL else None
+    return link if link and len(link) <= MAX_URL else None
+
+
 _W3C = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def _w3c_datetime(value: str | None) -> datetime | None:
-    """W3C datetime (YYYY, YYYY-MM, YYYY-MM-DD or a full ISO 8601 time) -> aware UTC."""
-    if not value:
+    """W3C datetime (YYYY, YYYY-MM, YYYY-MM-DD or a full ISO 8601 time) -> aware UTC.
+
+    None when unreadable or not plausible as a publication time (`newsdesk.dates`).
+    """
+    if not value or len(value) > 64:
         return None
-    if match := _W3C.match(value):
-        year, month, day = (int(g) if g else 1 for g in match.groups())
-        try:
-            return datetime(year, month, day, tzinfo=UTC)
-        except ValueError:
-            return None
     try:
-        when = datetime.fromisoformat(value.replace("z", "Z"))
+        if match := _W3C.match(value):
+            year, month, day = (int(g) if g else 1 for g in match.groups())
+            when = datetime(year, month, day, tzinfo=UTC)
+        else:
+            when = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    when = plausible(when)
+    return when.astimezone(UTC) if when else None  # plausible: the conversion fits
