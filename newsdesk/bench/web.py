@@ -649,6 +649,7 @@ def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, dat
     try:
         ingest.start()
         waited = ingest.wait_flowing()
+        ingest.probe_write_lock()
         print(f"ingest: {options['ingest']} pages offered by {ingest.publisher.base}, "
               f"{options['ingest_workers']} workers + scheduler; storing after {waited:.0f} s")
         for name, script, warm in (("article", "article-late", "article-warm"), ("search", "search", "search-warm")):
@@ -665,7 +666,9 @@ def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, dat
     finally:
         result.update(ingest.stop())
     print(f"ingest: {result['ingest_stored']} articles stored in {result['ingest_seconds']:.0f} s "
-          f"({result['ingest_articles_per_s']:.1f}/s) while measured")
+          f"({result['ingest_articles_per_s']:.1f}/s) while measured; waits for the write lock "
+          f"p50 {result['write_lock_wait_p50_ms']:.0f} ms, p99 {result['write_lock_wait_p99_ms']:.0f} ms, "
+          f"max {result['write_lock_wait_max_ms']:.0f} ms over {result['write_lock_probes']} probes")
     return result
 
 

@@ -365,6 +365,8 @@ class Ingest:
         self.procs: list[subprocess.Popen] = []
         self.started_at = 0.0
         self.baseline = 0
+        self.lock_waits_ms: list[float] = []
+        self._probing = threading.Event()
 
     def start(self) -> None:
         """Start the publisher and the workers, subscribe to the feeds, return at once."""
@@ -382,6 +384,23 @@ class Ingest:
         if done.returncode != 0:
             raise RuntimeError(f"import-opml failed (exit {done.returncode})")
         self.started_at = time.perf_counter()
+
+    def probe_write_lock(self, every: float = 0.1) -> None:
+        """Until `stop`, take SQLite's write lock (an empty BEGIN IMMEDIATE) every `every`
+        seconds from a thread and record how long each wait was: how long a web write
+        such as a comment post waits for the workers' transactions."""
+        def probe() -> None:
+            db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+            try:
+                while not self._probing.wait(every):
+                    began = time.perf_counter()
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("COMMIT")
+                    self.lock_waits_ms.append(1000 * (time.perf_counter() - began))
+            finally:
+                db.close()
+
+        threading.Thread(target=probe, name="write-lock-probe", daemon=True).start()
 
     def stored(self) -> int:
         db = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
@@ -404,11 +423,16 @@ class Ingest:
 
     def stop(self) -> dict:
         """Stop the workers and the publisher; what was stored meanwhile."""
+        self._probing.set()
         stored = self.stored() - self.baseline
         seconds = time.perf_counter() - self.started_at if self.started_at else 0.0
+        waits = sorted(self.lock_waits_ms)
         for proc in reversed(self.procs):
             self.children.stop(proc)
         self.publisher.stop()
         return {"ingest_target": self.count, "ingest_stored": stored, "ingest_seconds": round(seconds, 1),
                 "ingest_articles_per_s": round(stored / seconds, 1) if seconds else 0.0,
-                "ingest_workers": self.workers}
+                "ingest_workers": self.workers, "write_lock_probes": len(waits),
+                "write_lock_wait_p50_ms": round(_percentile(waits, 50), 1),
+                "write_lock_wait_p99_ms": round(_percentile(waits, 99), 1),
+                "write_lock_wait_max_ms": round(waits[-1], 1) if waits else 0.0}
