@@ -75,29 +75,58 @@ def tier(query: Query, candidate: Candidate) -> int:
 
 def rank(query: Query, candidates: Iterable[Candidate], limit: int = 10,
          weights: Weights = Weights()) -> list[Candidate]:
-    """The best `limit` candidates in page order, each with `score` and `tier` set."""
-    best_copy: dict[int | str, Candidate] = {}
+    """The best `limit` candidates in page order, each with `score` and `tier` set.
+
+    Scores live in plain tuples until a candidate is picked: copying every frozen
+    candidate (`replace`) cost more than the ranking itself on an article page."""
+    pool = _best_copies(query, candidates, weights)
+    chosen: list[Candidate] = []
+    used: Counter[str] = Counter()
+    while pool and len(chosen) < limit:
+        pick, adjusted = _pick(pool, used, weights)
+        tier_, _, c = pool.pop(pick)
+        chosen.append(replace(c, score=adjusted, tier=tier_))
+        used[c.publisher] += 1
+    return chosen
+
+
+def _best_copies(query: Query, candidates: Iterable[Candidate],
+                 weights: Weights) -> list[tuple[int, float, Candidate]]:
+    """(tier, relevance, candidate) for the best-placed copy of each text, in the
+    order the picks consider them: tier, relevance, newest, id."""
+    best_copy: dict[int | str, tuple[int, float, Candidate]] = {}
     for c in candidates:
         root = c.id if c.duplicate_of is None else c.duplicate_of
         if c.id == query.id or root == query.id:
             continue  # the article itself, or a copy of it
-        c = replace(c, score=relevance(query, c, weights), tier=tier(query, c))
+        entry = (tier(query, c), relevance(query, c, weights), c)
         kept = best_copy.get(root)
-        if kept is None or (c.tier, -c.score) < (kept.tier, -kept.score):
-            best_copy[root] = c
-    pool = sorted(best_copy.values(), key=lambda c: (c.tier, -c.score, -c.time, str(c.id)))
-    chosen: list[Candidate] = []
-    used: Counter[str] = Counter()
-    while pool and len(chosen) < limit:
-        top_tier = pool[0].tier
-        adjusted = [
-            (c.score - weights.same_publisher * used[c.publisher], i)
-            for i, c in enumerate(pool) if c.tier == top_tier
-        ]
-        best = max(score for score, _ in adjusted)
-        # Among the equally good, the newest; ties on time keep the relevance order.
-        _, pick = max(((pool[i].time, -i), i) for score, i in adjusted if score >= best - weights.tie)
-        c = pool.pop(pick)
-        chosen.append(replace(c, score=c.score - weights.same_publisher * used[c.publisher]))
-        used[c.publisher] += 1
-    return chosen
+        if kept is None or (entry[0], -entry[1]) < (kept[0], -kept[1]):
+            best_copy[root] = entry
+    return sorted(best_copy.values(), key=lambda e: (e[0], -e[1], -e[2].time, str(e[2].id)))
+
+
+def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str], weights: Weights) -> tuple[int, float]:
+    """The pool position of the next pick and its score after the publisher penalty.
+
+    Only the top tier competes, and a penalty never raises a score, so the scan stops
+    at the first candidate whose unpenalised relevance cannot reach the best (or the
+    tie band below it): the pool is sorted by relevance within a tier."""
+    top_tier = pool[0][0]
+    best = None
+    for tier_, score, c in pool:
+        if tier_ != top_tier or (best is not None and score < best):
+            break
+        adjusted = score - weights.same_publisher * used[c.publisher]
+        if best is None or adjusted > best:
+            best = adjusted
+    floor = best - weights.tie
+    # Among the equally good, the newest; ties on time keep the relevance order.
+    winner, winner_key, winner_score = -1, None, 0.0
+    for i, (tier_, score, c) in enumerate(pool):
+        if tier_ != top_tier or score < floor:
+            break
+        adjusted = score - weights.same_publisher * used[c.publisher]
+        if adjusted >= floor and (winner_key is None or (c.time, -i) > winner_key):
+            winner, winner_key, winner_score = i, (c.time, -i), adjusted
+    return winner, winner_score

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connections
-from django.db.models import F
 
 from newsdesk.articles.enrich import from_blob
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
@@ -185,8 +184,7 @@ def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
     for copy_id, original_id in original_of.items():
         if original_id in chosen_ids:
             copies_of[original_id].append(copy_id)
-    rows = (Article.objects.select_related("source").defer("body_html", "body_text")
-            .annotate(excerpt_summary=F("enrichment__summary")).in_bulk(chosen_ids))
+    rows = _shown_articles(chosen_ids)
     copy_ids = [copy_id for ids in copies_of.values() for copy_id in ids]
     copy_sources = {
         a.pk: a.source
@@ -203,3 +201,57 @@ def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
         result.append(Related(other, candidate.score, candidate.same_story, excerpt, also))
     return result
 
+
+# The related box's articles, as `select_related("source").defer("body_html",
+# "body_text").annotate(excerpt_summary=F("enrichment__summary")).in_bulk(ids)` would
+# give them, read with one plain query: compiling that queryset cost about 1 ms a page.
+_SHOWN_ARTICLE_FIELDS = [f for f in Article._meta.concrete_fields if f.attname not in ("body_html", "body_text")]
+_SOURCE_FIELDS = list(Source._meta.concrete_fields)
+
+
+def _shown_articles(ids: list[int]) -> dict[int, Article]:
+    """Article instances (body fields deferred, publisher attached, `excerpt_summary`
+    set from the enrichment's summary) by id."""
+    connection = connections[Article.objects.db]
+    quote = connection.ops.quote_name
+    columns = [f"a.{quote(f.column)}" for f in _SHOWN_ARTICLE_FIELDS]
+    columns += [f"s.{quote(f.column)}" for f in _SOURCE_FIELDS]
+    sql = (f"SELECT {', '.join(columns)}, e.summary FROM {_T.article} a"
+           f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
+           f" LEFT OUTER JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    article_converters = _converters(connection, _SHOWN_ARTICLE_FIELDS, "a")
+    source_converters = _converters(connection, _SOURCE_FIELDS, "s")
+    article_names = [f.attname for f in _SHOWN_ARTICLE_FIELDS]
+    source_names = [f.attname for f in _SOURCE_FIELDS]
+    split = len(_SHOWN_ARTICLE_FIELDS)
+    found: dict[int, Article] = {}
+    for row in rows:
+        article_values = _converted(row[:split], article_converters, connection)
+        source_values = _converted(row[split:-1], source_converters, connection)
+        item = Article.from_db(connection.alias, article_names, article_values)
+        Article.source.field.set_cached_value(item, Source.from_db(connection.alias, source_names, source_values))
+        item.excerpt_summary = row[-1]
+        found[item.pk] = item
+    return found
+
+
+def _converters(connection, fields: list, alias: str) -> list[tuple[list, object]]:
+    """Per field, what the ORM applies to the value read from the database (e.g. an
+    aware datetime from SQLite's text, JSON decoding) and the column it reads."""
+    result = []
+    for f in fields:
+        column = f.get_col(alias)
+        result.append((connection.ops.get_db_converters(column) + column.get_db_converters(connection), column))
+    return result
+
+
+def _converted(values, converters: list[tuple[list, object]], connection) -> list:
+    result = []
+    for value, (functions, column) in zip(values, converters):
+        for function in functions:
+            value = function(value, column, connection)
+        result.append(value)
+    return result

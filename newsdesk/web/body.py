@@ -23,8 +23,11 @@ skipped the sanitizer on ingest cannot carry script onto the page.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -105,35 +108,18 @@ def _from_html(markup: str, text: str, sentences: list[Sentence]) -> str | None:
     # Every text run of the tree in document order: (element, "text" | "tail").
     runs: list[tuple[etree._Element, str]] = []
     _collect_runs(root, runs, is_root=True)
+    values = [getattr(elem, which) or "" for elem, which in runs]
 
-    owner = [_NO_SENTENCE] * len(text)
-    for sentence in sentences:
-        owner[sentence.start : sentence.end] = [sentence.index] * (sentence.end - sentence.start)
-    wanted = [(ch, owner[i]) for i, ch in enumerate(text) if not _blank(ch)]
-
-    # Label every character of every run with its sentence (-1 for none). Without any
-    # sentences (no body_text) the HTML is shown as it is, with nothing to point at.
-    labels: dict[tuple[int, str], list[int]] = {}
-    flat: list[tuple[list[int], int, bool]] = []  # (label list, position, visible)
-    pos = 0
-    for elem, which in runs:
-        value = getattr(elem, which) or ""
-        marks = [_NO_SENTENCE] * len(value)
-        labels[(id(elem), which)] = marks
-        if not sentences:
-            continue
-        for i, ch in enumerate(value):
-            if _blank(ch):
-                flat.append((marks, i, False))
-                continue
-            if pos >= len(wanted) or wanted[pos][0] != ch:
-                return None  # the texts differ: do not guess
-            marks[i] = wanted[pos][1]
-            flat.append((marks, i, True))
-            pos += 1
-    if sentences and pos != len(wanted):
-        return None
-    _label_white_space(flat)
+    # Label every character of every run with its sentence (-1 for none), as segments
+    # (start, end, sentence) of equal labels. Without any sentences (no body_text) the
+    # HTML is shown as it is, with nothing to point at.
+    if sentences:
+        segments = _aligned_segments(values, text, sentences)
+        if segments is None:
+            return None  # the texts differ: do not guess
+    else:
+        segments = [[(0, len(value), _NO_SENTENCE)] if value else [] for value in values]
+    labels = {(id(elem), which): found for (elem, which), found in zip(runs, segments)}
 
     covered: dict[int, set[int]] = {}
     _sentences_within(root, labels, covered)
@@ -142,8 +128,84 @@ def _from_html(markup: str, text: str, sentences: list[Sentence]) -> str | None:
     return "".join(writer.out)
 
 
-def _blank(ch: str) -> bool:
-    return ch.isspace() or ch in _INVISIBLE
+@functools.cache
+def _blank_table() -> np.ndarray:
+    """table[c] is True for the code points that carry no text: white space
+    (str.isspace, about 30 code points, found by scanning once per process) and
+    `_INVISIBLE`. It ends at the highest of them; anything above is visible."""
+    codes = sorted({c for c in range(0x110000) if chr(c).isspace()} | {ord(c) for c in _INVISIBLE})
+    table = np.zeros(codes[-1] + 1, dtype=bool)
+    table[codes] = True
+    return table
+
+
+def _visible(codes: np.ndarray) -> np.ndarray:
+    table = _blank_table()
+    top = len(table) - 1
+    return ~table[np.minimum(codes, top)] | (codes > top)
+
+
+def _codes(value: str) -> np.ndarray:
+    """The code points of `value` as an array (lone surrogates kept as they are)."""
+    return np.frombuffer(value.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _aligned_segments(values: list[str], text: str,
+                      sentences: list[Sentence]) -> list[list[tuple[int, int, int]]] | None:
+    """Per run, its (start, end, sentence) segments; None when the runs' visible
+    characters are not exactly those of `text`.
+
+    Array operations instead of a Python step per character (the alignment was the
+    article page's most expensive part): the visible characters of both sides must be
+    equal; each visible character of the runs takes its sentence from `text`; white
+    space between two characters of one sentence belongs to that sentence."""
+    joined = "".join(values)
+    codes, text_codes = _codes(joined), _codes(text)
+    visible, text_visible = _visible(codes), _visible(text_codes)
+    if not np.array_equal(codes[visible], text_codes[text_visible]):
+        return None
+    owner = np.full(len(text), _NO_SENTENCE, dtype=np.int64)
+    for sentence in sentences:
+        owner[sentence.start : sentence.end] = sentence.index
+    marks = np.full(len(joined), _NO_SENTENCE, dtype=np.int64)
+    marks[visible] = owner[text_visible]
+    _label_white_space(marks, visible)
+    return _segments(values, marks)
+
+
+def _label_white_space(marks: np.ndarray, visible: np.ndarray) -> None:
+    """White space between two characters of one sentence belongs to that sentence:
+    a blank takes the label of the next visible character when the previous visible
+    one has the same label (none before or after counts as -1)."""
+    n = len(marks)
+    if n == 0:
+        return
+    positions = np.arange(n)
+    before_at = np.maximum.accumulate(np.where(visible, positions, -1))
+    after_at = np.minimum.accumulate(np.where(visible, positions, n)[::-1])[::-1]
+    before = np.where(before_at >= 0, marks[np.clip(before_at, 0, n - 1)], _NO_SENTENCE)
+    after = np.where(after_at < n, marks[np.clip(after_at, 0, n - 1)], _NO_SENTENCE)
+    take = ~visible & (before == after)
+    marks[take] = after[take]
+
+
+def _segments(values: list[str], marks: np.ndarray) -> list[list[tuple[int, int, int]]]:
+    """Cut the labels of the joined runs back into each run's segments of equal label."""
+    changes = np.flatnonzero(marks[1:] != marks[:-1]) + 1
+    result: list[list[tuple[int, int, int]]] = []
+    offset = 0
+    for value in values:
+        end = offset + len(value)
+        cuts = changes[np.searchsorted(changes, offset, side="right"):np.searchsorted(changes, end, side="left")]
+        found = []
+        start = offset
+        for cut in (*cuts.tolist(), end):
+            if cut > start:
+                found.append((start - offset, cut - offset, int(marks[start])))
+            start = cut
+        result.append(found)
+        offset = end
+    return result
 
 
 def _collect_runs(elem: etree._Element, runs: list, *, is_root: bool = False) -> None:
@@ -158,28 +220,11 @@ def _collect_runs(elem: etree._Element, runs: list, *, is_root: bool = False) ->
         runs.append((elem, "tail"))
 
 
-def _label_white_space(flat: list[tuple[list[int], int, bool]]) -> None:
-    """White space between two characters of one sentence belongs to that sentence."""
-    before = _NO_SENTENCE
-    previous: list[int] = []
-    for marks, i, visible in flat:
-        if visible:
-            before = marks[i]
-        previous.append(before)
-    after = _NO_SENTENCE
-    for n in range(len(flat) - 1, -1, -1):
-        marks, i, visible = flat[n]
-        if visible:
-            after = marks[i]
-        elif previous[n] == after:
-            marks[i] = after
-
-
 def _sentences_within(elem: etree._Element, labels: dict, covered: dict[int, set[int]]) -> set[int]:
-    found: set[int] = set(labels.get((id(elem), "text"), ()))
+    found: set[int] = {segment[2] for segment in labels.get((id(elem), "text"), ())}
     for child in elem:
         found |= _sentences_within(child, labels, covered)
-        found |= set(labels.get((id(child), "tail"), ()))
+        found |= {segment[2] for segment in labels.get((id(child), "tail"), ())}
     found.discard(_NO_SENTENCE)
     covered[id(elem)] = found
     return found
@@ -229,18 +274,15 @@ class _Writer:
                 self.out.append(escape(child.tail or ""))
             self.out.append(end)
 
-    def text(self, value: str, marks: list[int] | None) -> None:
+    def text(self, value: str, segments: list[tuple[int, int, int]] | None) -> None:
         if not value:
             return
-        if marks is None:
+        if segments is None:
             self.close()
             self.out.append(escape(value))
             return
-        start = 0
-        for i in range(1, len(value) + 1):
-            if i == len(value) or marks[i] != marks[start]:
-                self.piece(value[start:i], marks[start])
-                start = i
+        for start, end, sentence in segments:
+            self.piece(value[start:end], sentence)
 
     def piece(self, value: str, sentence: int) -> None:
         if sentence == _NO_SENTENCE:

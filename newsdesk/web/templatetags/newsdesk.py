@@ -8,8 +8,12 @@ from datetime import datetime, timedelta
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
+from django.template.defaulttags import URLNode
+from django.template.defaulttags import url as url_tag
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
@@ -56,3 +60,65 @@ def sections_nav(context):
     match = getattr(request, "resolver_match", None)
     current = match.kwargs.get("section") if match and match.url_name == "section" else None
     return {"sections": SECTIONS, "current": current}
+
+
+# --- URLs ----------------------------------------------------------------------------
+
+# reverse() costs about 10 microseconds (it rebuilds and checks the URL against its
+# pattern each time) and an article page links some 40 URLs, mostly the same few
+# patterns with the same few arguments (sections, publishers, hashtags). The result
+# depends only on the name, the arguments, the namespace being served, the script
+# prefix and the URL configuration, so it is remembered under all of them.
+_URLS: dict[tuple, str] = {}
+_URLS_MAX = 20000  # then start again: publishers and hashtags, not one per article
+
+
+def _forget_urls(**kwargs) -> None:
+    _URLS.clear()
+
+
+setting_changed.connect(_forget_urls, dispatch_uid="newsdesk-cached-url")
+
+
+def _current_app(context) -> str | None:
+    """The namespace `{% url %}` resolves against (URLNode.render's rule)."""
+    try:
+        return context.request.current_app
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace
+        except AttributeError:
+            return None
+
+
+def _plain(value) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+class CachedURLNode(URLNode):
+    """`{% url %}` with its result remembered; anything but plain positional string or
+    integer arguments (or `as var`) goes through `{% url %}` itself."""
+
+    def render(self, context) -> str:
+        if self.asvar or self.kwargs:
+            return super().render(context)
+        args = [arg.resolve(context) for arg in self.args]
+        if not all(_plain(arg) for arg in args):
+            return super().render(context)
+        view_name = self.view_name.resolve(context)
+        current_app = _current_app(context)
+        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(), get_urlconf())
+        url = _URLS.get(key)
+        if url is None:
+            url = reverse(view_name, args=args, current_app=current_app)
+            if len(_URLS) >= _URLS_MAX:
+                _URLS.clear()
+            _URLS[key] = url
+        return conditional_escape(url) if context.autoescape else url
+
+
+@register.tag
+def cached_url(parser, token) -> CachedURLNode:
+    """`{% cached_url 'name' arg ... %}`: the same as `{% url %}`, remembered."""
+    node = url_tag(parser, token)
+    return CachedURLNode(node.view_name, node.args, node.kwargs, node.asvar)
