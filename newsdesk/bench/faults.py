@@ -603,6 +603,9 @@ def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: in
         "integrity_ok": integrity["ok"],
         "integrity": integrity,
         "front": "nginx" if front else "gunicorn",
+        # [seconds after the first article, role, tasks running, role back after, resumed after]
+        "kill_log": [[round(k.at - outcome["first_article"], 1), k.role, len(k.held), k.back_s, k.resumed_s]
+                     for k in made],
     }
     _print_summary(kind, result)
     return result
@@ -672,6 +675,7 @@ def _campaign(kind: str, db, up: subprocess.Popen, log: Path, plan: list[tuple[f
     kill_resumes = [k.resumed_s if k.resumed_s is not None else end - k.at for k in made]
     return {
         "kills": made,
+        "first_article": begin,
         "complete": complete,
         "seconds": round(end - started, 1),
         "drain_s": round(end - made[-1].at, 1) if made else 0.0,
@@ -769,7 +773,8 @@ class _Postgres:
             self.superuser_url = f"postgres://postgres@127.0.0.1:{self.local.port}/{self.NAME}"
         if self.superuser_url is None:  # the DATABASE_URL role: amcheck if it may
             self.superuser_url = self.url
-            print(f"temporary PostgreSQL {self.local.bindir.parent.name} on 127.0.0.1:{self.local.port} in {root}")
+            print(f"temporary PostgreSQL {self.local.bindir.parent.name} on 127.0.0.1:{self.local.port} in {root}",
+                  flush=True)
         import psycopg
 
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
