@@ -106,7 +106,8 @@ def _best_copies(query: Query, candidates: Iterable[Candidate],
     return sorted(best_copy.values(), key=lambda e: (e[0], -e[1], -e[2].time, str(e[2].id)))
 
 
-def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str], weights: Weights) -> tuple[int, float]:
+def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str],
+          weights: Weights) -> tuple[int, float]:
     """The pool position of the next pick and its score after the publisher penalty.
 
     Only the top tier competes, and a penalty never raises a score, so the scan stops

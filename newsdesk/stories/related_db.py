@@ -23,6 +23,7 @@ from newsdesk.stories import index as vector_index
 from newsdesk.stories import related as ranking
 from newsdesk.stories.models import NearDuplicate, StoryMember
 from newsdesk.stories.windows import earlier, effective_time
+from newsdesk.web import plain_rows
 
 NEIGHBOURS = 40
 WINDOW = timedelta(days=30)
@@ -170,10 +171,27 @@ def _timestamp(value) -> float:
 
 def _tags_of(cursor, ids: list[int]) -> dict[int, set[int]]:
     tags_of: dict[int, set[int]] = defaultdict(set)
-    cursor.execute(f"SELECT article_id, hashtag_id FROM {_T.tag_link} WHERE article_id IN ({_marks(ids)})", ids)
-    for article_id, tag_id in cursor.fetchall():
+    for article_id, tag_id in _tag_pairs(cursor, ids):
         tags_of[article_id].add(tag_id)
     return tags_of
+
+
+def _tag_pairs(cursor, ids: list[int]) -> list[tuple[int, int]]:
+    """(article, hashtag) of the given articles: some 800 for a page's candidates.
+
+    SQLite hands them over packed in one row: Python's sqlite3 lets go of the GIL for
+    every row it steps through, and with a web process's threads busy each of those
+    800 hand-overs cost a futex round trip (about 0.5 ms of system time a page)."""
+    where = f"FROM {_T.tag_link} WHERE article_id IN ({_marks(ids)})"
+    if cursor.db.vendor != "sqlite":
+        cursor.execute(f"SELECT article_id, hashtag_id {where}", ids)
+        return cursor.fetchall()
+    cursor.execute(f"SELECT group_concat(article_id || ':' || hashtag_id) {where}", ids)
+    packed = cursor.fetchone()[0]
+    if not packed:
+        return []
+    return [(int(article_id), int(tag_id)) for article_id, _, tag_id in
+            (pair.partition(":") for pair in packed.split(","))]
 
 
 def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
@@ -205,7 +223,8 @@ def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
 # The related box's articles, as `select_related("source").defer("body_html",
 # "body_text").annotate(excerpt_summary=F("enrichment__summary")).in_bulk(ids)` would
 # give them, read with one plain query: compiling that queryset cost about 1 ms a page.
-_SHOWN_ARTICLE_FIELDS = [f for f in Article._meta.concrete_fields if f.attname not in ("body_html", "body_text")]
+_SHOWN_ARTICLE_FIELDS = [f for f in Article._meta.concrete_fields
+                         if f.attname not in ("body_html", "body_text")]
 _SOURCE_FIELDS = list(Source._meta.concrete_fields)
 
 
@@ -214,44 +233,20 @@ def _shown_articles(ids: list[int]) -> dict[int, Article]:
     set from the enrichment's summary) by id."""
     connection = connections[Article.objects.db]
     quote = connection.ops.quote_name
-    columns = [f"a.{quote(f.column)}" for f in _SHOWN_ARTICLE_FIELDS]
-    columns += [f"s.{quote(f.column)}" for f in _SOURCE_FIELDS]
-    sql = (f"SELECT {', '.join(columns)}, e.summary FROM {_T.article} a"
+    sql = (f"SELECT {plain_rows.columns(connection, _SHOWN_ARTICLE_FIELDS, 'a')},"
+           f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')}, e.summary FROM {_T.article} a"
            f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
            f" LEFT OUTER JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})")
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
-    article_converters = _converters(connection, _SHOWN_ARTICLE_FIELDS, "a")
-    source_converters = _converters(connection, _SOURCE_FIELDS, "s")
-    article_names = [f.attname for f in _SHOWN_ARTICLE_FIELDS]
-    source_names = [f.attname for f in _SOURCE_FIELDS]
+    article_of = plain_rows.reader(connection, Article, _SHOWN_ARTICLE_FIELDS)
+    source_of = plain_rows.reader(connection, Source, _SOURCE_FIELDS)
     split = len(_SHOWN_ARTICLE_FIELDS)
     found: dict[int, Article] = {}
     for row in rows:
-        article_values = _converted(row[:split], article_converters, connection)
-        source_values = _converted(row[split:-1], source_converters, connection)
-        item = Article.from_db(connection.alias, article_names, article_values)
-        Article.source.field.set_cached_value(item, Source.from_db(connection.alias, source_names, source_values))
+        item = article_of(row[:split])
+        plain_rows.attach(item, "source", source_of(row[split:-1]))
         item.excerpt_summary = row[-1]
         found[item.pk] = item
     return found
-
-
-def _converters(connection, fields: list, alias: str) -> list[tuple[list, object]]:
-    """Per field, what the ORM applies to the value read from the database (e.g. an
-    aware datetime from SQLite's text, JSON decoding) and the column it reads."""
-    result = []
-    for f in fields:
-        column = f.get_col(alias)
-        result.append((connection.ops.get_db_converters(column) + column.get_db_converters(connection), column))
-    return result
-
-
-def _converted(values, converters: list[tuple[list, object]], connection) -> list:
-    result = []
-    for value, (functions, column) in zip(values, converters):
-        for function in functions:
-            value = function(value, column, connection)
-        result.append(value)
-    return result

@@ -196,7 +196,8 @@ def _segments(values: list[str], marks: np.ndarray) -> list[list[tuple[int, int,
     offset = 0
     for value in values:
         end = offset + len(value)
-        cuts = changes[np.searchsorted(changes, offset, side="right"):np.searchsorted(changes, end, side="left")]
+        first = np.searchsorted(changes, offset, side="right")
+        cuts = changes[first:np.searchsorted(changes, end, side="left")]
         found = []
         start = offset
         for cut in (*cuts.tolist(), end):

@@ -155,9 +155,11 @@ def _stored_version(model, scope: str) -> int:
     build than to run, on every uncached page."""
     connection = connections[model.objects.db]
     quote, meta = connection.ops.quote_name, model._meta
-    version_column, scope_column = quote(meta.get_field("version").column), quote(meta.get_field("scope").column)
+    version_column = quote(meta.get_field("version").column)
+    scope_column = quote(meta.get_field("scope").column)
+    sql = f"SELECT {version_column} FROM {quote(meta.db_table)} WHERE {scope_column} = %s"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {version_column} FROM {quote(meta.db_table)} WHERE {scope_column} = %s", [scope])
+        cursor.execute(sql, [scope])
         row = cursor.fetchone()
     return (row[0] if row else 0) or 0
 

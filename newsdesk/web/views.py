@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,10 +21,10 @@ from django.views.decorators.http import require_safe
 from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
-from newsdesk.articles.models import Article, Hashtag
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.recovery.status import task_health
 from newsdesk.sources.models import Feed, Source
-from newsdesk.web import pagecache
+from newsdesk.web import pagecache, plain_rows
 from newsdesk.web.body import render_body, sentence_id
 from newsdesk.web.trending import trending_hashtags
 
@@ -80,8 +81,55 @@ def _top_stories() -> list[dict]:
 # --- article ------------------------------------------------------------------------------
 
 
+# The article page's own rows, read with plain SQL (see plain_rows.py): the querysets
+# they replace cost more to build than to run.
+_ARTICLE_FIELDS = list(Article._meta.concrete_fields)
+_SOURCE_FIELDS = list(Source._meta.concrete_fields)
+_ENRICHMENT_FIELDS = list(Enrichment._meta.concrete_fields)
+_HASHTAG_FIELDS = list(Hashtag._meta.concrete_fields)
+
+
 def _article(pk: int) -> Article:
-    return get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)
+    """`get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)`
+    in one plain query: the same instances, publisher and enrichment (or None) attached."""
+    connection = connections[Article.objects.db]
+    quote = connection.ops.quote_name
+    sql = (f"SELECT {plain_rows.columns(connection, _ARTICLE_FIELDS, 'a')},"
+           f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')},"
+           f" {plain_rows.columns(connection, _ENRICHMENT_FIELDS, 'e')}"
+           f" FROM {quote(Article._meta.db_table)} a"
+           f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
+           f" LEFT OUTER JOIN {quote(Enrichment._meta.db_table)} e ON e.article_id = a.id WHERE a.id = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404(f"No {Article._meta.object_name} matches the given query.")
+    first, second = len(_ARTICLE_FIELDS), len(_ARTICLE_FIELDS) + len(_SOURCE_FIELDS)
+    item = plain_rows.instance(connection, Article, _ARTICLE_FIELDS, row[:first])
+    source = plain_rows.instance(connection, Source, _SOURCE_FIELDS, row[first:second])
+    plain_rows.attach(item, "source", source)
+    enrichment = None
+    if row[second + _ENRICHMENT_FIELDS.index(Enrichment._meta.pk)] is not None:
+        enrichment = plain_rows.instance(connection, Enrichment, _ENRICHMENT_FIELDS, row[second:])
+    plain_rows.attach(item, "enrichment", enrichment)
+    return item
+
+
+def _hashtags(item: Article) -> list[Hashtag]:
+    """The article's hashtags in its order: `item.article_hashtags.select_related(
+    "hashtag").order_by("position")`'s hashtags, in one plain query."""
+    connection = connections[Article.objects.db]
+    quote = connection.ops.quote_name
+    sql = (f"SELECT {plain_rows.columns(connection, _HASHTAG_FIELDS, 'h')}"
+           f" FROM {quote(ArticleHashtag._meta.db_table)} l"
+           f" INNER JOIN {quote(Hashtag._meta.db_table)} h ON l.hashtag_id = h.id"
+           f" WHERE l.article_id = %s ORDER BY l.position ASC")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [item.pk])
+        rows = cursor.fetchall()
+    build = plain_rows.reader(connection, Hashtag, _HASHTAG_FIELDS)
+    return [build(row) for row in rows]
 
 
 def article(request: HttpRequest, pk: int) -> HttpResponse:
@@ -96,7 +144,7 @@ def _article_context(request: HttpRequest, item: Article, **extra) -> dict:
     from newsdesk.stories.pages import article_context as story_context
 
     enrichment = getattr(item, "enrichment", None)
-    tags = [t.hashtag for t in item.article_hashtags.select_related("hashtag").order_by("position")]
+    tags = _hashtags(item)
     body = render_body(item.body_text, item.body_html)
     count = len(body.sentences)
     key_points = []

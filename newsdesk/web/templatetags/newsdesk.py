@@ -107,7 +107,8 @@ class CachedURLNode(URLNode):
             return super().render(context)
         view_name = self.view_name.resolve(context)
         current_app = _current_app(context)
-        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(), get_urlconf())
+        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(),
+               get_urlconf())
         url = _URLS.get(key)
         if url is None:
             url = reverse(view_name, args=args, current_app=current_app)
