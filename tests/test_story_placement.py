@@ -152,3 +152,15 @@ def test_related_articles_put_the_story_first_fold_copies_and_reach_past_the_sto
     assert [s.pk for s in by_id[quake[1].pk].also] == [sources[5].pk]  # ... and credited there
     assert aftermath.pk in ids[3:]  # same topic, beyond the story
     assert ids.index(aftermath.pk) < (ids.index(unrelated.pk) if unrelated.pk in ids else len(ids))
+
+
+def test_a_retry_refreshes_the_story_records_a_dead_run_left_behind(sources):
+    # On SQLite each article is written in a transaction of its own and the story records
+    # after the batch: a worker killed in between leaves records that miss members.
+    quake = [article(sources[i], i, title, minutes_ago=60 - i) for i, title in enumerate(QUAKE[:3])]
+    place_articles([a.pk for a in quake])
+    story = Story.objects.get(pk=story_id(quake[0]))
+    Story.objects.filter(pk=story.pk).update(article_count=1, publisher_count=1, title="stale")
+    assert place_articles([a.pk for a in quake]) == {}  # the task's retry: nothing left to place ...
+    story.refresh_from_db()
+    assert story.article_count == 3 and story.publisher_count == 3 and story.title != "stale"  # ... but refreshed

@@ -125,8 +125,9 @@ def _renew_entries(args: list, kwargs: dict, until: datetime) -> None:
 
 
 def _holds_nothing(args: list, kwargs: dict, until: datetime) -> None:
-    """Enrichment and story placement write in one transaction each (a dead run's
-    transaction is rolled back) and skip or redo what is already done."""
+    """Enrichment and story placement write in short transactions (a dead run's open one
+    is rolled back, the committed ones hold whole articles) and skip or redo what is
+    already done; placement also refreshes the story records a dead run left behind."""
 
 
 RECOVERABLE: dict[str, Callable[[list, dict, datetime], None]] = {

@@ -1,11 +1,20 @@
 """Placing enriched articles into stories, online, in arrival order.
 
-For each batch a worker takes the story lock (one writer at a time across every worker
-and machine: a row lock on PostgreSQL, the database write lock on SQLite), rebuilds the
-clusterer's state from the stories active in the last few days, as the database has them,
-and adds the new articles one by one in publication order. The database is the only
-state, so any worker on any machine can take the next batch, and a moderator's
-correction is seen by the very next one.
+For each batch a worker takes the story lock (one placer at a time across every worker
+and machine), rebuilds the clusterer's state from the stories active in the last few
+days, as the database has them, and adds the new articles one by one in publication
+order. The database is the only state, so any worker on any machine can take the next
+batch, and a moderator's correction is seen by the very next one.
+
+The story lock is not the database's write lock. On PostgreSQL it is a row lock (its
+transaction spans the batch and blocks no other writer); on SQLite, where a transaction
+that writes holds the one write lock of the whole database, it is a file lock beside the
+database file, and the batch writes in short transactions: the clusterer is rebuilt, each
+article's story is decided and the story records are computed by reads alone, and each
+article's rows are written in a transaction of their own, so that a comment or an
+enrichment waits for one article, not for the batch. A worker that dies mid-batch leaves
+whole articles placed; the task's next run places the rest and refreshes the story
+records the dead run left behind (`_stale_stories`).
 
 A near-duplicate (wire copy) joins the story of the text it copies without asking the
 clusterer; a locked member (a moderator's decision) is never moved.
@@ -18,11 +27,18 @@ article dated 0001-01-01 costs what a year-old one does.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
-from collections.abc import Iterable
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
@@ -31,48 +47,116 @@ from newsdesk.articles.models import Article, ArticleHashtag, Hashtag
 from newsdesk.stories import clustering
 from newsdesk.stories.folding import fold_duplicate
 from newsdesk.stories.models import Story, StoryEvent, StoryLock, StoryMember
-from newsdesk.stories.refresh import refresh_stories
+from newsdesk.stories.refresh import compute_refresh, member_ids, write_refresh
 from newsdesk.stories.signals import send_stories_changed
 from newsdesk.stories.windows import earlier, effective_time
 
 log = logging.getLogger(__name__)
 ACTIVE = timedelta(days=3)  # stories idle longer than this take no new articles
 RESTORE_HORIZON = timedelta(days=365)
+REFRESH_GROUP = 4  # story records written per transaction (a membership check and an UPDATE each)
 
 
 def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
     """Put each enriched, unplaced article into a story; returns article id -> story id."""
-    unplaced = Article.objects.filter(pk__in=list(article_ids), story_member__isnull=True, enrichment__isnull=False)
+    requested = list(article_ids)
+    unplaced = Article.objects.filter(pk__in=requested, story_member__isnull=True, enrichment__isnull=False)
     titles = dict(unplaced.values_list("pk", "title"))
     placed: dict[int, int] = {}
     if not titles:
+        _refresh(_stale_stories(requested))
         return placed
-    # Embedded before taking the lock, which on SQLite holds up every other writer.
+    # Embedded before taking the lock, which holds up every other placer.
     vectors = dict(zip(titles, embeddings.embed(list(titles.values()))))
-    with transaction.atomic():
-        StoryLock.acquire()
+    with story_lock():
         new = list(unplaced.filter(pk__in=list(titles)).select_related("source").order_by("published_at", "pk"))
-        if not new:
-            return placed
-        since = max(earlier(min(_time(a) for a in new), ACTIVE), earlier(timezone.now(), RESTORE_HORIZON))
-        clusterer = _restored(since, exclude={a.pk for a in new})
-        touched: set[int] = set()
-        entities = _entities([a.pk for a in new])
-        for article in new:
-            story_id = _place(article, vectors[article.pk], clusterer, entities.get(article.pk, frozenset()), touched)
-            placed[article.pk] = story_id
-        for source_key, into_key in clusterer.take_merges():
-            _merge_stories(int(into_key), int(source_key), touched)
-        refresh_stories(touched)
-    send_stories_changed(StoryMember.objects.filter(story_id__in=touched).values_list("article_id", flat=True))
+        touched = _stale_stories(requested)
+        if new:
+            since = max(earlier(min(_time(a) for a in new), ACTIVE), earlier(timezone.now(), RESTORE_HORIZON))
+            clusterer = _restored(since, exclude={a.pk for a in new})
+            entities = _entities([a.pk for a in new])
+            for article in new:
+                placed[article.pk] = _place(article, vectors[article.pk], clusterer,
+                                            entities.get(article.pk, frozenset()), touched)
+            # Applied after the whole batch, as the clusterer reports them (a copy placed
+            # later in the batch still finds its original where the database has it).
+            with transaction.atomic():
+                for source_key, into_key in clusterer.take_merges():
+                    _merge_stories(int(into_key), int(source_key), touched)
+        _refresh(touched)
     return placed
+
+
+@contextmanager
+def story_lock() -> Iterator[None]:
+    """Hold the story lock: one placer at a time across every worker.
+
+    PostgreSQL: a row lock, in a transaction around the block (as before; other writers
+    never wait for it). SQLite: a file lock beside the database file, with no transaction
+    open, because an SQLite transaction that writes holds up every writer of the site;
+    the block writes in short transactions of its own. The operating system releases the
+    file lock when its process dies, as PostgreSQL ends a dead client's transaction.
+    """
+    if connection.vendor != "sqlite":
+        with transaction.atomic():
+            StoryLock.acquire()
+            yield
+        return
+    with open(_lock_path(), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_path() -> Path:
+    """Beside the database file, so that every process using that database meets on it;
+    an in-memory database (the tests) belongs to one process, and so does its lock."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.creation.is_in_memory_db(name):
+        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"newsdesk-stories-{os.getpid()}-{digest}.lock"
+    return Path(name).with_name(Path(name).name + ".story-lock")
+
+
+def _stale_stories(article_ids: list[int]) -> set[int]:
+    """Stories of these articles whose record does not count their members: a run that
+    died after placing some of its articles and before refreshing left them so."""
+    stories = StoryMember.objects.filter(article_id__in=article_ids).values("story_id")
+    return set(
+        Story.objects.filter(pk__in=stories).annotate(members_now=Count("members"))
+        .exclude(article_count=F("members_now")).values_list("pk", flat=True)
+    )
+
+
+def _refresh(story_ids: set[int]) -> None:
+    """Recompute the story records by reads, then write them a few per transaction.
+    A record whose membership changed meanwhile (a moderator's step) is recomputed under
+    the write lock, so no outdated record is written over a newer one."""
+    if not story_ids:
+        return
+    computed = [(story, member_ids(story.pk), compute_refresh(story))
+                for story in Story.objects.filter(pk__in=story_ids)]
+    for start in range(0, len(computed), REFRESH_GROUP):
+        with transaction.atomic():
+            for story, members, fields in computed[start : start + REFRESH_GROUP]:
+                if member_ids(story.pk) != members:
+                    fields = compute_refresh(story)
+                write_refresh(story, fields)
+    send_stories_changed(StoryMember.objects.filter(story_id__in=story_ids).values_list("article_id", flat=True))
 
 
 def _place(article: Article, vector, clusterer: clustering.OnlineClusterer, entities: frozenset,
            touched: set[int]) -> int:
+    """Decide the article's story (a copy's original's, else the clusterer's), then write
+    its membership, and its story when new, in one short transaction. Folding writes the
+    fingerprint in a transaction of its own; it is idempotent, so a retry after a crash
+    between the two finds the same original."""
     copy = fold_duplicate(article)
     item = _item(article, vector, entities)
     story_id = None
+    key = ""
     if copy is not None:
         story_id = StoryMember.objects.filter(article_id=copy.original_id).values_list("story_id", flat=True).first()
     if story_id is not None:
@@ -81,13 +165,16 @@ def _place(article: Article, vector, clusterer: clustering.OnlineClusterer, enti
     else:
         key, similarity = clusterer.add(item)
         story_id = int(key) if key.isdigit() else None
-        if story_id is None or not Story.objects.filter(pk=story_id).exists():
+        if story_id is not None and not Story.objects.filter(pk=story_id).exists():
+            story_id = None
+    with transaction.atomic():
+        if story_id is None:
             seen = _time(article)
             story = Story.objects.create(title=article.title, representative=article, first_seen=seen, last_seen=seen)
             clusterer.rename(key, str(story.pk))
             story_id = story.pk
-    StoryMember.objects.create(article=article, story_id=story_id, similarity=round(float(similarity), 4),
-                               title_vector=to_blob(vector))
+        StoryMember.objects.create(article=article, story_id=story_id, similarity=round(float(similarity), 4),
+                                   title_vector=to_blob(vector))
     touched.add(story_id)
     return story_id
 

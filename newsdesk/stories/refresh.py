@@ -30,29 +30,62 @@ def refresh_stories(story_ids: Iterable[int]) -> None:
 
 
 def refresh(story: Story) -> Story:
-    members = list(
-        Article.objects.filter(story_member__story=story)
+    return write_refresh(story, compute_refresh(story))
+
+
+def compute_refresh(story: Story) -> dict:
+    """The story's record fields as its members make them, by reads alone: the story
+    worker computes them outside its write transaction (on SQLite the database's one
+    write lock) and writes them with `write_refresh`."""
+    members = _members(story.pk)
+    if not members:
+        return {"article_count": 0, "publisher_count": 0, "country_count": 0}
+    copies = set(NearDuplicate.objects.filter(article__in=members).values_list("article_id", flat=True))
+    originals = [a for a in members if a.pk not in copies] or members
+    title, representative = _headline(originals)
+    # Effective times: a member dated 9999 must not keep the story "fresh" for ever.
+    seen = [effective_time(a.published_at, a.created_at) for a in members]
+    return {
+        "title": title,
+        "representative": representative,
+        "first_seen": min(seen),
+        "last_seen": max(seen),
+        "article_count": len(members),
+        "publisher_count": len({a.source_id for a in members}),
+        "country_count": len({a.source.country for a in members if a.source.country}),
+        "hashtags": _hashtags(members),
+        "summary": _summary(originals),
+    }
+
+
+def write_refresh(story: Story, fields: dict) -> Story:
+    """Store what `compute_refresh` found: a story left without members keeps its other
+    fields and only its counts drop to zero."""
+    if "title" not in fields:
+        Story.objects.filter(pk=story.pk).update(**fields, updated_at=timezone.now())
+        return story
+    for name, value in fields.items():
+        setattr(story, name, value)
+    story.updated_at = timezone.now()
+    story.save(update_fields=[*fields, "updated_at"])  # nothing else: a moderator may hold the rest
+    return story
+
+
+def member_ids(story_id: int) -> list[int]:
+    """The story's member article ids, in the order `compute_refresh` reads them: what a
+    computed record depends on, to check it is still current before writing it."""
+    return list(
+        StoryMember.objects.filter(story_id=story_id).order_by("article__published_at", "article_id")
+        .values_list("article_id", flat=True)
+    )
+
+
+def _members(story_id: int) -> list[Article]:
+    return list(
+        Article.objects.filter(story_member__story_id=story_id)
         .select_related("source", "enrichment")
         .order_by("published_at", "pk")
     )
-    if not members:
-        Story.objects.filter(pk=story.pk).update(article_count=0, publisher_count=0, country_count=0,
-                                                 updated_at=timezone.now())
-        return story
-    copies = set(NearDuplicate.objects.filter(article__in=members).values_list("article_id", flat=True))
-    originals = [a for a in members if a.pk not in copies] or members
-    story.title, story.representative = _headline(originals)
-    # Effective times: a member dated 9999 must not keep the story "fresh" for ever.
-    seen = [effective_time(a.published_at, a.created_at) for a in members]
-    story.first_seen, story.last_seen = min(seen), max(seen)
-    story.article_count = len(members)
-    story.publisher_count = len({a.source_id for a in members})
-    story.country_count = len({a.source.country for a in members if a.source.country})
-    story.hashtags = _hashtags(members)
-    story.summary = _summary(originals)
-    story.updated_at = timezone.now()
-    story.save()
-    return story
 
 
 def _headline(articles: list[Article]) -> tuple[str, Article]:
