@@ -124,6 +124,24 @@ def test_a_page_that_raises_costs_only_itself_and_falls_back_in_the_end(fixture_
     assert "internal error: OverflowError" in broken.last_error
 
 
+@pytest.mark.django_db
+def test_a_batch_run_again_queues_enrichment_for_pages_its_dead_run_stored(fixture_server, prefix):
+    """A worker killed mid-batch had stored two pages (each commits alone) and queued
+    nothing; the retry skips those done entries but must still send their articles on."""
+    feed = add_url(serve_site(fixture_server, prefix, ["Dam inspected", "Pier closes", "Tram line opens"])).feeds[0]
+    entry_ids = pipeline.fetch_feed(feed.pk).new_entries
+    pipeline.process_entries(entry_ids[:2])  # what the dead run managed
+    DBTaskResult.objects.all().delete()
+
+    tasks.process_entries_task.call(entry_ids)
+
+    queued = DBTaskResult.objects.filter(task_path=tasks.enrich_articles_task.module_path)
+    assert queued.count() == 1
+    articles = set(Entry.objects.filter(pk__in=entry_ids).values_list("article_id", flat=True))
+    assert None not in articles and len(articles) == 3
+    assert set(queued.get().args_kwargs["args"][0]) == articles
+
+
 # --- Defect 5: failed tasks are retried with back-off, then shown to staff ----------
 
 

@@ -480,6 +480,14 @@ def claim_due_entries(now: datetime | None = None, limit: int = 500) -> list[int
     return ids
 
 
+def unenriched_articles_of(entry_ids: Iterable[int]) -> list[int]:
+    """Articles that these entries stored and that have no enrichment yet."""
+    return list(
+        Article.objects.filter(entries__pk__in=list(entry_ids), enrichment__isnull=True)
+        .values_list("pk", flat=True).distinct()
+    )
+
+
 def lease_time() -> timedelta:
     """How long a queued step may take before it is presumed lost and queued again."""
     return timedelta(seconds=settings.NEWSDESK_TASK_LEASE)

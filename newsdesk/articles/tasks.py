@@ -38,9 +38,17 @@ def fetch_feed_task(feed_id: int) -> dict:
 
 @task(priority=INGEST_PRIORITY)
 def process_entries_task(entry_ids: list[int]) -> dict:
+    """Store the batch's pages, then queue enrichment for what they stored.
+
+    A run whose worker died stored some pages (each in its own transaction) but queued
+    nothing; its retry skips those done entries, so it also queues their articles that
+    still lack an enrichment, or they would wait for the scheduler's repair pass.
+    """
     outcome = pipeline.process_entries(entry_ids)
-    if outcome.stored:
-        enrich_articles_task.enqueue(outcome.stored)
+    stranded = pipeline.unenriched_articles_of(entry_ids)
+    todo = list(dict.fromkeys([*outcome.stored, *stranded]))
+    if todo:
+        enrich_articles_task.enqueue(todo)
     return asdict(outcome)
 
 

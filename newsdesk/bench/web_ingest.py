@@ -61,12 +61,11 @@ COMMENT_PATH = "/comments/article/{}/"
 def make_sessions(commenters: int) -> dict:
     """Create the reader and `commenters` accounts (once per data dir) and a fresh session
     for each commenter; returns what the client side needs, for SESSIONS_FILE."""
+    from datetime import timedelta
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from datetime import timedelta
-
     from django.utils import timezone
 
     from newsdesk.sources.models import Feed
@@ -87,7 +86,7 @@ def make_sessions(commenters: int) -> dict:
         else "django.contrib.auth.backends.ModelBackend"
     keys = []
     for user in user_model.objects.filter(username__in=names).order_by("pk"):
-        session = SessionStore()
+        session = import_module(settings.SESSION_ENGINE).SessionStore()  # the site's own store
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = backend
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()

@@ -53,7 +53,7 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
         vector = from_blob(bytes(blob)) if blob else None
         similar: dict[int, float] = {}
         if vector is not None and (index := vector_index.reader()) is not None:
-            since = (article.published_at - WINDOW).timestamp()
+            since = earlier(effective_time(article.published_at, article.created_at), WINDOW).timestamp()
             similar = dict(index.search(vector, NEIGHBOURS, since=since, exclude=own_copies))
             candidates |= set(similar)
         candidates |= _shared_entity_articles(cursor, article)
@@ -79,7 +79,8 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
             entities=frozenset(tags_of.get(pk, ())),
             duplicate_of=original_of.get(pk),
         ))
-    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=article.published_at.timestamp(),
+    when = effective_time(article.published_at, article.created_at).timestamp()
+    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=when,
                           entities=frozenset(tags_of.get(article.pk, ())))
     chosen = ranking.rank(query, items, limit=limit)
     if not chosen:
@@ -129,7 +130,8 @@ def _shared_entity_articles(cursor, article: Article) -> set[int]:
     )
     if not entity_tags:
         return set()
-    since = connections[Article.objects.db].ops.adapt_datetimefield_value(article.published_at - WINDOW)
+    since = connections[Article.objects.db].ops.adapt_datetimefield_value(
+        earlier(effective_time(article.published_at, article.created_at), WINDOW))
     return set(_column(
         cursor,
         f"SELECT article_id FROM {_T.tag_link} WHERE hashtag_id IN ({_marks(entity_tags)})"
@@ -143,7 +145,7 @@ def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], wan
     copies, and its embedding when the index did not already give its similarity."""
     ids = list(candidates)
     cursor.execute(
-        f"SELECT a.id, a.source_id, a.published_at, d.original_id, e.embedding FROM {_T.article} a"
+        f"SELECT a.id, a.source_id, a.published_at, a.created_at, d.original_id, e.embedding FROM {_T.article} a"
         f" LEFT JOIN {_T.duplicate} d ON d.article_id = a.id"
         f" LEFT JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})",
         ids,
@@ -151,8 +153,9 @@ def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], wan
     light: dict[int, tuple[int, float]] = {}
     original_of: dict[int, int] = {}
     vectors: dict[int, np.ndarray] = {}
-    for pk, source_id, published_at, original_id, blob in cursor.fetchall():
-        light[pk] = (source_id, _timestamp(published_at))
+    for pk, source_id, published_at, created_at, original_id, blob in cursor.fetchall():
+        # A far-future date counts as when the article was stored (stories/windows.py).
+        light[pk] = (source_id, min(_timestamp(published_at), _timestamp(created_at)))
         if original_id is not None:
             original_of[pk] = original_id
         if want_vectors and blob and pk not in similar:
