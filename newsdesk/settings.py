@@ -260,6 +260,9 @@ NEWSDESK_TASK_LEASE = int(env("NEWSDESK_TASK_LEASE", "600"))
 # its running tasks as failed and queues them again (newsdesk/recovery/).
 NEWSDESK_WORKER_HEARTBEAT = env_float("NEWSDESK_WORKER_HEARTBEAT", 3.0)
 NEWSDESK_WORKER_DEAD_AFTER = env_float("NEWSDESK_WORKER_DEAD_AFTER", 15.0)
+# Task workers lower their CPU priority by this much (nice; 0: not at all), so pages
+# served on the same machine are not slowed by ingest and enrichment.
+NEWSDESK_WORKER_NICE = int(env("NEWSDESK_WORKER_NICE", "10"))
 # A failed pipeline task runs again after NEWSDESK_TASK_RETRY_DELAY seconds, then 4 times
 # longer each time (30 s, 2 min, 8 min, 32 min), until it has run NEWSDESK_TASK_MAX_ATTEMPTS
 # times; then it is given up and shown to staff on /sources/ and in the admin.

@@ -43,6 +43,12 @@ def prefix() -> str:
     return f"/recovery{next(_ids)}"
 
 
+def niceness(pid: int) -> int:
+    """A process's nice value, the 19th field of /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
+
+
 def serve_site(server, prefix: str, titles: list[str], *, page_delay: float = 0.0) -> str:
     items = []
     for n, title in enumerate(titles):
@@ -272,6 +278,8 @@ def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixtur
         assert first_request.wait(90), "the worker never asked for the page"
         db = database(env)
         assert db.execute("SELECT count(*) FROM recovery_workerheartbeat").fetchone()[0] == 1
+        # Workers yield the CPU to the pages (NEWSDESK_WORKER_NICE, 10 by default).
+        assert niceness(worker.pid) == min(19, os.nice(0) + 10)
         worker.send_signal(signal.SIGKILL)  # killed in the middle of the page task
         worker.wait()
         killed = time.monotonic()

@@ -3,7 +3,12 @@
 It runs django_tasks_db's `db_worker` under an explicit worker id and, beside it, a
 heartbeat thread (newsdesk/recovery/heartbeat.py); the scheduler closes and re-queues
 the running tasks of a worker whose heartbeat stops.
+
+It runs at a lower CPU priority (NEWSDESK_WORKER_NICE): on a machine that also serves
+pages, readers come first and ingest and enrichment take the cycles they leave.
 """
+
+import os
 
 from django.conf import settings
 from django.core.management import call_command
@@ -23,6 +28,8 @@ class Command(BaseCommand):
         backend = settings.TASKS["default"]["BACKEND"]
         if backend != "django_tasks_db.DatabaseBackend":
             raise CommandError(f"no worker known for the task backend {backend!r}")
+        if settings.NEWSDESK_WORKER_NICE:
+            os.nice(settings.NEWSDESK_WORKER_NICE)
         warm_up()  # the first enrichment task should not pay for loading the models
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id).start()
