@@ -6,7 +6,12 @@ and `stories/_related.html`; everything about how they are chosen stays in this 
 
 from __future__ import annotations
 
+from django.db import connections
+
 from newsdesk.articles.models import Article
+from newsdesk.sources.models import Source
+from newsdesk.stories.models import Story, StoryMember
+from newsdesk.web import plain_rows
 
 
 def article_context(article: Article) -> dict:
@@ -14,13 +19,51 @@ def article_context(article: Article) -> dict:
 
     A story of one article is not shown: "full coverage" of a single source says nothing.
     """
-    from newsdesk.sources.models import Source
-    from newsdesk.stories.models import Story
     from newsdesk.stories.related_db import related_for
 
-    story = Story.objects.filter(members__article=article, merged_into__isnull=True, article_count__gte=2).first()
-    sources = list(Source.objects.filter(articles__story_member__story=story).distinct().order_by("name")[:12]) if story else []
+    story = _shown_story(article.pk)
+    sources = _story_sources(story.pk) if story is not None else []
     return {"story": story, "story_sources": sources, "related": related_for(article)}
+
+
+# The story box's rows, read with plain SQL (see newsdesk/web/plain_rows.py): building
+# the two querysets cost about 0.8 ms of the article page's CPU, running them a tenth.
+_STORY_FIELDS = list(Story._meta.concrete_fields)
+_SOURCE_FIELDS = list(Source._meta.concrete_fields)
+
+
+def _shown_story(article_id: int) -> Story | None:
+    """`Story.objects.filter(members__article=article, merged_into__isnull=True,
+    article_count__gte=2).first()` in one plain query (an article has one membership)."""
+    connection = connections[Story.objects.db]
+    quote = connection.ops.quote_name
+    story, member = quote(Story._meta.db_table), quote(StoryMember._meta.db_table)
+    sql = (f"SELECT {plain_rows.columns(connection, _STORY_FIELDS, story)} FROM {story}"
+           f" INNER JOIN {member} ON ({story}.{quote('id')} = {member}.{quote('story_id')})"
+           f" WHERE ({story}.{quote('article_count')} >= %s AND {member}.{quote('article_id')} = %s"
+           f" AND {story}.{quote('merged_into_id')} IS NULL) ORDER BY {story}.{quote('id')} ASC LIMIT 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [2, article_id])
+        row = cursor.fetchone()
+    return None if row is None else plain_rows.instance(connection, Story, _STORY_FIELDS, row)
+
+
+def _story_sources(story_id: int) -> list[Source]:
+    """`Source.objects.filter(articles__story_member__story=story).distinct()
+    .order_by("name")[:12]` in one plain query: the story's first 12 publishers by name."""
+    connection = connections[Source.objects.db]
+    quote = connection.ops.quote_name
+    source, article = quote(Source._meta.db_table), quote(Article._meta.db_table)
+    member = quote(StoryMember._meta.db_table)
+    sql = (f"SELECT DISTINCT {plain_rows.columns(connection, _SOURCE_FIELDS, source)} FROM {source}"
+           f" INNER JOIN {article} ON ({source}.{quote('id')} = {article}.{quote('source_id')})"
+           f" INNER JOIN {member} ON ({article}.{quote('id')} = {member}.{quote('article_id')})"
+           f" WHERE {member}.{quote('story_id')} = %s ORDER BY {source}.{quote('name')} ASC LIMIT 12")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [story_id])
+        rows = cursor.fetchall()
+    build = plain_rows.reader(connection, Source, _SOURCE_FIELDS)
+    return [build(row) for row in rows]
 
 
 def top_stories(limit: int = 10, *, hours: float = 48.0):
