@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["CLOCK_SKEW", "EARLIEST", "plausible"]
+__all__ = ["CLOCK_SKEW", "EARLIEST", "from_iso", "plausible"]
 
 # The first web page went up in August 1991 and news sites came years later; a news
 # article dated before 1991 is a placeholder or a parse error, not a publication date.
@@ -43,3 +43,15 @@ def plausible(when: datetime | None, now: datetime | None = None) -> datetime | 
     if in_utc < EARLIEST or in_utc > now + CLOCK_SKEW:
         return None
     return when
+
+
+def from_iso(text: str) -> datetime | None:
+    """An ISO 8601 / RFC 3339 time (JSON Feed, sitemaps) -> aware UTC, or None when it
+    cannot be read or is not `plausible`."""
+    if len(text) > 64:
+        return None
+    try:
+        when = plausible(datetime.fromisoformat(text.strip().replace("z", "Z")))
+    except ValueError:
+        return None
+    return when.astimezone(UTC) if when else None  # plausible: the conversion fits

@@ -47,6 +47,4 @@ MAX_SECTIONS = 20  # publisher section labels kept per article
 
 def clip(value: str | None, limit: int) -> str | None:
     """At most `limit` characters of `value` (None stays None)."""
-    if value is None or len(value) <= limit:
-        return value
-    return value[:limit]
+    return value if value is None else value[:limit]

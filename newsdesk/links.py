@@ -15,9 +15,14 @@ from courlan import clean_url
 __all__ = ["canonical_url", "absolute_url", "host_of"]
 
 
-def canonical_url(url: str, base: str | None = None) -> str | None:
-    """Return the canonical form of an http(s) URL, or None when it is not one."""
-    if not url:
+def canonical_url(url: str | None, base: str | None = None, *, limit: int | None = None) -> str | None:
+    """Return the canonical form of an http(s) URL, or None when it is not one.
+
+    With `limit`, also None when the result would be longer: a URL cut to fit a column
+    points somewhere else. Input twice as long is refused unread (tracking parameters
+    may still come off, a hostile megabyte of URL is not worth parsing).
+    """
+    if not url or (limit is not None and len(url) > 2 * limit):
         return None
     url = url.strip()
     if base:
@@ -29,15 +34,20 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     if not cleaned:
         return None
     parts = urlsplit(cleaned)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    return _within(urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")), limit)
 
 
-def absolute_url(url: str | None, base: str) -> str | None:
-    """Resolve a possibly relative link against the page it was found on."""
-    if not url:
+def absolute_url(url: str | None, base: str, *, limit: int | None = None) -> str | None:
+    """Resolve a possibly relative link against the page it was found on (with `limit`,
+    None when the link or the result is longer)."""
+    if not url or (limit is not None and len(url) > limit):
         return None
     joined = urljoin(base, url.strip())
-    return joined if urlsplit(joined).scheme in {"http", "https"} else None
+    return _within(joined, limit) if urlsplit(joined).scheme in {"http", "https"} else None
+
+
+def _within(url: str, limit: int | None) -> str | None:
+    return url if limit is None or len(url) <= limit else None
 
 
 def host_of(url: str) -> str:

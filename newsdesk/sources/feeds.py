@@ -32,7 +32,7 @@ import feedparser.mixin
 import lxml.html
 from lxml import etree
 
-from newsdesk.dates import plausible
+from newsdesk.dates import from_iso, plausible
 from newsdesk.limits import (
     MAX_AUTHOR,
     MAX_BODY_HTML,
@@ -216,7 +216,7 @@ def parse_feed(content: bytes, url: str, content_type: str | None = None) -> Par
     if not version:
         raise FeedError("not a feed (no RSS, RDF or Atom document found)")
     feed = result.feed
-    site_url = _absolute(feed.get("link"), url)
+    site_url = absolute_url(feed.get("link"), url, limit=MAX_URL)
     entries = [e for e in (_entry(raw, site_url or url) for raw in result.entries) if e]
     if result.get("bozo") and not entries:
         raise FeedError(_bozo_message(result.get("bozo_exception")))
@@ -240,7 +240,7 @@ def _bozo_message(exc: Exception | None) -> str:
 
 
 def _entry(raw: Any, base: str) -> FeedEntry | None:
-    url = _link(raw.get("link"), base)
+    url = canonical_url(raw.get("link"), base, limit=MAX_URL)
     if not url:
         return None
     contents = [c for c in raw.get("content") or [] if c.get("value")]
@@ -286,7 +286,7 @@ def _image(raw: Any, base: str) -> str | None:
     ]
     candidates.append((raw.get("image") or {}).get("href"))
     for candidate in candidates:
-        if url := _absolute(candidate, base):
+        if url := absolute_url(candidate, base, limit=MAX_URL):
             return url
     return None
 
@@ -330,7 +330,7 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
         "https://jsonfeed.org/version/"
     ):
         raise FeedError("not a feed (JSON without a JSON Feed version)")
-    site_url = _absolute(_str(data.get("home_page_url")), url)
+    site_url = absolute_url(_str(data.get("home_page_url")), url, limit=MAX_URL)
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError("not a usable feed: JSON Feed without an items list")
@@ -350,7 +350,7 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
 
 
 def _json_entry(item: dict, base: str) -> FeedEntry | None:
-    url = _link(_str(item.get("url")) or _str(item.get("external_url")), base)
+    url = canonical_url(_str(item.get("url")) or _str(item.get("external_url")), base, limit=MAX_URL)
     if not url:
         return None
     content_html = _str(item.get("content_html"))
@@ -388,7 +388,7 @@ def _json_entry(item: dict, base: str) -> FeedEntry | None:
         author=_author(author, is_html=False),
         published=_iso_datetime(item.get("date_published")) or updated,
         updated=updated,
-        image=_absolute(image, base),
+        image=absolute_url(image, base, limit=MAX_URL),
         tags=_tags(_str(t) for t in tags),
     )
 
@@ -408,14 +408,7 @@ def _str(value: Any) -> str | None:
 
 
 def _iso_datetime(value: Any) -> datetime | None:
-    """An RFC 3339 string -> aware UTC, or None when unreadable or not plausible."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        when = plausible(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when else None  # plausible: the conversion fits
+    return from_iso(value) if isinstance(value, str) else None
 
 
 # --- small text helpers ----------------------------------------------------------------
@@ -452,21 +445,6 @@ def _title(value: str | None, *, is_html: bool = True) -> str | None:
 
 def _author(value: str | None, *, is_html: bool = True) -> str | None:
     return clip(_plain(clip(value, 4 * MAX_AUTHOR), is_html=is_html), MAX_AUTHOR)
-
-
-def _link(value: str | None, base: str) -> str | None:
-    """The canonical URL of an item's link, or None when there is none that fits a row."""
-    if not value or len(value) > 2 * MAX_URL:  # tracking parameters may still come off
-        return None
-    url = canonical_url(value, base)
-    return url if url and len(url) <= MAX_URL else None
-
-
-def _absolute(value: str | None, base: str) -> str | None:
-    if not value or len(value) > MAX_URL:
-        return None
-    url = absolute_url(value, base)
-    return url if url and len(url) <= MAX_URL else None
 
 
 def _tags(values: Any) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from newsdesk.dates import plausible
+from newsdesk.dates import from_iso, plausible
 from newsdesk.limits import MAX_LANGUAGE, MAX_TITLE, MAX_URL, clip
 from newsdesk.links import absolute_url, canonical_url
 
@@ -59,13 +59,13 @@ def parse_sitemap(content: bytes, url: str) -> tuple[list[SitemapEntry], list[st
         raise FeedError(f"malformed XML at line {line}: {exc.msg}") from None
     name = etree.QName(root).localname
     if name == "sitemapindex":
-        children = (_absolute(_text(s, "loc"), url) for s in _children(root, "sitemap"))
+        children = (absolute_url(_text(s, "loc"), url, limit=MAX_URL) for s in _children(root, "sitemap"))
         return [], list(dict.fromkeys(c for c in children if c))
     if name != "urlset":
         raise FeedError(f"not a sitemap (root element <{name}>)")
     entries = []
     for element in _children(root, "url"):
-        link = _link(_text(element, "loc"), url)
+        link = canonical_url(_text(element, "loc"), url, limit=MAX_URL)
         if not link:
             continue
         news = next(_children(element, "news"), None)
@@ -108,19 +108,6 @@ def _text(element: etree._Element | None, name: str) -> str | None:
     return value or None
 
 
-def _link(value: str | None, base: str) -> str | None:
-    """The canonical URL of a <loc>, or None when there is none that fits a row."""
-    if not value or len(value) > 2 * MAX_URL:  # tracking parameters may still come off
-        return None
-    link = canonical_url(value, base)
-    return link if link and len(link) <= MAX_URL else None
-
-
-def _absolute(value: str | None, base: str) -> str | None:
-    link = absolute_url(value, base) if value and len(value) <= MAX_URL else None
-    return link if link and len(link) <= MAX_URL else None
-
-
 _W3C = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -129,15 +116,12 @@ def _w3c_datetime(value: str | None) -> datetime | None:
 
     None when unreadable or not plausible as a publication time (`newsdesk.dates`).
     """
-    if not value or len(value) > 64:
+    if not value:
         return None
-    try:
-        if match := _W3C.match(value):
-            year, month, day = (int(g) if g else 1 for g in match.groups())
-            when = datetime(year, month, day, tzinfo=UTC)
-        else:
-            when = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return None
-    when = plausible(when)
-    return when.astimezone(UTC) if when else None  # plausible: the conversion fits
+    if match := _W3C.match(value):
+        year, month, day = (int(g) if g else 1 for g in match.groups())
+        try:
+            return plausible(datetime(year, month, day, tzinfo=UTC))
+        except ValueError:
+            return None
+    return from_iso(value)
