@@ -16,9 +16,12 @@ import itertools
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -307,3 +310,26 @@ def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixtur
         for process in (second, worker, scheduler):
             if process is not None:
                 stop(process)
+
+
+def autogroup_nice(pid: int) -> int:
+    """The nice value of a process's session autogroup ("/autogroup-N nice K")."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="the kernel has no session autogroups")
+def test_a_worker_in_a_session_of_its_own_yields_the_cpu_too(env):
+    """Nice counts only within a session's autogroup: a worker leading its own session
+    nices its autogroup as well; one in the caller's session leaves the caller's alone."""
+    assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
+    own = subprocess.Popen([sys.executable, "-m", "newsdesk", "worker"], env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shared = spawn(env, "worker")
+    try:
+        wait_for(lambda: niceness(own.pid) > os.nice(0) and niceness(shared.pid) > os.nice(0), 60,
+                 "the workers to lower their priority")
+        assert autogroup_nice(own.pid) == 10
+        assert autogroup_nice(shared.pid) == autogroup_nice(os.getpid())
+    finally:
+        stop(own)
+        stop(shared)

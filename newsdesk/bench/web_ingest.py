@@ -38,6 +38,7 @@ from urllib.parse import quote, urlencode
 
 from newsdesk.bench.publisher import Publisher, load_articles
 from newsdesk.sources.opml import OpmlFeed, build_opml
+from newsdesk.sqlite import base as sqlite_backend
 
 READER = "bench-reader"
 READER_PASSWORD = "bench-reader-password-7Qx"  # a throwaway account in a throwaway database
@@ -386,14 +387,15 @@ class Ingest:
 
     def probe_write_lock(self, every: float = 0.1) -> None:
         """Until `stop`, take SQLite's write lock (an empty BEGIN IMMEDIATE) every `every`
-        seconds from a thread and record how long each wait was: how long a web write
-        such as a comment post waits for the workers' transactions."""
+        seconds from a thread, as the site's backend starts a transaction, and record how
+        long each wait was: how long a web write such as a comment post waits for the
+        workers' transactions."""
         def probe() -> None:
             db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
             try:
                 while not self._probing.wait(every):
                     began = time.perf_counter()
-                    db.execute("BEGIN IMMEDIATE")
+                    sqlite_backend.begin(db)
                     db.execute("COMMIT")
                     self.lock_waits_ms.append(1000 * (time.perf_counter() - began))
             finally:

@@ -18,22 +18,26 @@ from django.db.backends.sqlite3 import base
 RETRY_EVERY_S = 0.001
 
 
+def begin(connection: sqlite3.Connection, statement: str = "BEGIN IMMEDIATE") -> None:
+    """Start a transaction on a plain sqlite3 connection, trying every millisecond until
+    the connection's busy timeout has passed."""
+    timeout_ms = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                connection.execute(statement)
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(RETRY_EVERY_S)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
-        begin = f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN"
-        raw = self.connection
         with self.wrap_database_errors:
-            timeout_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                deadline = time.monotonic() + timeout_ms / 1000
-                while True:
-                    try:
-                        raw.execute(begin)
-                        return
-                    except sqlite3.OperationalError as error:
-                        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                            raise
-                    time.sleep(RETRY_EVERY_S)
-            finally:
-                raw.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+            begin(self.connection, f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN")

@@ -9,6 +9,7 @@ pages, readers come first and ingest and enrichment take the cycles they leave.
 """
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         if backend != "django_tasks_db.DatabaseBackend":
             raise CommandError(f"no worker known for the task backend {backend!r}")
         if settings.NEWSDESK_WORKER_NICE:
-            os.nice(settings.NEWSDESK_WORKER_NICE)
+            lower_priority(settings.NEWSDESK_WORKER_NICE)
         warm_up()  # the first enrichment task should not pay for loading the models
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id).start()
@@ -38,3 +39,18 @@ class Command(BaseCommand):
                          worker_id=worker_id, verbosity=options["verbosity"])
         finally:
             heartbeat.stop()
+
+
+def lower_priority(nice: int) -> None:
+    """Yield the CPU to the web. Linux weighs processes by nice only within a session's
+    autogroup: a worker that leads a session of its own (started by setsid, a terminal of
+    its own, the benchmarks) competed with the web as an equal, nice or not, so its
+    autogroup is niced as well. Under `newsdesk up` the worker shares the web's session
+    and the process nice is what counts."""
+    os.nice(nice)
+    autogroup = Path("/proc/self/autogroup")
+    if os.getsid(0) == os.getpid() and autogroup.exists():
+        try:
+            autogroup.write_text(str(nice))
+        except OSError:  # no autogroups (kernel option) or not allowed: the process nice stays
+            pass
