@@ -1,69 +1,54 @@
-"""Comment, edit and report forms. Every rule a reader can break is a form error."""
+"""Comment, edit and report forms. Every rule a reader can break is a form error: the
+edit and report forms check theirs; a new comment's rules are the posting service's
+(newsdesk.comments.posting, shared with the API), and the view puts its refusals on
+CommentForm."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
-from newsdesk.articles.models import Article
-from newsdesk.comments.models import MAX_LENGTH, Comment, Report
+from newsdesk.comments.models import MAX_LENGTH, Report
 from newsdesk.comments.text import clean_body
 
 
 class BodyField(forms.CharField):
-    def __init__(self, **kwargs) -> None:
+    """The comment text. With `rules=False` (CommentForm) it only reads what was typed:
+    the posting service (newsdesk.comments.posting) applies the rules, after its own
+    checks of who is posting, so an empty text is left to it too."""
+
+    def __init__(self, *, rules: bool = True, **kwargs) -> None:
+        self.rules = rules
         kwargs.setdefault("label", "Your comment")
         kwargs.setdefault(
             "help_text", f"Plain text, up to {MAX_LENGTH:,} characters. Links become clickable."
         )
+        attrs = {"rows": 4, "maxlength": MAX_LENGTH}
+        if not rules:
+            attrs["required"] = True  # the browser still asks for a text
         # No max_length here: clean_body measures after normalising line ends and
         # gives a more useful message. The textarea's maxlength guides the browser.
         super().__init__(
             strip=False,
+            required=rules,
             error_messages={"required": "Write something before posting."},
-            widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_LENGTH}),
+            widget=forms.Textarea(attrs=attrs),
             **kwargs,
         )
 
     def clean(self, value):
-        return clean_body(super().clean(value))
+        value = super().clean(value)
+        return clean_body(value) if self.rules else value
 
 
 class CommentForm(forms.Form):
-    """A new comment, or a reply when `parent` names a published top-level comment
-    of the same article. A reply to a reply joins the thread of its top-level comment."""
+    """The web form for a new comment, or a reply when `parent` is set. It only reads
+    the fields (a `parent` that is not a number is its one error); every rule about the
+    text, the comment replied to, the reader and the limits is the posting service's
+    (newsdesk.comments.posting.post_comment), which the API calls as well. The view
+    shows the service's refusals on this form, so nothing typed is lost."""
 
-    body = BodyField()
+    body = BodyField(rules=False)
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
-
-    def __init__(self, *args, article: Article, **kwargs) -> None:
-        self.article = article
-        super().__init__(*args, **kwargs)
-
-    def clean(self) -> dict:
-        # Checked here rather than in clean_parent so the error shows as a message
-        # about the reply, not as one about a hidden field.
-        cleaned = super().clean()
-        pk = cleaned.get("parent")
-        if pk is None:
-            return cleaned
-        parent = Comment.objects.filter(pk=pk).select_related("parent").first()
-        if parent is None:
-            raise ValidationError(
-                "The comment you are replying to does not exist.", code="no_parent"
-            )
-        if parent.article_id != self.article.pk:
-            raise ValidationError(
-                "The comment you are replying to belongs to another article.", code="other_article"
-            )
-        if parent.parent_id is not None:
-            parent = parent.parent
-        if parent.status != Comment.Status.PUBLISHED:
-            raise ValidationError(
-                "The comment you are replying to is no longer open for replies.", code="closed"
-            )
-        cleaned["parent"] = parent
-        return cleaned
 
 
 class EditForm(forms.Form):

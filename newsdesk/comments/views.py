@@ -5,10 +5,8 @@ reader's text kept, so nothing typed is lost.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -17,14 +15,15 @@ from django.views.decorators.http import require_http_methods
 
 from newsdesk.accounts.models import is_blocked
 from newsdesk.articles.models import Article
-from newsdesk.comments import moderation
+from newsdesk.comments import moderation, posting
 from newsdesk.comments.forms import CommentForm, EditForm, ReportForm
 from newsdesk.comments.models import Comment, Report
-from newsdesk.comments.ratelimit import comment_wait, report_wait
+from newsdesk.comments.posting import BLOCKED
+from newsdesk.comments.ratelimit import report_wait
 from newsdesk.comments.signals import notify
 
-BLOCKED = "Your account has been blocked from commenting by a moderator."
-DUPLICATE_WINDOW = timedelta(minutes=10)
+# The form page shows the text again, so a wait message says so.
+FORM_KEPT = "; your text is kept below"
 
 
 def _article(pk: int) -> Article:
@@ -68,57 +67,41 @@ def _form_page(
 
 @require_http_methods(["GET", "POST"])
 def article_comments(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the article's comments on a page of their own. POST: a new comment or reply."""
+    """GET: the article's comments on a page of their own. POST: a new comment or reply.
+
+    The posting rules are posting.post_comment's; this only turns its refusals into
+    errors on the form, shown again with the reader's text."""
     article = _article(pk)
     if request.method == "GET":
         return render(request, "comments/article_comments.html", {"article": article})
     if not request.user.is_authenticated:
         return _login_first(request, article)
-    form = CommentForm(request.POST, article=article)
+    form = CommentForm(request.POST)
     page = {
         "title": f"Comment on “{article.title}”",
         "action": request.path,
         "submit": "Post comment",
     }
-    if is_blocked(request.user):
-        form.is_valid()
-        form.add_error(None, BLOCKED)
-        return _form_page(request, article, form, status=403, **page)
-    if not form.is_valid():
+    if not form.is_valid():  # a reply field that is not a comment id
         return _form_page(request, article, form, status=400, **page)
-    body, parent = form.cleaned_data["body"], form.cleaned_data["parent"]
-    # Decided before the transaction: it reads only the reader and the text, and on
-    # SQLite the transaction holds the one write lock that task workers wait for.
-    reason = moderation.hold_reason(request.user, body)
-    with transaction.atomic():
-        # One transaction (IMMEDIATE on SQLite): the limit check and the insert cannot
-        # interleave with another post by the same reader.
-        if wait := comment_wait(request.user):
-            form.add_error(None, wait)
-            return _form_page(request, article, form, status=429, **page)
-        duplicate = (
-            Comment.objects.filter(
-                article=article,
-                author=request.user,
-                parent=parent,
-                body=body,
-                created_at__gt=timezone.now() - DUPLICATE_WINDOW,
-            )
-            .exclude(status__in=[Comment.Status.DELETED, Comment.Status.REMOVED])
-            .first()
+    try:
+        posted = posting.post_comment(
+            request.user, article, form.cleaned_data["body"], parent=form.cleaned_data["parent"]
         )
-        if duplicate:  # a double submit: show the comment already posted
-            return _back(article, duplicate)
-        comment = Comment.objects.create(
-            article=article,
-            author=request.user,
-            parent=parent,
-            body=body,
-            status=Comment.Status.PENDING if reason else Comment.Status.PUBLISHED,
-            held_reason=reason,
-        )
-        notify(article.pk)
-    return _back(article, comment)
+    except posting.InvalidComment as refused:
+        for problem in refused.problems:
+            # Text problems show at the text; reply problems above the form.
+            field = "body" if problem.field == "body" else None
+            form.add_error(field, ValidationError(problem.message, code=problem.code))
+        return _form_page(request, article, form, status=400, **page)
+    except (posting.NotAllowed, posting.Blocked) as refused:
+        form.add_error(None, refused.message)
+        return _form_page(request, article, form, status=403, **page)
+    except posting.RateLimited as refused:
+        form.add_error(None, f"{refused.message.removesuffix('.')}{FORM_KEPT}.")
+        return _form_page(request, article, form, status=429, **page)
+    # A double submit lands on the comment already posted, like a new one.
+    return _back(article, posted.comment)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,36 +1,27 @@
 """An article's comments: reading them, and posting with a token.
 
-Posting goes through the comments app's own rules, in the order its form view applies
-them: blocked authors (accounts.is_blocked), the form's validation (CommentForm: text,
-length, control characters, which comments can be replied to), the flood limits
-(comments.ratelimit.comment_wait, checked and inserted in one transaction), the
-double-submit check, and moderation (moderation.hold_reason decides published or held).
+Posting is the comments app's posting service (newsdesk.comments.posting.post_comment),
+the one the web form calls: blocked authors, the text and the comment replied to, the
+flood limits, the double-submit check and moderation are all decided there. This module
+only turns its answer into HTTP: 201 created, 200 the same text just posted, 403
+blocked, 422 invalid text or reply, 429 over a flood limit.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.errors import HttpError, ValidationError
 
-from newsdesk.accounts.models import is_blocked
 from newsdesk.api.auth import caller, token_required
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, forbidden, id_param, not_found
 from newsdesk.api.pagination import limit_param, page
 from newsdesk.api.schemas import CommentIn, CommentOut, CommentPage
 from newsdesk.articles.models import Article
-from newsdesk.comments import moderation, thread
-from newsdesk.comments.forms import CommentForm
+from newsdesk.comments import posting, thread
 from newsdesk.comments.models import Comment
-from newsdesk.comments.ratelimit import comment_wait
-from newsdesk.comments.signals import notify
-from newsdesk.comments.views import BLOCKED, DUPLICATE_WINDOW
 
 router = Router(tags=["comments"])
-
-WEB_ONLY_HINT = "; your text is kept below"
 
 
 def _article(article_id: int) -> Article:
@@ -94,14 +85,19 @@ def list_comments(
     return {**result, "published": built.count}
 
 
-def _form_errors(form: CommentForm) -> ValidationError:
-    problems = []
-    for field, messages in form.errors.get_json_data().items():
-        loc = ["body"] if field == "__all__" else ["body", field]
-        problems += [
-            {"loc": loc, "msg": m["message"], "type": m["code"] or "invalid"} for m in messages
+def _invalid(refused: posting.InvalidComment) -> ValidationError:
+    # The locations are those the API gave when it validated with the web form: the
+    # text at ["body", "body"], the comment replied to (a whole-form error) at ["body"].
+    return ValidationError(
+        [
+            {
+                "loc": ["body", "body"] if problem.field == "body" else ["body"],
+                "msg": problem.message,
+                "type": problem.code,
+            }
+            for problem in refused.problems
         ]
-    return ValidationError(problems)
+    )
 
 
 @router.post(
@@ -115,43 +111,15 @@ def post_comment(request: HttpRequest, payload: CommentIn, article_id: int = id_
     and that comment is returned instead of a copy."""
     user = caller(request)
     article = _article(article_id)
-    if is_blocked(user):
-        raise forbidden(BLOCKED)
-    form = CommentForm(
-        {"body": payload.body, "parent": "" if payload.parent is None else str(payload.parent)},
-        article=article,
-    )
-    if not form.is_valid():
-        raise _form_errors(form)
-    body, parent = form.cleaned_data["body"], form.cleaned_data["parent"]
-    with transaction.atomic():
-        if wait := comment_wait(user):
-            raise HttpError(429, wait.replace(WEB_ONLY_HINT, ""))
-        duplicate = (
-            Comment.objects.filter(
-                article=article,
-                author=user,
-                parent=parent,
-                body=body,
-                created_at__gt=timezone.now() - DUPLICATE_WINDOW,
-            )
-            .exclude(status__in=[Comment.Status.DELETED, Comment.Status.REMOVED])
-            .first()
-        )
-        if duplicate:
-            return Status(
-                200, _comment_out(duplicate, shown=True, placeholder="", mine=True, moderator=False)
-            )
-        reason = moderation.hold_reason(user, body)
-        comment = Comment.objects.create(
-            article=article,
-            author=user,
-            parent=parent,
-            body=body,
-            status=Comment.Status.PENDING if reason else Comment.Status.PUBLISHED,
-            held_reason=reason,
-        )
-        notify(article.pk)
+    try:
+        posted = posting.post_comment(user, article, payload.body, parent=payload.parent)
+    except (posting.NotAllowed, posting.Blocked) as refused:
+        raise forbidden(refused.message) from None
+    except posting.InvalidComment as refused:
+        raise _invalid(refused) from None
+    except posting.RateLimited as refused:
+        raise HttpError(429, refused.message) from None
     return Status(
-        201, _comment_out(comment, shown=True, placeholder="", mine=True, moderator=False)
+        201 if posted.created else 200,
+        _comment_out(posted.comment, shown=True, placeholder="", mine=True, moderator=False),
     )
