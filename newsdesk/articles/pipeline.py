@@ -313,7 +313,7 @@ def _page(entry: Entry, fetched: Callable[[], FetchResult]) -> PageOutcome:
         result = fetched()
     except FetchError as error:
         return _page_failed(entry, error)
-    return _store_page(entry, result)
+    return store_page(entry, result)
 
 
 def _page_crashed(entry: Entry, error: Exception) -> PageOutcome:
@@ -338,7 +338,9 @@ def _page_crashed(entry: Entry, error: Exception) -> PageOutcome:
         return PageOutcome(failed=1)
 
 
-def _store_page(entry: Entry, result: FetchResult) -> PageOutcome:
+def store_page(entry: Entry, result: FetchResult) -> PageOutcome:
+    """Extract a fetched page and store it as the entry's article (the feed's own content
+    when extraction fails); used by the batches here and by `newsdesk add`."""
     try:
         extracted = extract(result.content, result.final_url, content_type=result.headers.get("content-type"))
     except ExtractionError as error:

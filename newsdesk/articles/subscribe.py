@@ -138,7 +138,7 @@ def _add_article(result: FetchResult, source: Source | None) -> Added:
     entry, _ = Entry.objects.get_or_create(url=url, defaults={"source": source})
     Entry.objects.filter(pk=entry.pk).update(state=Entry.State.PENDING, attempts=0)
     entry.refresh_from_db()
-    outcome = pipeline._store_page(entry, result)
+    outcome = pipeline.store_page(entry, result)
     entry.refresh_from_db()
     if entry.article is None:
         raise AddError(f"{url}: no article found ({entry.last_error or 'nothing to extract'})")

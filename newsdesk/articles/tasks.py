@@ -1,5 +1,9 @@
 """The pipeline's steps as tasks of Django's Tasks framework.
 
+Storing pages is a task of its own; what follows it runs one `chain` stage per task,
+each queueing the next, in the order `chain.STAGES` defines (`newsdesk fetch` runs the
+same stages in its own process).
+
 Django 6 ships the framework as `django.tasks`; on Django 5.2 the `django-tasks`
 backport provides the same API, so only this import knows which one is in use.
 
@@ -21,8 +25,8 @@ try:  # Django >= 6.0
 except ImportError:  # Django 5.2 with the django-tasks backport
     from django_tasks import task
 
-from newsdesk.articles import pipeline
-from newsdesk.articles.enrich import enrich_articles, unenriched_since
+from newsdesk.articles import chain, pipeline
+from newsdesk.articles.enrich import unenriched_since
 
 
 # Ingest outranks enrichment: articles reach readers first and are enriched in the gaps.
@@ -48,27 +52,37 @@ def process_entries_task(entry_ids: list[int]) -> dict:
     stranded = pipeline.unenriched_articles_of(entry_ids)
     todo = list(dict.fromkeys([*outcome.stored, *stranded]))
     if todo:
-        enrich_articles_task.enqueue(todo)
+        _queue(chain.STAGES[0], todo)
     return asdict(outcome)
 
 
 @task(priority=ENRICH_PRIORITY)
 def enrich_articles_task(article_ids: list[int]) -> int:
-    written = enrich_articles(article_ids)
-    if written:
-        place_in_stories_task.enqueue(article_ids)
-    return written
+    return _run_stage(chain.enrich, article_ids)
 
 
 @task(priority=STORY_PRIORITY)
 def place_in_stories_task(article_ids: list[int]) -> int:
     """Fold copies, join or start stories, and index the vectors for related articles."""
-    from newsdesk.stories import index
-    from newsdesk.stories.assign import place_articles
+    return _run_stage(chain.place, article_ids)
 
-    placed = place_articles(article_ids)
-    index.add_articles(article_ids)
-    return len(placed)
+
+# The task that runs each stage. The tasks' names are kept as they were: queued task
+# rows name them by path.
+_STAGE_TASKS = {chain.enrich: enrich_articles_task, chain.place: place_in_stories_task}
+
+
+def _run_stage(stage: chain.Stage, article_ids: list[int]) -> int:
+    """Run one stage here and queue the next one for what it hands on."""
+    done = stage(article_ids)
+    following = chain.after(stage)
+    if following is not None and done.next_ids:
+        _queue(following, done.next_ids)
+    return done.count
+
+
+def _queue(stage: chain.Stage, article_ids: list[int]) -> None:
+    _STAGE_TASKS[stage].enqueue(article_ids)
 
 
 def enqueue_entries(entry_ids: list[int]) -> None:

@@ -3,8 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from newsdesk.articles import pipeline
-from newsdesk.articles.enrich import enrich_articles
+from newsdesk.articles import chain, pipeline
 from newsdesk.sources.models import Feed
 
 
@@ -12,7 +11,8 @@ class Command(BaseCommand):
     help = (
         "Poll feeds and store their articles in this process, without the task queue. "
         "--once polls every enabled feed now and exits (for cron and first runs); "
-        "without it, feeds are polled as they fall due until interrupted."
+        "without it, feeds are polled as they fall due until interrupted. What is stored "
+        "goes through the same stages as on the workers (enrichment, stories, vector index)."
     )
 
     def add_arguments(self, parser):
@@ -40,8 +40,10 @@ class Command(BaseCommand):
         total = pipeline.PageOutcome()
         for batch in pipeline.batches(fresh + pipeline.claim_due_entries(limit=100_000)):
             total.add(pipeline.process_entries(batch))
-        enriched = enrich_articles(total.stored)
+        # The stages the workers run after storing, in the same order, in this process.
+        counts = chain.run(total.stored)
         self.stdout.write(
             f"articles: {total.created} new, {total.updated} updated, {total.unchanged} unchanged, "
-            f"{total.fallback} from feed content, {total.retried} to retry, {total.failed} failed; {enriched} enriched"
+            f"{total.fallback} from feed content, {total.retried} to retry, {total.failed} failed; "
+            f"{counts[chain.enrich]} enriched, {counts[chain.place]} placed in stories"
         )
