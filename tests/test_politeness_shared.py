@@ -7,9 +7,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 from newsdesk.sources.http import Fetcher, FetchPolicy
@@ -28,16 +26,16 @@ def _overlap(requests) -> int:
 
 
 class _Recorded(MachineHostLimiter):
-    """Writes when each slot is granted (CLOCK_MONOTONIC is one clock for all processes):
-    the spacing the limiter promises is between grants, which the server sees later by
-    however long the sending thread waits for a core."""
+    """Writes the start time reserved for each request: the spacing the limiter promises
+    is between reservations (made under one file lock by all processes). The thread then
+    sleeps until its start, and on a loaded machine it may wake late, which the server
+    sees, but the next request's reservation does not move earlier for it."""
 
-    @contextmanager
-    def slot(self, host: str) -> Iterator[None]:
-        with super().slot(host):
-            with open(self.directory / f"grants-{os.getpid()}", "a") as out:
-                out.write(f"{time.monotonic()}\n")
-            yield
+    def _wait_turn(self, host: str) -> float:
+        start = super()._wait_turn(host)
+        with open(self.directory / f"grants-{os.getpid()}", "a") as out:
+            out.write(f"{start!r}\n")
+        return start
 
 
 def _grants(directory: Path) -> list[float]:

@@ -133,10 +133,11 @@ class MachineHostLimiter:
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 
-    def _wait_turn(self, host: str) -> None:
-        """Reserve the next start time for `host` (last start + delay), then wait for it."""
+    def _wait_turn(self, host: str) -> float:
+        """Reserve the next start time for `host` (last start + delay), wait for it and
+        return it (wall-clock time)."""
         if self.delay <= 0:
-            return
+            return time.time()
         fd = os.open(self._path(host, "next"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -152,3 +153,4 @@ class MachineHostLimiter:
             os.close(fd)
         if start > now:
             time.sleep(start - now)
+        return start
