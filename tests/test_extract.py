@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
-from newsdesk.extract.decode import decode_html
+from newsdesk.extract.decode import decode_text
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -348,18 +348,18 @@ def test_latin1_without_declaration() -> None:
 
 def test_decode_order() -> None:
     utf8 = "<p>café</p>".encode()
-    assert decode_html(utf8, "text/html; charset=utf-8") == "<p>café</p>"
-    assert decode_html(b"\xef\xbb\xbf" + utf8) == "<p>café</p>"
-    assert decode_html('<meta charset="iso-8859-1"><p>café</p>'.encode("cp1252")).endswith(
+    assert decode_text(utf8, "text/html; charset=utf-8") == "<p>café</p>"
+    assert decode_text(b"\xef\xbb\xbf" + utf8) == "<p>café</p>"
+    assert decode_text('<meta charset="iso-8859-1"><p>café</p>'.encode("cp1252")).endswith(
         "<p>café</p>"
     )
-    assert decode_html(
+    assert decode_text(
         '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>мир</p>'.encode(
             "koi8-r"
         )
     ).endswith("<p>мир</p>")
     # an unknown header charset falls through to the next source
-    assert decode_html(utf8, "text/html; charset=no-such-charset") == "<p>café</p>"
+    assert decode_text(utf8, "text/html; charset=no-such-charset") == "<p>café</p>"
 
 
 # --- feed HTML fallback ------------------------------------------------------------

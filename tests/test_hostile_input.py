@@ -425,8 +425,8 @@ def test_utf7_spelled_entity_declaration_is_not_obeyed(
 
     outcome, _ = poll(feed)
 
-    # Plain ASCII decodes as UTF-8 before any declared charset is tried, so the UTF-7
-    # spelling stays junk between the prolog's markup and the document is refused.
+    # UTF-7 is no web encoding, so neither label is obeyed (newsdesk/extract/decode.py):
+    # the UTF-7 spelling stays junk between the prolog's markup and the document is refused.
     assert_refused(feed, outcome, "malformed XML")
 
 

@@ -17,8 +17,9 @@ from functools import cache
 
 import pytest
 
+from newsdesk.extract.decode import decode_text
 from newsdesk.sources import http as fetch_module
-from newsdesk.sources.http import Fetcher, FetchError, FetchPolicy, blocked_reason, decode_text
+from newsdesk.sources.http import Fetcher, FetchError, FetchPolicy, blocked_reason
 from newsdesk.sources.politeness import LocalHostLimiter
 from tests.fixtureserver import FixtureServer, Reply, Request
 

@@ -172,7 +172,7 @@ def _parse_listing(result: FetchResult) -> tuple[str, str | None, list[_Item], i
             for e in entries
         ]
         return Feed.Kind.SITEMAP, None, items, None
-    parsed = parse_feed(result.content, result.final_url, result.content_type)
+    parsed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
     items = [
         _Item(
             url=e.url,
@@ -342,7 +342,7 @@ def store_page(entry: Entry, result: FetchResult) -> PageOutcome:
     """Extract a fetched page and store it as the entry's article (the feed's own content
     when extraction fails); used by the batches here and by `newsdesk add`."""
     try:
-        extracted = extract(result.content, result.final_url, content_type=result.headers.get("content-type"))
+        extracted = extract(result.text(), result.final_url)  # decoded once, as discovery read it
     except ExtractionError as error:
         return _fall_back_to_feed(entry, f"extraction: {error}")
     data = _from_page(entry, result, extracted)

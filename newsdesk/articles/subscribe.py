@@ -80,7 +80,7 @@ def _subscribe(url: str, kind: str, result: FetchResult, source: Source | None) 
     title = None
     if kind == "feed":
         try:
-            parsed = parse_feed(result.content, result.final_url, result.content_type)
+            parsed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
         except FeedError as error:
             raise AddError(f"{url} is not a usable feed: {error}") from error
         title = parsed.title

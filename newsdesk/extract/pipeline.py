@@ -13,7 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from .body import extract_body
-from .decode import decode_html
+from .decode import decode_text
 from .language import guess_language
 from .metadata import PageMetadata, extract_metadata
 from .parse import parse_html
@@ -36,8 +36,9 @@ def extract(
     """Extract an article from a page.
 
     `url` is where the page was fetched from (base for relative links); `content_type`
-    is the HTTP header, whose charset wins when decoding bytes. Raises ExtractionError,
-    and nothing else, when no article body can be found.
+    is the HTTP header, used when decoding bytes (decode.py; text the caller already
+    decoded is not decoded again). Raises ExtractionError, and nothing else, when no
+    article body can be found.
     """
     try:
         return _extract(html, url, content_type)
@@ -64,7 +65,7 @@ def _page_url(url: str | None) -> str | None:
 def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Extracted:
     url = _page_url(url)
     if isinstance(html, (bytes, bytearray)):
-        html = decode_html(bytes(html), content_type)
+        html = decode_text(bytes(html), content_type)
     elif not isinstance(html, str):
         raise ExtractionError(f"expected page HTML as str or bytes, got {type(html).__name__}")
     tree = parse_html(html)

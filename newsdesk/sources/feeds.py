@@ -33,6 +33,7 @@ import lxml.html
 from lxml import etree
 
 from newsdesk.dates import from_iso, plausible
+from newsdesk.extract.decode import decode_text
 from newsdesk.limits import (
     MAX_AUTHOR,
     MAX_BODY_HTML,
@@ -45,8 +46,6 @@ from newsdesk.limits import (
     clip,
 )
 from newsdesk.links import absolute_url, canonical_url
-
-from .http import decode_text
 
 __all__ = ["FeedEntry", "FeedError", "ParsedFeed", "parse_feed", "prepare_xml", "xml_from_root"]
 

@@ -14,11 +14,9 @@ a size check sees it.
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import http.cookiejar
 import ipaddress
-import re
 import socket
 import time
 import zlib
@@ -26,14 +24,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 from urllib.parse import urljoin
 
 import httpcore
 import httpx
-from charset_normalizer import from_bytes
 
+from newsdesk.extract.decode import decode_text
 from newsdesk.links import host_of
 
 from .politeness import HostLimiter, LocalHostLimiter
@@ -57,7 +56,6 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "blocked_reason",
-    "decode_text",
 ]
 
 ERROR_KINDS = frozenset(
@@ -142,6 +140,11 @@ class FetchResult:
         return media_type(self.headers.get("content-type"))
 
     def text(self) -> str:
+        """The body as text (newsdesk.extract.decode's policy), decoded once per result."""
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         return decode_text(self.content, self.headers.get("content-type"))
 
 
@@ -405,81 +408,11 @@ def _decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[byt
     return iter(stream)
 
 
-# --- text decoding -------------------------------------------------------------------
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM is its prefix
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
-_IN_DOCUMENT_CHARSET = re.compile(
-    rb"""<\?xml[^>]*?\bencoding\s*=\s*["']([\w.:-]+)["']"""
-    rb"""|<meta[^>]+?charset\s*=\s*["']?([\w.:-]+)""",
-    re.IGNORECASE,
-)
+# --- media type ----------------------------------------------------------------------
 
 
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
-
-
-def _codec(label: str | None) -> str | None:
-    """Python codec for a charset label; latin-1 and ASCII labels mean windows-1252 on the web."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip()).name
-    except LookupError:
-        return None
-    return "cp1252" if name in {"latin-1", "iso8859-1", "ascii"} else name
-
-
-def decode_text(content: bytes, content_type: str | None = None) -> str:
-    """Decode a body as well as can be guessed; never raises.
-
-    Order: a BOM; bytes that are valid UTF-8 and not plain ASCII (legacy text almost never
-    is, while pages declaring latin-1 and sending UTF-8 are common); the charset of the
-    Content-Type header; <meta charset> or the XML declaration; UTF-8 with a few broken
-    bytes; charset-normalizer (preferring windows-1252 when it is about as plausible,
-    because the detector tends to pick Baltic code pages for French); windows-1252.
-    """
-    if not content:
-        return ""
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            return content[len(bom) :].decode(encoding, "replace")
-    match = _CHARSET_PARAM.search(content_type or "")
-    declared = [_codec(match.group(1) if match else None)]
-    if found := _IN_DOCUMENT_CHARSET.search(content[:4096]):
-        declared.append(_codec((found.group(1) or found.group(2)).decode("ascii")))
-    declared = [d for d in declared if d]
-    wide = [d for d in declared if d.startswith(("utf-16", "utf-32"))]
-    for encoding in wide + ["utf-8"] + declared:
-        try:
-            return content.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    sample = content[: 256 * 1024].decode("utf-8", "replace")
-    if sum(ch > "\x7f" and ch != "\ufffd" for ch in sample) > sample.count("\ufffd"):
-        return content.decode("utf-8", "replace")  # UTF-8 with a few broken bytes
-    try:
-        matches = list(from_bytes(content[: 256 * 1024]))
-    except Exception:  # noqa: BLE001 - a detector failure must not lose the document
-        matches = []
-    if matches:
-        best = matches[0]
-        for candidate in matches:
-            if candidate.encoding == "cp1252" and candidate.chaos <= best.chaos + 0.1:
-                best = candidate
-                break
-        try:
-            return content.decode(best.encoding, "replace")
-        except LookupError:
-            pass
-    return content.decode("cp1252", "replace")
 
 
 # --- the fetcher ---------------------------------------------------------------------
