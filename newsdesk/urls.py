@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
-
 from django.contrib.sitemaps import views as sitemap_views
+from django.urls import include, path
 
 from newsdesk.web import feeds, sitemaps, views
 

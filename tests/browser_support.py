@@ -98,7 +98,10 @@ def axe_source() -> str:
                     try:
                         done = subprocess.run(
                             [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=240,
+                            cwd=ROOT,
+                            capture_output=True,
+                            text=True,
+                            timeout=240,
                         )
                         if done.returncode != 0:
                             _axe_state["skip"] = f"npm install failed (offline?): {done.stderr.strip()[-300:]}"
@@ -141,10 +144,14 @@ def serious(violations: list[dict]) -> list[dict]:
 
 
 def emulate(driver, *, width: int, height: int = 900, mobile: bool = False, dark: bool = False) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
-        "features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
+    )
 
 
 def reset_emulation(driver) -> None:

@@ -29,7 +29,7 @@ def _literal(value: str) -> str:
     if "'" not in value:
         return f"'{value}'"
     parts = value.split('"')
-    return "concat(" + ', \'"\', '.join(f'"{p}"' for p in parts) + ")"
+    return "concat(" + ", '\"', ".join(f'"{p}"' for p in parts) + ")"
 
 
 def _conditions(selector: str) -> tuple[str, list[str]]:

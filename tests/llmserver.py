@@ -43,9 +43,16 @@ class LLMServer:
                 time.sleep(completion.delay)
                 if completion.status == 200:
                     payload = {
-                        "id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"),
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": completion.content}}],
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "model": body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": completion.content},
+                            }
+                        ],
                     }
                 else:
                     payload = {"error": {"message": "test server error"}}

@@ -101,6 +101,6 @@ def atom(entries: list[dict], *, title: str = "Test Gazette", link: str = "http:
     newest = max((e["updated"] for e in entries), default=datetime.now(UTC))
     return (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>{html.escape(title)}</title><link href=\"{html.escape(link)}\"/>"
+        f'<title>{html.escape(title)}</title><link href="{html.escape(link)}"/>'
         f"<id>{html.escape(link)}</id><updated>{newest.isoformat()}</updated>{''.join(parts)}</feed>"
     ).encode()

@@ -34,9 +34,7 @@ def alice():
 
 
 def login(client: Client, username: str, password: str, **extra):
-    return client.post(
-        reverse("accounts:login"), {"username": username, "password": password}, **extra
-    )
+    return client.post(reverse("accounts:login"), {"username": username, "password": password}, **extra)
 
 
 def test_signup_stores_an_argon2_hash_and_signs_in(client):
@@ -142,9 +140,7 @@ def test_password_change(client, alice):
             "new_password2": "another fine passphrase 7",
         },
     )
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "accounts:password_change_done"
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_change_done")
     alice.refresh_from_db()
     assert alice.check_password("another fine passphrase 7")
     assert alice.password.startswith("argon2$")
@@ -152,9 +148,7 @@ def test_password_change(client, alice):
 
 def test_password_reset_by_email(client, alice):
     response = client.post(reverse("accounts:password_reset"), {"email": "alice@example.org"})
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "accounts:password_reset_done"
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_done")
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["alice@example.org"]
@@ -164,12 +158,8 @@ def test_password_reset_by_email(client, alice):
     assert response.status_code == 302
     form_url = response["Location"]
     assert "Choose a new password" in client.get(form_url).content.decode()
-    response = client.post(
-        form_url, {"new_password1": "brand new secret 42x", "new_password2": "brand new secret 42x"}
-    )
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "accounts:password_reset_complete"
-    )
+    response = client.post(form_url, {"new_password1": "brand new secret 42x", "new_password2": "brand new secret 42x"})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_complete")
     alice.refresh_from_db()
     assert alice.check_password("brand new secret 42x")
     # The link is single-use.
@@ -259,9 +249,7 @@ def test_successful_login_clears_username_failures(client, alice):
 
 
 def test_client_ip_trusts_only_configured_proxies(settings):
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7"
-    )
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
     assert ratelimit.client_ip(request) == "10.0.0.1"
     settings.NEWSDESK_PROXY_COUNT = 1
     assert ratelimit.client_ip(request) == "198.51.100.7"
@@ -285,9 +273,7 @@ def test_header_links(alice):
     assert 'href="/accounts/login/?next=/articles/3/"' in html and "Sign up" in html
     request.user = alice
     html = render_to_string("accounts/_header_links.html", {"user": alice}, request=request)
-    assert (
-        'action="/accounts/logout/"' in html and "csrfmiddlewaretoken" in html and "alice" in html
-    )
+    assert 'action="/accounts/logout/"' in html and "csrfmiddlewaretoken" in html and "alice" in html
 
 
 def test_moderators_group_and_blocking(alice):
@@ -311,12 +297,7 @@ def test_admin_blocks_users(client, alice):
     assert response.status_code == 302
     assert is_blocked(alice) and not is_blocked(admin)
     assert Profile.objects.get(user=alice).blocked_by == admin
-    assert (
-        client.get(
-            reverse("admin:accounts_profile_changelist") + "?is_blocked__exact=1"
-        ).status_code
-        == 200
-    )
+    assert client.get(reverse("admin:accounts_profile_changelist") + "?is_blocked__exact=1").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)
@@ -369,13 +350,25 @@ def test_https_origin_sets_hsts_and_secure_cookies(origin, tmp_path):
     import sys
     from pathlib import Path
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-           "NEWSDESK_DATA_DIR": str(tmp_path), "NEWSDESK_CSRF_TRUSTED_ORIGINS": origin,
-           "NEWSDESK_PROXY_COUNT": "1", "NEWSDESK_ALLOWED_HOSTS": "testserver", "NEWSDESK_WARM_UP": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+        "NEWSDESK_DATA_DIR": str(tmp_path),
+        "NEWSDESK_CSRF_TRUSTED_ORIGINS": origin,
+        "NEWSDESK_PROXY_COUNT": "1",
+        "NEWSDESK_ALLOWED_HOSTS": "testserver",
+        "NEWSDESK_WARM_UP": "0",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    done = subprocess.run([sys.executable, "-c", HTTPS_PROBE], env=env, capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", HTTPS_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["status"] == 200

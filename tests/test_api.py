@@ -41,14 +41,10 @@ def _fresh_limits():
 
 
 def make_source(slug: str, name: str | None = None, **fields) -> Source:
-    return Source.objects.create(
-        slug=slug, name=name or slug.title(), home_url=f"https://{slug}.example/", **fields
-    )
+    return Source.objects.create(slug=slug, name=name or slug.title(), home_url=f"https://{slug}.example/", **fields)
 
 
-def make_article(
-    source: Source, title: str, body: str = "", *, age=timedelta(hours=1), **fields
-) -> Article:
+def make_article(source: Source, title: str, body: str = "", *, age=timedelta(hours=1), **fields) -> Article:
     n = next(_numbers)
     return Article.objects.create(
         source=source,
@@ -70,9 +66,7 @@ def tag(
     position: int = 0,
     published_at=None,
 ) -> Hashtag:
-    hashtag, _ = Hashtag.objects.get_or_create(
-        slug=slug, defaults={"name": name or slug.title(), "kind": kind}
-    )
+    hashtag, _ = Hashtag.objects.get_or_create(slug=slug, defaults={"name": name or slug.title(), "kind": kind})
     ArticleHashtag.objects.create(
         article=article,
         hashtag=hashtag,
@@ -117,9 +111,7 @@ def token_for(user, name: str = "test") -> str:
     return ApiToken.issue(user, name)[1]
 
 
-def call(
-    method: str, path: str, token: str | None = None, data=None, *, ip: str = "127.0.0.1", **headers
-):
+def call(method: str, path: str, token: str | None = None, data=None, *, ip: str = "127.0.0.1", **headers):
     client = Client()
     if token is not None:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -312,9 +304,7 @@ def test_unexpected_errors_are_json_500s(world, monkeypatch):
 
 
 def test_json_never_carries_raw_markup(world):
-    make_article(
-        world.bbc, "<script>alert(1)</script> & <b>bold</b>", "Text <img src=x onerror=alert(1)>"
-    )
+    make_article(world.bbc, "<script>alert(1)</script> & <b>bold</b>", "Text <img src=x onerror=alert(1)>")
     response = get("/api/articles")
     content = response.content.decode()
     assert "<" not in content and ">" not in content and "&" not in content.replace("\\u0026", "")
@@ -410,9 +400,7 @@ def test_search_with_filters_and_hostile_queries(world):
 
 
 def test_search_snippets_are_escaped(world):
-    make_article(
-        world.bbc, "Volcano report", "The volcano <script>alert(1)</script> erupted overnight."
-    )
+    make_article(world.bbc, "Volcano report", "The volcano <script>alert(1)</script> erupted overnight.")
     item = get("/api/search?q=volcano").json()["items"][0]
     snippet = item["match"]["snippet_html"]
     assert "<script" not in snippet and "alert(1)" in snippet and "<mark>volcano</mark>" in snippet
@@ -608,16 +596,10 @@ def test_staff_create_change_and_delete_sources(world, staff):
 
 def test_staff_manage_feeds(world, staff):
     token = token_for(staff)
-    created = call(
-        "post", "/api/sources/bbc/feeds", token, {"url": "https://BBC.example/rss?utm_source=x"}
-    )
+    created = call("post", "/api/sources/bbc/feeds", token, {"url": "https://BBC.example/rss?utm_source=x"})
     assert created.status_code == 201, created.content
     feed = created.json()
-    assert (
-        feed["url"] == "https://bbc.example/rss"
-        and feed["enabled"] is True
-        and feed["source"] == "bbc"
-    )
+    assert feed["url"] == "https://bbc.example/rss" and feed["enabled"] is True and feed["source"] == "bbc"
     assert Feed.objects.get(pk=feed["id"]).next_fetch_at <= timezone.now()
 
     again = call("post", "/api/sources/dw/feeds", token, {"url": "https://bbc.example/rss"})
@@ -661,14 +643,7 @@ def test_trending_hashtags_count_only_the_window(world):
     ]
     week = get("/api/trending/hashtags?hours=168").json()
     assert week["items"][0]["slug"] == "parliament" and week["items"][0]["recent_count"] == 4
-    assert (
-        abs(
-            (
-                timezone.datetime.fromisoformat(body["since"]) - (now - timedelta(hours=24))
-            ).total_seconds()
-        )
-        < 60
-    )
+    assert abs((timezone.datetime.fromisoformat(body["since"]) - (now - timedelta(hours=24))).total_seconds()) < 60
     assert get("/api/trending/hashtags?hours=0").status_code == 422
 
 
@@ -701,9 +676,7 @@ def test_me_and_token_checks(alice):
     assert get("/api/me").status_code == 401
 
 
-@pytest.mark.parametrize(
-    "header", ["Bearer nd_wrong", "Bearer ", "bearer   ", "nd_token", "Token nd_x"]
-)
+@pytest.mark.parametrize("header", ["Bearer nd_wrong", "Bearer ", "bearer   ", "nd_token", "Token nd_x"])
 def test_a_bad_token_is_401_even_on_reads(world, header):
     response = get("/api/articles", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
@@ -841,29 +814,21 @@ def test_comments_list_shows_what_a_reader_may_see(world, alice):
         status=Comment.Status.PENDING,
         held_reason="2 links",
     )
-    deleted = Comment.objects.create(
-        article=article, author=bob, body="", status=Comment.Status.DELETED
-    )
+    deleted = Comment.objects.create(article=article, author=bob, body="", status=Comment.Status.DELETED)
     reply = Comment.objects.create(article=article, author=alice, parent=deleted, body="a reply")
     Comment.objects.create(article=article, author=bob, body="rude", status=Comment.Status.HIDDEN)
 
     anonymous = get(f"/api/articles/{article.pk}/comments").json()
     assert anonymous["published"] == 2
     assert [c["id"] for c in anonymous["items"]] == [published.pk, deleted.pk]
-    assert (
-        anonymous["items"][0]["body"] == "Good <b>piece</b>"
-        and anonymous["items"][0]["author"] == "bob"
-    )
+    assert anonymous["items"][0]["body"] == "Good <b>piece</b>" and anonymous["items"][0]["author"] == "bob"
     gone = anonymous["items"][1]
     assert gone["placeholder"] == "[deleted]" and gone["body"] == "" and gone["author"] is None
     assert [r["id"] for r in gone["replies"]] == [reply.pk]
 
     as_alice = get(f"/api/articles/{article.pk}/comments", token_for(alice)).json()
     assert [c["id"] for c in as_alice["items"]] == [published.pk, mine.pk, deleted.pk]
-    assert (
-        as_alice["items"][1]["status"] == "pending"
-        and as_alice["items"][1]["held_reason"] == "2 links"
-    )
+    assert as_alice["items"][1]["status"] == "pending" and as_alice["items"][1]["held_reason"] == "2 links"
 
     paged = get(f"/api/articles/{article.pk}/comments?limit=1&offset=1").json()
     assert paged["count"] == 2 and [c["id"] for c in paged["items"]] == [deleted.pk]
@@ -880,9 +845,7 @@ def test_posting_a_comment_needs_a_token(world):
 def test_posting_a_comment_and_a_reply(world, alice):
     token = token_for(alice)
     path = f"/api/articles/{world.quake.pk}/comments"
-    response = call(
-        "post", path, token, {"body": "  Interesting <script>x</script>\r\nSecond line  "}
-    )
+    response = call("post", path, token, {"body": "  Interesting <script>x</script>\r\nSecond line  "})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "published" and body["author"] == "alice"
@@ -937,9 +900,7 @@ def test_comment_moderation_rules_apply(world):
 
 def test_blocked_authors_cannot_post(world, alice):
     set_blocked(alice, True, reason="spam")
-    response = call(
-        "post", f"/api/articles/{world.quake.pk}/comments", token_for(alice), {"body": "Hi"}
-    )
+    response = call("post", f"/api/articles/{world.quake.pk}/comments", token_for(alice), {"body": "Hi"})
     assert response.status_code == 403
     assert "blocked" in response.json()["detail"]
     assert not Comment.objects.exists()

@@ -48,18 +48,12 @@ def seed() -> dict:
     merged story, comments; and a staff user with a token."""
     now = timezone.now()
     sources = [
-        Source.objects.create(
-            slug="bbc", name="BBC", home_url="https://bbc.example/", country="GB", language="en"
-        ),
-        Source.objects.create(
-            slug="dw", name="DW", home_url="https://dw.example/", country="DE", language="de"
-        ),
+        Source.objects.create(slug="bbc", name="BBC", home_url="https://bbc.example/", country="GB", language="en"),
+        Source.objects.create(slug="dw", name="DW", home_url="https://dw.example/", country="DE", language="de"),
     ]
     feeds = [
         Feed.objects.create(source=sources[0], url="https://bbc.example/rss", title="Top"),
-        Feed.objects.create(
-            source=sources[1], url="https://dw.example/atom", last_error="HTTP 500", error_count=3
-        ),
+        Feed.objects.create(source=sources[1], url="https://dw.example/atom", last_error="HTTP 500", error_count=3),
     ]
     tags = [
         Hashtag.objects.create(slug="earthquake", name="Earthquake", kind="topic"),
@@ -117,9 +111,7 @@ def seed() -> dict:
     reader = user_model.objects.create_user("reader", "reader@example.org")
     top = Comment.objects.create(article=articles[0], author=reader, body="First <i>comment</i>")
     Comment.objects.create(article=articles[0], author=reader, parent=top, body="A reply")
-    Comment.objects.create(
-        article=articles[0], author=reader, body="", status=Comment.Status.DELETED
-    )
+    Comment.objects.create(article=articles[0], author=reader, body="", status=Comment.Status.DELETED)
     _, secret = ApiToken.issue(staff, "schemathesis")
     return {
         "article_id": [a.pk for a in articles],

@@ -59,9 +59,7 @@ def test_answers_with_the_right_sentence(question, sentence, vectors):
     assert best.text == split_sentences(ARTICLE)[sentence].text
     assert best.text in answer.text
     assert 1 <= len(answer.quotes) <= 3
-    assert [q.score for q in answer.quotes] == sorted(
-        (q.score for q in answer.quotes), reverse=True
-    )
+    assert [q.score for q in answer.quotes] == sorted((q.score for q in answer.quotes), reverse=True)
 
 
 @pytest.mark.parametrize(

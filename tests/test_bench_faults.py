@@ -73,18 +73,29 @@ def db(tmp_path: Path):
         (7, f"{BASE}/articles/5", "page"),
     ]
     connection.executemany("INSERT INTO articles_article VALUES (?, ?, ?)", articles)
-    connection.executemany("INSERT INTO articles_articleurl (url, article_id) VALUES (?, ?)",
-                           [(url, pk) for pk, url, _ in articles])
-    connection.execute("INSERT INTO articles_articleurl (url, article_id) VALUES (?, 5)",
-                       [f"{BASE}/articles/4?utm_source=rss"])  # one article, two URLs: no duplicate
+    connection.executemany(
+        "INSERT INTO articles_articleurl (url, article_id) VALUES (?, ?)", [(url, pk) for pk, url, _ in articles]
+    )
+    connection.execute(
+        "INSERT INTO articles_articleurl (url, article_id) VALUES (?, 5)", [f"{BASE}/articles/4?utm_source=rss"]
+    )  # one article, two URLs: no duplicate
     connection.executemany("INSERT INTO articles_enrichment VALUES (?)", [(1,), (2,), (3,), (5,), (6,), (7,)])
-    connection.executemany("INSERT INTO stories_storymember (article_id) VALUES (?)",
-                           [(1,), (2,), (3,), (5,), (6,)])
-    connection.executemany("INSERT INTO sources_entry VALUES (?, ?, ?)",
-                           [(10, "done", 1), (11, "done", 2), (12, "pending", None), (13, "done", 4),
-                            (14, "failed", None), (15, "done", 7)])
-    connection.execute("INSERT INTO sources_feed VALUES (1, ?)",
-                       [(datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S.%f")])
+    connection.executemany("INSERT INTO stories_storymember (article_id) VALUES (?)", [(1,), (2,), (3,), (5,), (6,)])
+    connection.executemany(
+        "INSERT INTO sources_entry VALUES (?, ?, ?)",
+        [
+            (10, "done", 1),
+            (11, "done", 2),
+            (12, "pending", None),
+            (13, "done", 4),
+            (14, "failed", None),
+            (15, "done", 7),
+        ],
+    )
+    connection.execute(
+        "INSERT INTO sources_feed VALUES (1, ?)",
+        [(datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S.%f")],
+    )
     connection.commit()
     yield connection
     connection.close()
@@ -115,8 +126,10 @@ def test_snapshot_and_the_work_of_running_tasks(db):
         ("c", "READY", "newsdesk.articles.tasks.place_in_stories_task", [[4, 7]], []),
         ("d", "RUNNING", "newsdesk.articles.tasks.fetch_feed_task", [1], ["w2"]),
     ]
-    db.executemany(f"INSERT INTO {faults.TASKS_TABLE} VALUES (?, ?, ?, ?, ?)",
-                   [(i, s, p, json.dumps({"args": a, "kwargs": {}}), json.dumps(w)) for i, s, p, a, w in tasks])
+    db.executemany(
+        f"INSERT INTO {faults.TASKS_TABLE} VALUES (?, ?, ?, ?, ?)",
+        [(i, s, p, json.dumps({"args": a, "kwargs": {}}), json.dumps(w)) for i, s, p, a, w in tasks],
+    )
     db.commit()
     snap = faults.snapshot(db)
     assert (snap.entries, snap.pending, snap.articles, snap.enriched, snap.placed, snap.ready) == (6, 1, 7, 6, 5, 1)
@@ -134,7 +147,9 @@ def test_snapshot_and_the_work_of_running_tasks(db):
 def test_sqlite_integrity_on_a_sound_file(tmp_path):
     path = tmp_path / "sound.sqlite3"
     connection = sqlite3.connect(path)
-    connection.executescript(SCHEMA + """
+    connection.executescript(
+        SCHEMA
+        + """
         CREATE VIRTUAL TABLE search_article_fts USING fts5(url, content='articles_article', content_rowid='id');
         CREATE TABLE search_article_meta (id INTEGER PRIMARY KEY);
         INSERT INTO articles_article VALUES (1, 'http://a/articles/0', 'page');
@@ -142,7 +157,8 @@ def test_sqlite_integrity_on_a_sound_file(tmp_path):
         INSERT INTO search_article_fts(rowid, url) VALUES (1, 'http://a/articles/0');
         INSERT INTO search_article_meta VALUES (1);
         INSERT INTO sources_entry VALUES (1, 'done', 1);
-    """)
+    """
+    )
     connection.commit()
     connection.close()
     report = faults.sqlite_integrity(path)
@@ -181,16 +197,34 @@ def test_web_failures_count_only_the_windows_after_web_kills():
 
 
 def _figures(**changes) -> dict:
-    figures = {"lost": 0, "duplicated": 0, "not_enriched": 0, "not_placed": 0, "max_resume_s": 20.0,
-               "web_failed_pct": 0.0, "kills": 30, "integrity_ok": True, "complete": True}
+    figures = {
+        "lost": 0,
+        "duplicated": 0,
+        "not_enriched": 0,
+        "not_placed": 0,
+        "max_resume_s": 20.0,
+        "web_failed_pct": 0.0,
+        "kills": 30,
+        "integrity_ok": True,
+        "complete": True,
+    }
     return {**figures, **changes}
 
 
 def test_top_level_is_the_worse_database_and_serialises():
     per_db = {"sqlite": _figures(lost=2, max_resume_s=75.0), "postgres": _figures(web_failed_pct=3.5, kills=29)}
     top = faults.worst(per_db)
-    assert top == {"lost": 2, "duplicated": 0, "not_enriched": 0, "not_placed": 0, "max_resume_s": 75.0,
-                   "web_failed_pct": 3.5, "kills": 29, "integrity_ok": True, "complete": True}
+    assert top == {
+        "lost": 2,
+        "duplicated": 0,
+        "not_enriched": 0,
+        "not_placed": 0,
+        "max_resume_s": 75.0,
+        "web_failed_pct": 3.5,
+        "kills": 29,
+        "integrity_ok": True,
+        "complete": True,
+    }
     assert not faults.targets_met(top, 30)
     assert faults.targets_met(faults.worst({"sqlite": _figures()}), 30)
     line = json.loads(json.dumps({**top, **per_db}))
@@ -206,8 +240,18 @@ def test_bench_faults_is_registered():
 
 def test_next_kill_waits_for_the_previous_victim_to_be_back():
     def kill(at: float, back_s: float | None) -> faults.Kill:
-        return faults.Kill(number=1, role="worker", pid=1, at=at, wall=datetime.now(UTC), progress=0, held=[],
-                           known_workers=set(), busy=True, back_s=back_s)
+        return faults.Kill(
+            number=1,
+            role="worker",
+            pid=1,
+            at=at,
+            wall=datetime.now(UTC),
+            progress=0,
+            held=[],
+            known_workers=set(),
+            busy=True,
+            back_s=back_s,
+        )
 
     assert faults._due([], begin=100.0, now=104.0, gap=4.0)
     assert not faults._due([], begin=100.0, now=103.0, gap=4.0)

@@ -26,8 +26,16 @@ def test_streamed_headlines_group_by_event_and_related_lists_put_the_story_first
         writer = csv.writer(f)
         writer.writerow(["ID", "TITLE", "URL", "PUBLISHER", "HOSTNAME", "TIMESTAMP"])  # no STORY, CATEGORY
         for n, (title, publisher, day) in enumerate(HEADLINES):
-            writer.writerow([f"id{n}", title, f"https://example.org/{n}", publisher, "example.org",
-                             1_395_000_000_000 + day * DAY_MS])
+            writer.writerow(
+                [
+                    f"id{n}",
+                    title,
+                    f"https://example.org/{n}",
+                    publisher,
+                    "example.org",
+                    1_395_000_000_000 + day * DAY_MS,
+                ]
+            )
     predict_stories(path, tmp_path / "stories.json")
     labels = json.loads((tmp_path / "stories.json").read_text())
     assert set(labels) == {f"id{n}" for n in range(len(HEADLINES))}

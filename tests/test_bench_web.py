@@ -14,12 +14,35 @@ import pytest
 from newsdesk.bench import web
 from newsdesk.web import front
 
-FIELDS = ["articles", "cached_rps", "cached_p50_ms", "cached_p99_ms", "uncached_rps", "uncached_p50_ms",
-          "uncached_p99_ms", "home_rps", "home_p50_ms", "home_p99_ms", "nginx_rps", "nginx_p50_ms",
-          "nginx_p99_ms", "ratio", "uncached_cpu_ms", "signed_in_rps", "signed_in_p99_ms", "signed_in_cpu_ms",
-          "comment_p99_ms", "comment_rps"]
-INGEST_FIELDS = ["search_during_ingest_p99_ms", "search_during_ingest_rps", "comment_during_ingest_p99_ms",
-                 "signed_in_during_ingest_p99_ms", "ingest_stored"]
+FIELDS = [
+    "articles",
+    "cached_rps",
+    "cached_p50_ms",
+    "cached_p99_ms",
+    "uncached_rps",
+    "uncached_p50_ms",
+    "uncached_p99_ms",
+    "home_rps",
+    "home_p50_ms",
+    "home_p99_ms",
+    "nginx_rps",
+    "nginx_p50_ms",
+    "nginx_p99_ms",
+    "ratio",
+    "uncached_cpu_ms",
+    "signed_in_rps",
+    "signed_in_p99_ms",
+    "signed_in_cpu_ms",
+    "comment_p99_ms",
+    "comment_rps",
+]
+INGEST_FIELDS = [
+    "search_during_ingest_p99_ms",
+    "search_during_ingest_rps",
+    "comment_during_ingest_p99_ms",
+    "signed_in_during_ingest_p99_ms",
+    "ingest_stored",
+]
 
 WRK_OUTPUT = """\
 Running 15s test @ http://127.0.0.1:8000/articles/1/
@@ -73,8 +96,10 @@ def test_search_paths_are_words_of_the_headlines(tmp_path):
     db = tmp_path / "db.sqlite3"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE articles_article (id INTEGER PRIMARY KEY, title TEXT)")
-        conn.executemany("INSERT INTO articles_article (title) VALUES (?)",
-                         [("Markets rally after the budget",), ("Budget vote delayed again",)])
+        conn.executemany(
+            "INSERT INTO articles_article (title) VALUES (?)",
+            [("Markets rally after the budget",), ("Budget vote delayed again",)],
+        )
     paths = search_queries(db, 20)
     assert len(paths) == 20 and all(p.startswith("/search/?q=") for p in paths)
     words = {w for p in paths for w in p.split("=", 1)[1].split("%20")}
@@ -100,9 +125,19 @@ def test_bench_web_is_registered():
 @pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 def test_quick_run_measures_site_and_nginx(capsys):
     """A real run: generated articles, gunicorn as `newsdesk up` starts it, wrk, nginx."""
-    result = web.run(articles=300, duration=2, warmup=0.5, connections=8, threads=2, web_workers=1,
-                     corpus=web.DEFAULT_CORPUS, seed=3, ingest=300 if web.DEFAULT_CORPUS.is_dir() else 0,
-                     ingest_workers=1, comment_rate=5)
+    result = web.run(
+        articles=300,
+        duration=2,
+        warmup=0.5,
+        connections=8,
+        threads=2,
+        web_workers=1,
+        corpus=web.DEFAULT_CORPUS,
+        seed=3,
+        ingest=300 if web.DEFAULT_CORPUS.is_dir() else 0,
+        ingest_workers=1,
+        comment_rate=5,
+    )
     out = capsys.readouterr().out
     fields = FIELDS + (INGEST_FIELDS if web.DEFAULT_CORPUS.is_dir() else [])
     for field in fields:
@@ -137,8 +172,13 @@ def test_children_are_gone_after_a_run(tmp_path):
         f"print(json.dumps(web.run(articles=120, duration=1, warmup=0, connections=4, threads=1,"
         f" web_workers=1, data_dir={str(tmp_path / 'data')!r}, seed=5, ingest=0)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
-                          cwd=Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["nginx_rps"] > 0 and result["cached_rps"] > 0
@@ -168,8 +208,13 @@ def test_sigterm_mid_run_stops_every_child(tmp_path):
         f"web.run(articles=120, duration=30, warmup=0, connections=4, threads=1, web_workers=1,"
         f" data_dir={str(data)!r}, seed=5, ingest=0)"
     )
-    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     try:
         for line in proc.stdout:
             if line.startswith("web server:"):

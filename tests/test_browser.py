@@ -52,9 +52,9 @@ def wait(driver, condition, timeout: float = 20, message: str = ""):
     from selenium.webdriver.support.ui import WebDriverWait
 
     # An element found on the page being left can go stale while the condition reads it.
-    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException,
-                                                              StaleElementReferenceException)
-                         ).until(condition, message)
+    return WebDriverWait(
+        driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(condition, message)
 
 
 def by_css(driver, selector: str):
@@ -83,7 +83,8 @@ def no_alert(driver) -> None:
 
 def highlighted(driver) -> list[str]:
     return driver.execute_script(
-        "return Array.from(document.querySelectorAll('#article-body .is-highlighted'), e => e.dataset.s)")
+        "return Array.from(document.querySelectorAll('#article-body .is-highlighted'), e => e.dataset.s)"
+    )
 
 
 def make_user(name: str, *, moderator: bool = False):
@@ -134,8 +135,7 @@ def test_read_an_article_and_follow_its_key_points(site, browser):
     browser.execute_script("arguments[0].focus()", points[0])
     points[0].send_keys(Keys.ENTER)
     wait(browser, lambda d: highlighted(d) == ["1"], message="sentence 1 highlighted")
-    background = browser.execute_script(
-        "return getComputedStyle(document.getElementById('s-1')).backgroundColor")
+    background = browser.execute_script("return getComputedStyle(document.getElementById('s-1')).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
     assert browser.execute_script("return window.__marker") == "same page"  # no reload
     assert bs.console_errors(browser) == []
@@ -150,8 +150,7 @@ def test_key_points_and_ask_work_without_javascript(site):
         assert driver.execute_script("return typeof window.htmx") == "undefined"
         all_css(driver, "a.key-point")[1].click()
         wait(driver, lambda d: d.current_url.endswith("#s-3"))
-        background = driver.execute_script(
-            "return getComputedStyle(document.getElementById('s-3')).backgroundColor")
+        background = driver.execute_script("return getComputedStyle(document.getElementById('s-3')).backgroundColor")
         assert background not in ("rgba(0, 0, 0, 0)", "transparent")  # CSS :target
 
         by_css(driver, "#question").send_keys("Who is Lukashenko?")
@@ -175,7 +174,8 @@ def test_ask_the_article_in_place(site, browser):
     state = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "fetch(location.href, {credentials: 'omit', cache: 'no-store'})"
-        ".then(r => done([r.headers.get('X-Page-Cache'), r.headers.get('Cache-Control')]))")
+        ".then(r => done([r.headers.get('X-Page-Cache'), r.headers.get('Cache-Control')]))"
+    )
     assert state[0] == "hit" and "public" in state[1]  # the shared page: no token in it
     assert not all_css(browser, "form.ask input[name=csrfmiddlewaretoken]")
     browser.execute_script("window.__marker = 'before asking'")
@@ -335,7 +335,8 @@ def test_responsive_layout_and_screenshots(site, browser, width, kind):
                     wait(browser, lambda d: highlighted(d) == ["1"])
                     browser.execute_script("window.scrollTo(0, 0)")
                 overflow = browser.execute_script(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
                 assert overflow <= 0, f"{name} scrolls sideways at {width}px"
                 suffix = "-dark" if dark else ""
                 path = bs.full_page_screenshot(browser, f"{name}-{kind}-{width}{suffix}")
@@ -352,8 +353,11 @@ def test_hostile_markup_never_runs(site, browser):
 
     base, world = site
     troll = make_user("troll")
-    for payload in ['<img src=x onerror="window.__xss=11;alert(11)">', "<script>window.__xss=12;alert(12)</script>",
-                    '"><svg onload="window.__xss=13">']:
+    for payload in [
+        '<img src=x onerror="window.__xss=11;alert(11)">',
+        "<script>window.__xss=12;alert(12)</script>",
+        '"><svg onload="window.__xss=13">',
+    ]:
         Comment.objects.create(article=world.hostile, author=troll, body=payload, status=Comment.Status.PUBLISHED)
     evil_query = '"><img src=x onerror="window.__xss=14;alert(14)"><script>window.__xss=15</script>'
     from urllib.parse import quote
@@ -375,7 +379,7 @@ def test_hostile_markup_never_runs(site, browser):
         assert not [e for e in errors if "Content Security Policy" in e], (path, errors)
     open_page(browser, base + world.hostile.get_absolute_url())
     assert web_data.XSS_TITLE == by_css(browser, "h1").text
-    assert '<script>window.__xss=12;alert(12)</script>' in by_css(browser, "#comments").text
+    assert "<script>window.__xss=12;alert(12)</script>" in by_css(browser, "#comments").text
     # Hovering and clicking where handlers were planted does nothing either.
     from selenium.webdriver.common.action_chains import ActionChains
 

@@ -124,9 +124,7 @@ def web_post(user, article, body: str, parent=None) -> Outcome:
         anchor = response["Location"].rpartition("#comment-")[2]
         return Outcome(kind, 302, [], int(anchor))
     page = response.content.decode()
-    messages = [
-        html.unescape(item) for block in _ERROR_LIST.findall(page) for item in _ITEM.findall(block)
-    ]
+    messages = [html.unescape(item) for block in _ERROR_LIST.findall(page) for item in _ITEM.findall(block)]
     if body.strip():
         assert html.escape(body.strip().splitlines()[0][:40]) in page  # the text is kept
     return Outcome(kind, response.status_code, messages)
@@ -244,14 +242,10 @@ def test_bad_reply_target_is_refused_by_both(article, alice, bob, target, messag
     elif target == "other_article":
         parent = Comment.objects.create(article=make_article(2), author=bob, body="Over there").pk
     elif target == "reply_in_hidden_thread":
-        top = Comment.objects.create(
-            article=article, author=bob, body="Top", status=Comment.Status.HIDDEN
-        )
+        top = Comment.objects.create(article=article, author=bob, body="Top", status=Comment.Status.HIDDEN)
         parent = Comment.objects.create(article=article, author=bob, parent=top, body="Reply").pk
     else:
-        parent = Comment.objects.create(
-            article=article, author=bob, body="Gone or held", status=status[target]
-        ).pk
+        parent = Comment.objects.create(article=article, author=bob, body="Gone or held", status=status[target]).pk
     web, api = both_refuse(alice, article, "My reply", parent=parent)
     assert (web.status, api.status) == (400, 422)
     assert api.messages == [message]
@@ -304,9 +298,7 @@ def test_daily_limit_is_refused_by_both(article, alice, settings):
     assert "3 comments in a day" in api.messages[0] and "Please wait 4 hours" in api.messages[0]
 
 
-def test_double_submit_is_one_comment_across_clients(
-    article, alice, django_capture_on_commit_callbacks
-):
+def test_double_submit_is_one_comment_across_clients(article, alice, django_capture_on_commit_callbacks):
     seen = []
 
     def receiver(sender, article_id, **kwargs):
@@ -377,9 +369,7 @@ def test_moderators_are_never_held_by_either():
 # --- The service itself ------------------------------------------------------------------------
 
 
-def test_service_posts_and_returns_the_double_submit(
-    article, alice, django_capture_on_commit_callbacks
-):
+def test_service_posts_and_returns_the_double_submit(article, alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = posting.post_comment(alice, article, "  Hello\r\nthere  ")
     assert first.created and len(callbacks) == 1  # comments_changed, after the commit
@@ -428,9 +418,7 @@ def test_service_refusals(article, alice, bob, settings):
         posting.Problem("body", "empty", EMPTY),
         posting.Problem("parent", "no_parent", NO_PARENT),
     )
-    top = Comment.objects.create(
-        article=article, author=bob, body="Held", status=Comment.Status.PENDING
-    )
+    top = Comment.objects.create(article=article, author=bob, body="Held", status=Comment.Status.PENDING)
     with pytest.raises(posting.InvalidComment) as refused:
         posting.post_comment(alice, article, "Reply", parent=top.pk)
     assert refused.value.codes == ["closed"]

@@ -102,9 +102,7 @@ def test_empty_section_for_anonymous_readers(article):
 def test_section_include_renders_on_another_page(article, alice):
     request = RequestFactory().get(article.get_absolute_url())
     request.user = alice
-    html = render_to_string(
-        "comments/_section.html", {"article": article, "user": alice}, request=request
-    )
+    html = render_to_string("comments/_section.html", {"article": article, "user": alice}, request=request)
     assert 'id="comments"' in html and "Add a comment" in html and "csrfmiddlewaretoken" in html
 
 
@@ -176,10 +174,7 @@ def test_delete_own_comment(article, alice, bob):
     post(signed_in(alice), article, "Lonely comment")
     lonely = Comment.objects.get()
     assert signed_in(bob).post(reverse("comments:delete", args=[lonely.pk])).status_code == 403
-    assert (
-        "Delete your comment?"
-        in signed_in(alice).get(reverse("comments:delete", args=[lonely.pk])).content.decode()
-    )
+    assert "Delete your comment?" in signed_in(alice).get(reverse("comments:delete", args=[lonely.pk])).content.decode()
     assert signed_in(alice).post(reverse("comments:delete", args=[lonely.pk])).status_code == 302
     lonely.refresh_from_db()
     assert lonely.status == Comment.Status.DELETED and lonely.body == ""
@@ -234,19 +229,11 @@ def test_moderator_hides_unhides_removes_from_page(article, alice, bob, moderato
     mod.post(reverse("comments:moderate", args=[comment.pk, "unhide"]))
     assert "Rude words" in page(article)
 
-    assert (
-        "Remove this comment?"
-        in mod.get(reverse("comments:moderate", args=[comment.pk, "remove"])).content.decode()
-    )
+    assert "Remove this comment?" in mod.get(reverse("comments:moderate", args=[comment.pk, "remove"])).content.decode()
     mod.post(reverse("comments:moderate", args=[comment.pk, "remove"]))
     comment.refresh_from_db()
     assert comment.status == Comment.Status.REMOVED and comment.body == ""
-    assert (
-        signed_in(moderator)
-        .post(reverse("comments:moderate", args=[comment.pk, "unhide"]))
-        .status_code
-        == 302
-    )
+    assert signed_in(moderator).post(reverse("comments:moderate", args=[comment.pk, "unhide"])).status_code == 302
     comment.refresh_from_db()
     assert comment.status == Comment.Status.REMOVED  # removal is final
 
@@ -263,10 +250,7 @@ def test_moderator_blocks_author_from_page(article, alice, moderator):
     mine = Comment.objects.get(author=moderator)
     other = make_user("mod2")
     other.groups.add(Group.objects.get(name="moderators"))
-    assert (
-        signed_in(other).post(reverse("comments:moderate", args=[mine.pk, "block"])).status_code
-        == 403
-    )
+    assert signed_in(other).post(reverse("comments:moderate", args=[mine.pk, "block"])).status_code == 403
     assert not is_blocked(moderator)
 
 
@@ -279,11 +263,7 @@ def test_blocked_user_cannot_comment(article, alice, bob):
     response = post(client, article, "Let me reply", parent=Comment.objects.get().pk)
     assert response.status_code == 403
     html = page(article, client)
-    assert (
-        "blocked from commenting" in html
-        and "Add a comment" not in html
-        and "Reply</summary>" not in html
-    )
+    assert "blocked from commenting" in html and "Add a comment" not in html and "Reply</summary>" not in html
     assert Comment.objects.filter(author=alice).count() == 0
 
 
@@ -299,14 +279,11 @@ def test_admin_actions(article, alice, bob, moderator):
 
     html = admin.get(changelist + "?reported=open").content.decode()
     assert (
-        f"/admin/comments/comment/{one.pk}/change/" in html
-        and f"/admin/comments/comment/{two.pk}/change/" not in html
+        f"/admin/comments/comment/{one.pk}/change/" in html and f"/admin/comments/comment/{two.pk}/change/" not in html
     )
 
     def act(action, *comments):
-        response = admin.post(
-            changelist, {"action": action, "_selected_action": [c.pk for c in comments]}
-        )
+        response = admin.post(changelist, {"action": action, "_selected_action": [c.pk for c in comments]})
         assert response.status_code == 302
 
     act("hide", one, two)
@@ -324,9 +301,7 @@ def test_admin_actions(article, alice, bob, moderator):
     # Staff without the moderation permission do not get the actions.
     bob.is_staff = True
     bob.save()
-    bob.user_permissions.add(
-        *Group.objects.get(name="moderators").permissions.exclude(codename="moderate_comment")
-    )
+    bob.user_permissions.add(*Group.objects.get(name="moderators").permissions.exclude(codename="moderate_comment"))
     signed_in(bob).post(changelist, {"action": "hide", "_selected_action": [one.pk]})
     one.refresh_from_db()
     assert one.status == "published"
@@ -391,13 +366,8 @@ def test_hostile_text_is_rendered_as_text(article, alice):
     assert "<script>alert(1)" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img src=x" not in html
-    assert (
-        'href="javascript:' not in html and "&lt;a href=&quot;javascript:alert(1)&quot;&gt;" in html
-    )
-    assert (
-        '<a href="https://example.org/page" rel="nofollow ugc noopener">https://example.org/page</a>'
-        in html
-    )
+    assert 'href="javascript:' not in html and "&lt;a href=&quot;javascript:alert(1)&quot;&gt;" in html
+    assert '<a href="https://example.org/page" rel="nofollow ugc noopener">https://example.org/page</a>' in html
 
 
 def test_csrf_is_enforced(article, alice):
@@ -452,9 +422,4 @@ def test_unknown_moderation_action_and_missing_comment(article, moderator):
     client = signed_in(moderator)
     assert client.post(reverse("comments:moderate", args=[12345, "hide"])).status_code == 404
     post(signed_in(moderator), article, "x")
-    assert (
-        client.post(
-            reverse("comments:moderate", args=[Comment.objects.get().pk, "explode"])
-        ).status_code
-        == 404
-    )
+    assert client.post(reverse("comments:moderate", args=[Comment.objects.get().pk, "explode"])).status_code == 404

@@ -55,9 +55,15 @@ def _own_vector_dir(settings, tmp_path):
 
 
 def make(source: Source, n: int, title: str, published: datetime) -> Article:
-    return Article.objects.create(source=source, url=f"https://{source.slug}.example/{n}", title=title,
-                                  body_text=body(n, title), language="en", content_hash=f"hash-{n}",
-                                  published_at=published)
+    return Article.objects.create(
+        source=source,
+        url=f"https://{source.slug}.example/{n}",
+        title=title,
+        body_text=body(n, title),
+        language="en",
+        content_hash=f"hash-{n}",
+        published_at=published,
+    )
 
 
 def test_window_helpers_stop_at_the_ends_of_the_calendar():
@@ -71,8 +77,10 @@ def test_window_helpers_stop_at_the_ends_of_the_calendar():
 
 def test_every_stage_tolerates_dates_at_the_ends_of_the_calendar(client, settings):
     now = timezone.now()
-    sources = [Source.objects.create(name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/",
-                                     country="GB") for i in range(5)]
+    sources = [
+        Source.objects.create(name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/", country="GB")
+        for i in range(5)
+    ]
     normal = [make(sources[i], i, QUAKE[i], now - timedelta(minutes=50 - i)) for i in range(3)]
     odd = [make(sources[3], 3, QUAKE[3], FIRST_DAY), make(sources[4], 4, QUAKE[4], LAST_SECOND)]
     batch = [a.pk for a in normal + odd]
@@ -86,8 +94,7 @@ def test_every_stage_tolerates_dates_at_the_ends_of_the_calendar(client, setting
 
     # The clusterer was not aged out by the far-future article: later coverage of the
     # same event joins the story of the real articles.
-    later_one = make(sources[0], 10, "Japan earthquake: tsunami warning issued for the northern coast",
-                     timezone.now())
+    later_one = make(sources[0], 10, "Japan earthquake: tsunami warning issued for the northern coast", timezone.now())
     enrich_articles([later_one.pk])
     tasks.place_in_stories_task.call([later_one.pk])
     quake_story = StoryMember.objects.get(article=normal[0]).story_id
@@ -105,11 +112,23 @@ def test_every_stage_tolerates_dates_at_the_ends_of_the_calendar(client, setting
         assert page.status_code == 200, item.published_at
     trending_hashtags()
     slug = ArticleHashtag.objects.values_list("hashtag__slug", flat=True).first()
-    urls = [reverse("home"), reverse("stories"), reverse("story", args=[quake_story]),
-            reverse("story-rss", args=[quake_story]), reverse("story-atom", args=[quake_story]),
-            reverse("feed-rss"), reverse("feed-atom"), reverse("source-rss", args=["paper-4"]),
-            reverse("source-atom", args=["paper-3"]), reverse("source", args=["paper-4"]), reverse("sources"),
-            "/search/?q=earthquake", "/api/articles", "/sitemap.xml", "/news-sitemap.xml"]
+    urls = [
+        reverse("home"),
+        reverse("stories"),
+        reverse("story", args=[quake_story]),
+        reverse("story-rss", args=[quake_story]),
+        reverse("story-atom", args=[quake_story]),
+        reverse("feed-rss"),
+        reverse("feed-atom"),
+        reverse("source-rss", args=["paper-4"]),
+        reverse("source-atom", args=["paper-3"]),
+        reverse("source", args=["paper-4"]),
+        reverse("sources"),
+        "/search/?q=earthquake",
+        "/api/articles",
+        "/sitemap.xml",
+        "/news-sitemap.xml",
+    ]
     if slug:
         urls += [reverse("hashtag", args=[slug]), reverse("hashtag-rss", args=[slug])]
     for url in urls:

@@ -24,9 +24,7 @@ def test_discover_feeds_in_page_order_absolute_and_unique() -> None:
 
 
 def test_discover_feeds_from_a_fetched_home_page(fixture_server: FixtureServer) -> None:
-    with Fetcher(
-        FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)
-    ) as fetcher:
+    with Fetcher(FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)) as fetcher:
         page = fetcher.get(fixture_server.url("/site/index.html"))
     feeds = discover_feeds(page.text(), page.final_url)
     assert feeds[0] == "https://daily.example/feed/" and len(feeds) == 3

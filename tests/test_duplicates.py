@@ -33,15 +33,22 @@ OTHER = (
 
 
 def article(source, n: int, text: str, minutes_ago: int) -> Article:
-    return Article.objects.create(source=source, url=f"https://{source.slug}.example/{n}", title=f"Story {n}",
-                                  body_text=text, content_hash=str(n),
-                                  published_at=timezone.now() - timedelta(minutes=minutes_ago))
+    return Article.objects.create(
+        source=source,
+        url=f"https://{source.slug}.example/{n}",
+        title=f"Story {n}",
+        body_text=text,
+        content_hash=str(n),
+        published_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
 
 
 @pytest.fixture
 def sources():
-    return [Source.objects.create(name=name, slug=name, home_url=f"https://{name}.example/")
-            for name in ("wire", "daily", "herald")]
+    return [
+        Source.objects.create(name=name, slug=name, home_url=f"https://{name}.example/")
+        for name in ("wire", "daily", "herald")
+    ]
 
 
 def test_copies_fold_onto_the_first_seen(sources):

@@ -47,13 +47,15 @@ def env(tmp_path: Path, process_database) -> dict[str, str]:
 
 
 def newsdesk(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsdesk", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "newsdesk", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def spawn(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newsdesk", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsdesk", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -94,11 +96,18 @@ def stop(process: subprocess.Popen) -> None:
 
 def test_add_fetch_and_read_through_newsdesk_up(fixture_server, env):
     prefix = "/e2e-read"
-    fixture_server.route(f"{prefix}/story", Reply(200, article_page("Ferry service restored", LOREM),
-                                                  {"Content-Type": "text/html; charset=utf-8"}))
-    fixture_server.route(f"{prefix}/feed.xml", Reply(200, rss([
-        {"title": "Ferry service restored", "link": fixture_server.url(f"{prefix}/story?utm_source=rss")}]),
-        {"Content-Type": "application/rss+xml"}))
+    fixture_server.route(
+        f"{prefix}/story",
+        Reply(200, article_page("Ferry service restored", LOREM), {"Content-Type": "text/html; charset=utf-8"}),
+    )
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        Reply(
+            200,
+            rss([{"title": "Ferry service restored", "link": fixture_server.url(f"{prefix}/story?utm_source=rss")}]),
+            {"Content-Type": "application/rss+xml"},
+        ),
+    )
 
     assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
     added = newsdesk(env, "add", fixture_server.url(f"{prefix}/feed.xml"))
@@ -137,13 +146,18 @@ def test_killed_worker_loses_nothing_and_the_page_is_retried(fixture_server, env
     def slow_then_fine(request):
         if not first_request.is_set():
             first_request.set()
-            return Reply(200, article_page("Slow page", LOREM), {"Content-Type": "text/html; charset=utf-8"},
-                         delay=30)
+            return Reply(200, article_page("Slow page", LOREM), {"Content-Type": "text/html; charset=utf-8"}, delay=30)
         return Reply(200, article_page("Slow page", LOREM), {"Content-Type": "text/html; charset=utf-8"})
 
     fixture_server.route(f"{prefix}/slow", slow_then_fine)
-    fixture_server.route(f"{prefix}/feed.xml", Reply(200, rss([
-        {"title": "Slow page", "link": fixture_server.url(f"{prefix}/slow")}]), {"Content-Type": "application/rss+xml"}))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        Reply(
+            200,
+            rss([{"title": "Slow page", "link": fixture_server.url(f"{prefix}/slow")}]),
+            {"Content-Type": "application/rss+xml"},
+        ),
+    )
     assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
     assert newsdesk(env, "add", fixture_server.url(f"{prefix}/feed.xml")).returncode == 0
 
@@ -159,8 +173,11 @@ def test_killed_worker_loses_nothing_and_the_page_is_retried(fixture_server, env
         assert state == "pending"
 
         worker = spawn(env, "worker")
-        wait_for(lambda: db.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 1, 90,
-                 "the page to be retried after its lease ran out")
+        wait_for(
+            lambda: db.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 1,
+            90,
+            "the page to be retried after its lease ran out",
+        )
         title, body = db.execute("SELECT title, body_text FROM articles_article").fetchone()
         assert title == "Slow page" and LOREM[3] in body
         assert db.execute("SELECT state FROM sources_entry").fetchone()[0] == "done"
@@ -177,7 +194,9 @@ def test_offline_site_starts_and_shows_feed_errors(env):
     try:
         page = wait_for(
             lambda: (r := http_get(f"http://127.0.0.1:{port}/sources/")) and "failing" in r.text and r,
-            120, "feeds to report their errors")
+            120,
+            "feeds to report their errors",
+        )
         assert page.status_code == 200
         assert "BBC News" in page.text and "Deutsche Welle" in page.text
         assert page.text.count("failing (") >= 1

@@ -37,8 +37,15 @@ def source():
 
 
 def make_article(source, title: str, body: str, n: int) -> Article:
-    return Article.objects.create(source=source, url=f"https://www.rt.com/news/{n}/", title=title, body_text=body,
-                                  language="en", content_hash=str(n), published_at=timezone.now())
+    return Article.objects.create(
+        source=source,
+        url=f"https://www.rt.com/news/{n}/",
+        title=title,
+        body_text=body,
+        language="en",
+        content_hash=str(n),
+        published_at=timezone.now(),
+    )
 
 
 def test_enrichment_is_stored_with_its_methods(source):
@@ -123,8 +130,9 @@ def test_an_article_whose_write_fails_costs_the_batch_nothing(source, monkeypatc
     def failing(article, vector, analysis):
         real(article, vector, analysis)  # its enrichment written, then the failure
         if article.pk == bad.pk:
-            Article.objects.create(source=source, url=good.url, title="x", content_hash="x",
-                                   published_at=timezone.now())  # IntegrityError: URL taken
+            Article.objects.create(
+                source=source, url=good.url, title="x", content_hash="x", published_at=timezone.now()
+            )  # IntegrityError: URL taken
 
     monkeypatch.setattr(enrich, "_store", failing)
     assert enrich.enrich_articles([good.pk, bad.pk]) == 1
@@ -145,8 +153,9 @@ def test_article_page_shows_hashtags_summary_and_answers(source, client):
     answered = client.get(f"/articles/{article.pk}/ask", {"question": "Who is Alexander Lukashenko?"})
     assert answered.status_code == 200
     assert "Belarusian counterpart, Alexander Lukashenko" in answered.content.decode()
-    partial = client.get(f"/articles/{article.pk}/ask", {"question": "What is the capital of Peru?"},
-                         headers={"HX-Request": "true"})
+    partial = client.get(
+        f"/articles/{article.pk}/ask", {"question": "What is the capital of Peru?"}, headers={"HX-Request": "true"}
+    )
     text = partial.content.decode()
     assert "<html" not in text and "does not" in text.lower()
 

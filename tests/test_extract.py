@@ -266,15 +266,10 @@ def test_deeply_nested_markup_does_not_crash() -> None:
 
 def test_five_megabyte_page_is_handled_quickly() -> None:
     filler = "".join(
-        f'<div class="teaser"><a href="/story/{i}">Story number {i} in the archive</a></div>'
-        for i in range(70_000)
+        f'<div class="teaser"><a href="/story/{i}">Story number {i} in the archive</a></div>' for i in range(70_000)
     )
     html = (
-        "<html><head><title>Big</title></head><body><article>"
-        + _article(8)
-        + "</article>"
-        + filler
-        + "</body></html>"
+        "<html><head><title>Big</title></head><body><article>" + _article(8) + "</article>" + filler + "</body></html>"
     )
     assert len(html) > 5_000_000
     started = time.perf_counter()
@@ -300,9 +295,7 @@ def test_empty_or_garbage_page_raises_extraction_error(junk: str | bytes) -> Non
     assert issubclass(ExtractionError, ValueError)
 
 
-@pytest.mark.parametrize(
-    "url", [None, "not a url", "http://[::1", "ftp://x.example/a", "javascript:alert(1)"]
-)
+@pytest.mark.parametrize("url", [None, "not a url", "http://[::1", "ftp://x.example/a", "javascript:alert(1)"])
 def test_unusable_page_url_is_ignored(url: str | None) -> None:
     result = extract(page("extract_hostile.html"), url)
     assert result.body_text.startswith("The city council voted")
@@ -350,13 +343,9 @@ def test_decode_order() -> None:
     utf8 = "<p>café</p>".encode()
     assert decode_text(utf8, "text/html; charset=utf-8") == "<p>café</p>"
     assert decode_text(b"\xef\xbb\xbf" + utf8) == "<p>café</p>"
-    assert decode_text('<meta charset="iso-8859-1"><p>café</p>'.encode("cp1252")).endswith(
-        "<p>café</p>"
-    )
+    assert decode_text('<meta charset="iso-8859-1"><p>café</p>'.encode("cp1252")).endswith("<p>café</p>")
     assert decode_text(
-        '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>мир</p>'.encode(
-            "koi8-r"
-        )
+        '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>мир</p>'.encode("koi8-r")
     ).endswith("<p>мир</p>")
     # an unknown header charset falls through to the next source
     assert decode_text(utf8, "text/html; charset=no-such-charset") == "<p>café</p>"
@@ -366,9 +355,7 @@ def test_decode_order() -> None:
 
 
 def test_html_to_text_paragraphs() -> None:
-    html = (
-        "<p>First <b>para</b>.</p><script>x()</script><ul><li>one</li><li>two</li></ul>tail<br>line"
-    )
+    html = "<p>First <b>para</b>.</p><script>x()</script><ul><li>one</li><li>two</li></ul>tail<br>line"
     assert html_to_text(html) == "First para.\n\none\n\ntwo\n\ntail\nline"
     assert html_to_text("") == ""
 
@@ -385,22 +372,15 @@ def test_language_guess() -> None:
     )
     assert (
         guess_language(
-            "Die Bürger der Stadt waren mit der Entscheidung des Rates nicht zufrieden und haben"
-            " sich beschwert."
+            "Die Bürger der Stadt waren mit der Entscheidung des Rates nicht zufrieden und haben sich beschwert."
         )
         == "de"
     )
     assert (
-        guess_language(
-            "В понедельник в столице ожидается облачная погода, и это не удивительно для ноября"
-            " в городе."
-        )
+        guess_language("В понедельник в столице ожидается облачная погода, и это не удивительно для ноября в городе.")
         == "ru"
     )
-    assert (
-        guess_language("오늘 서울의 날씨는 맑고 기온은 영상 10도까지 오를 것으로 예상됩니다.")
-        == "ko"
-    )
+    assert guess_language("오늘 서울의 날씨는 맑고 기온은 영상 10도까지 오를 것으로 예상됩니다.") == "ko"
     assert guess_language("12345 67890") is None
 
 

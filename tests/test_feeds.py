@@ -117,10 +117,7 @@ def test_json_feed_11() -> None:
     assert two.url == "https://quiet.example/posts/two"
     assert two.guid == "2"
     assert two.title == "Two <not a tag> & more"  # JSON titles are plain text already
-    assert (
-        two.content_html
-        == "<p>First paragraph with &lt;angle&gt; brackets.</p><p>Second paragraph.</p>"
-    )
+    assert two.content_html == "<p>First paragraph with &lt;angle&gt; brackets.</p><p>Second paragraph.</p>"
     assert two.summary_html == "<p>A plain summary &amp; co.</p>"
     assert two.author == "Sam Lee"
     assert two.published == datetime(2024, 5, 1, 13, 30, tzinfo=UTC)
@@ -265,13 +262,9 @@ def test_feedparser_never_opens_local_paths(tmp_path: Path) -> None:
         parse_feed(str(secret).encode(), FEED_URL)
 
 
-@pytest.mark.parametrize(
-    "name", ["rss091.xml", "rss20.xml", "rss10.rdf", "atom10.xml", "jsonfeed11.json"]
-)
+@pytest.mark.parametrize("name", ["rss091.xml", "rss20.xml", "rss10.rdf", "atom10.xml", "jsonfeed11.json"])
 def test_fetch_and_parse_over_http(fixture_server: FixtureServer, name: str) -> None:
-    with Fetcher(
-        FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)
-    ) as fetcher:
+    with Fetcher(FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)) as fetcher:
         result = fetcher.get(fixture_server.url(f"/feeds/{name}"))
     feed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
     assert feed.entries and all(e.url.startswith("http") for e in feed.entries)

@@ -21,16 +21,25 @@ def articles():
     rt = Source.objects.create(name="Russia Today", slug="rt", home_url="https://www.rt.com/")
     tag = Hashtag.objects.create(slug="vladimir-putin", name="Vladimir Putin", kind="person", article_count=1)
     made = []
-    for n, (source, title, section) in enumerate([
-        (bbc, "Storm hits the coast", "world"),
-        (rt, "Putin <script>alert(1)</script> & talks", "politics"),
-        (bbc, "Old news", "world"),
-    ]):
+    for n, (source, title, section) in enumerate(
+        [
+            (bbc, "Storm hits the coast", "world"),
+            (rt, "Putin <script>alert(1)</script> & talks", "politics"),
+            (bbc, "Old news", "world"),
+        ]
+    ):
         article = Article.objects.create(
-            source=source, url=f"{source.home_url}{n}", title=title, description="A description.",
-            body_text="Body.", content_hash=str(n), published_at=timezone.now() - timedelta(days=3 * (n == 2), minutes=n))
-        Enrichment.objects.create(article=article, summary=f"Summary of {title}.", section=section,
-                                  published_at=article.published_at)
+            source=source,
+            url=f"{source.home_url}{n}",
+            title=title,
+            description="A description.",
+            body_text="Body.",
+            content_hash=str(n),
+            published_at=timezone.now() - timedelta(days=3 * (n == 2), minutes=n),
+        )
+        Enrichment.objects.create(
+            article=article, summary=f"Summary of {title}.", section=section, published_at=article.published_at
+        )
         made.append(article)
     ArticleHashtag.objects.create(article=made[1], hashtag=tag, published_at=made[1].published_at)
     return made

@@ -22,28 +22,39 @@ from tests.test_e2e import database, env, newsdesk, spawn, stop, wait_for  # noq
 pytestmark = pytest.mark.slow
 
 # Two unrelated stories, so that neither joins the other's story nor folds as its copy.
-FETCHED = ("Lighthouse keeper rescues stranded kayakers", [
-    "Two kayakers were rescued on Sunday after strong winds pushed them onto the rocks below "
-    "the old lighthouse, where the keeper saw them waving from the shore.",
-    "The keeper launched a small boat and brought both of them back to the harbour within "
-    "an hour; neither needed treatment at the hospital.",
-    "The coastguard reminded paddlers to check the forecast and to carry a radio when they "
-    "set out along the exposed northern coast.",
-])
-QUEUED = ("Orchestra announces free summer concerts in the park", [
-    "The city orchestra will play six free concerts in the central park this summer, "
-    "starting with a programme of film music on the first Saturday of July.",
-    "The conductor said the series was meant to bring classical music to families who had "
-    "never been to the concert hall, and picnics on the lawn are welcome.",
-    "Seating is on the grass and the concerts move to the covered bandstand if it rains.",
-])
+FETCHED = (
+    "Lighthouse keeper rescues stranded kayakers",
+    [
+        "Two kayakers were rescued on Sunday after strong winds pushed them onto the rocks below "
+        "the old lighthouse, where the keeper saw them waving from the shore.",
+        "The keeper launched a small boat and brought both of them back to the harbour within "
+        "an hour; neither needed treatment at the hospital.",
+        "The coastguard reminded paddlers to check the forecast and to carry a radio when they "
+        "set out along the exposed northern coast.",
+    ],
+)
+QUEUED = (
+    "Orchestra announces free summer concerts in the park",
+    [
+        "The city orchestra will play six free concerts in the central park this summer, "
+        "starting with a programme of film music on the first Saturday of July.",
+        "The conductor said the series was meant to bring classical music to families who had "
+        "never been to the concert hall, and picnics on the lawn are welcome.",
+        "Seating is on the grass and the concerts move to the covered bandstand if it rains.",
+    ],
+)
 
 
 def serve(server, prefix: str, title: str, paragraphs: list[str]) -> str:
-    server.route(f"{prefix}/story", Reply(200, article_page(title, paragraphs),
-                                          {"Content-Type": "text/html; charset=utf-8"}))
-    server.route(f"{prefix}/feed.xml", Reply(200, rss([{"title": title, "link": server.url(f"{prefix}/story")}]),
-                                             {"Content-Type": "application/rss+xml"}))
+    server.route(
+        f"{prefix}/story", Reply(200, article_page(title, paragraphs), {"Content-Type": "text/html; charset=utf-8"})
+    )
+    server.route(
+        f"{prefix}/feed.xml",
+        Reply(
+            200, rss([{"title": title, "link": server.url(f"{prefix}/story")}]), {"Content-Type": "application/rss+xml"}
+        ),
+    )
     return server.url(f"{prefix}/feed.xml")
 
 
@@ -80,16 +91,22 @@ def test_fetch_once_places_articles_in_stories_and_the_index_as_the_workers_do(f
     db = database(env)
     try:
         by_fetch = trace(db, vectors, FETCHED[0])
-        assert by_fetch == {"enriched": True, "story": {"articles": 1, "represented_by_it": True},
-                            "indexed": True, "finds_itself": True}
+        assert by_fetch == {
+            "enriched": True,
+            "story": {"articles": 1, "represented_by_it": True},
+            "indexed": True,
+            "finds_itself": True,
+        }
 
         # The same for an article that a real scheduler and worker take through the tasks.
         assert newsdesk(env, "add", serve(fixture_server, "/chain-queued", *QUEUED)).returncode == 0
         scheduler = spawn(env, "scheduler", "--interval", "0.5")
         worker = spawn(env, "worker")
         try:
-            placed = ("SELECT count(*) FROM stories_storymember m JOIN articles_article a ON a.id = m.article_id "
-                      f"WHERE a.title = '{QUEUED[0]}'")
+            placed = (
+                "SELECT count(*) FROM stories_storymember m JOIN articles_article a ON a.id = m.article_id "
+                f"WHERE a.title = '{QUEUED[0]}'"
+            )
             wait_for(lambda: db.execute(placed).fetchone()[0] == 1, 120, "the workers to place the article")
             wait_for(lambda: trace(db, vectors, QUEUED[0])["indexed"], 30, "the workers to index the article")
         finally:

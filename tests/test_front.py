@@ -55,8 +55,7 @@ def test_plan_puts_nginx_in_front_with_gunicorn_inside(tmp_path, monkeypatch, se
     assert "proxy_next_upstream error timeout;" in conf
     assert "X-Forwarded-Proto $newsdesk_proto;" in conf and '"https" https;' not in conf  # nginx's own scheme
     settings.NEWSDESK_PROXY_COUNT = 1  # already behind a TLS proxy
-    assert front.plan("0.0.0.0:8000", 1, tmp_path, upstream_bind="127.0.0.1:9001").env == {
-        "NEWSDESK_PROXY_COUNT": "2"}
+    assert front.plan("0.0.0.0:8000", 1, tmp_path, upstream_bind="127.0.0.1:9001").env == {"NEWSDESK_PROXY_COUNT": "2"}
     assert '"https" https;' in (tmp_path / "nginx" / "nginx.conf").read_text()  # that proxy's scheme passes
 
 
@@ -81,8 +80,9 @@ def up_children(monkeypatch, settings, tmp_path):
 
     class FakeSupervisor:
         def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=None):
-            captured.update(commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {},
-                            groups=groups or {})
+            captured.update(
+                commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {}, groups=groups or {}
+            )
 
         def run(self):
             pass
@@ -113,7 +113,8 @@ def test_up_starts_nginx_last_once_gunicorn_answers(monkeypatch, up_children):
     # gunicorn and nginx serve listening sockets the supervisor holds across their restarts.
     (inner,), (outer,) = captured["pass_fds"]["web"], captured["pass_fds"]["front"]
     assert captured["commands"]["web"] == front.inherit_socket(
-        front.gunicorn_command(upstream, 2, access_log=False), inner)
+        front.gunicorn_command(upstream, 2, access_log=False), inner
+    )
     assert f"fd://{inner}" in captured["commands"]["web"]
     assert captured["envs"]["web"]["NEWSDESK_PROXY_COUNT"] == "1"
     assert captured["envs"]["front"] == {"NGINX": f"{outer};"}
@@ -153,8 +154,11 @@ class Upstream:
 
             def do_GET(self):  # noqa: N802
                 upstream.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                headers = {"Content-Type": "text/html; charset=utf-8", "Vary": "Cookie",
-                           "ETag": '"e-' + upstream.body.decode().replace(" ", "-") + '"'}
+                headers = {
+                    "Content-Type": "text/html; charset=utf-8",
+                    "Vary": "Cookie",
+                    "ETag": '"e-' + upstream.body.decode().replace(" ", "-") + '"',
+                }
                 if self.path.startswith("/public"):
                     headers["Cache-Control"] = "public, max-age=0, s-maxage=2"
                 elif self.path.startswith("/cookie"):
@@ -202,13 +206,12 @@ def request(port: int, path: str, headers: dict | None = None, *, timeout: float
 def nginx_front(tmp_path):
     upstream = Upstream()
     port = front.free_port()
-    plan = front.plan(f"127.0.0.1:{port}", 1, tmp_path, front="nginx",
-                      upstream_bind=f"127.0.0.1:{upstream.port}")
-    proc = subprocess.Popen(plan.nginx, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    plan = front.plan(f"127.0.0.1:{port}", 1, tmp_path, front="nginx", upstream_bind=f"127.0.0.1:{upstream.port}")
+    proc = subprocess.Popen(plan.nginx, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        assert front.wait_for_port(f"127.0.0.1:{port}", 20, lambda: proc.poll() is None), \
-            (tmp_path / "nginx" / "error.log").read_text()
+        assert front.wait_for_port(f"127.0.0.1:{port}", 20, lambda: proc.poll() is None), (
+            tmp_path / "nginx" / "error.log"
+        ).read_text()
         yield port, upstream
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -279,8 +282,13 @@ def test_nginx_copy_expires_after_s_maxage(nginx_front):
 @pytest.mark.slow
 def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp_path):
     data = tmp_path / "data"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsdesk.settings", "NEWSDESK_DATA_DIR": str(data),
-           "NEWSDESK_DEFAULT_SOURCES": "0", "NEWSDESK_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+        "NEWSDESK_DATA_DIR": str(data),
+        "NEWSDESK_DEFAULT_SOURCES": "0",
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     setup = (
@@ -288,15 +296,31 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
         "from tests import web_data; w = web_data.build_world(); print(w.article.pk)"
     )
-    made = subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=240)
+    made = subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert made.returncode == 0, made.stderr[-3000:]
     pk = int(made.stdout.strip().splitlines()[-1])
     port = front.free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "newsdesk", "up", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "0", "--no-scheduler", "--web-workers", "1"],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsdesk",
+            "up",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "0",
+            "--no-scheduler",
+            "--web-workers",
+            "1",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert front.wait_for_port(f"127.0.0.1:{port}", 120, lambda: proc.poll() is None)
         url = f"/articles/{pk}/"

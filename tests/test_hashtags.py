@@ -19,8 +19,27 @@ SEED = SHARED / "corpora" / "seed" / "daily8-article-page.txt"
 KPCROWD = SHARED / "corpora" / "keyphrases" / "kpcrowd"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 JUNK = {
-    "the", "on", "on thursday", "thursday", "monday", "however", "officials", "but", "he",
-    "she", "it", "they", "this", "said", "may", "june", "in", "a", "an", "we", "if",
+    "the",
+    "on",
+    "on thursday",
+    "thursday",
+    "monday",
+    "however",
+    "officials",
+    "but",
+    "he",
+    "she",
+    "it",
+    "they",
+    "this",
+    "said",
+    "may",
+    "june",
+    "in",
+    "a",
+    "an",
+    "we",
+    "if",
 }
 
 # Written for these tests: one person named four ways, a city spelled two ways, the
@@ -46,10 +65,11 @@ def seed_article() -> tuple[str, str]:
     if not SEED.exists():
         pytest.skip("../shared seed page is absent")
     lines = SEED.read_text(encoding="utf-8").strip().splitlines()
-    return lines[0], "\n".join(lines[1:lines.index("Hashtags")])
+    return lines[0], "\n".join(lines[1 : lines.index("Hashtags")])
 
 
 # -- the seed article -------------------------------------------------------------------
+
 
 def test_seed_article_people_places_and_topics():
     title, text = seed_article()
@@ -83,6 +103,7 @@ def test_seed_article_has_no_junk():
 
 # -- canonical forms ----------------------------------------------------------------------
 
+
 def test_putin_family_is_one_person():
     tags = tag_by_slug(extract_tags(ARTICLE_TITLE, ARTICLE, limit=20))
     putin = tags["vladimir-putin"]
@@ -104,15 +125,18 @@ def test_spelling_variants_merge():
     assert tags["dmitry-peskov"].kind == "person"
 
 
-@pytest.mark.parametrize("forms", [
-    ("Zelensky", "Zelenskyy", "Zelenskiy", "Zelenskij"),
-    ("Erdoğan", "Erdogan", "ERDOGAN"),
-    ("Putin", "Putin's", "Putin’s", "President Putin", "Mr. Putin"),
-    ("U.S.", "US", "u.s."),
-    ("Odessa", "Odesa"),
-    ("São Paulo", "Sao Paulo"),
-    ("Ki-moon", "Ki Moon"),
-])
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("Zelensky", "Zelenskyy", "Zelenskiy", "Zelenskij"),
+        ("Erdoğan", "Erdogan", "ERDOGAN"),
+        ("Putin", "Putin's", "Putin’s", "President Putin", "Mr. Putin"),
+        ("U.S.", "US", "u.s."),
+        ("Odessa", "Odesa"),
+        ("São Paulo", "Sao Paulo"),
+        ("Ki-moon", "Ki Moon"),
+    ],
+)
 def test_alias_key_folds_variants(forms):
     assert len({alias_key(f) for f in forms}) == 1, [alias_key(f) for f in forms]
 
@@ -123,15 +147,17 @@ def test_alias_key_keeps_different_names_apart():
     assert alias_key("Austria") != alias_key("Australia")
 
 
-@pytest.mark.parametrize("text,slug,name", [
-    ("Officials in Kharkov said the city was shelled.", "kharkiv", "Kharkiv"),
-    ("Ships left Odessa at dawn, officials in Odessa said.", "odesa", "Odesa"),
-    ("Talks were held in Türkiye last week.", "turkey", "Turkey"),
-    ("The UK and Britain agreed; the United Kingdom signed.", "united-kingdom", "United Kingdom"),
-    ("The UN said the United Nations would help.", "united-nations", "United Nations"),
-    ("President Zelenskyy met Zelensky's aides; Zelenskiy spoke.", "volodymyr-zelensky",
-     "Volodymyr Zelensky"),
-])
+@pytest.mark.parametrize(
+    "text,slug,name",
+    [
+        ("Officials in Kharkov said the city was shelled.", "kharkiv", "Kharkiv"),
+        ("Ships left Odessa at dawn, officials in Odessa said.", "odesa", "Odesa"),
+        ("Talks were held in Türkiye last week.", "turkey", "Turkey"),
+        ("The UK and Britain agreed; the United Kingdom signed.", "united-kingdom", "United Kingdom"),
+        ("The UN said the United Nations would help.", "united-nations", "United Nations"),
+        ("President Zelenskyy met Zelensky's aides; Zelenskiy spoke.", "volodymyr-zelensky", "Volodymyr Zelensky"),
+    ],
+)
 def test_variants_in_text_get_one_canonical_tag(text, slug, name):
     tags = tag_by_slug(extract_tags("", text, limit=20))
     assert slug in tags, list(tags)
@@ -162,6 +188,7 @@ def test_known_merges_tags_that_share_a_slug():
 
 # -- entity kinds -------------------------------------------------------------------------
 
+
 def test_entity_kinds_from_rules():
     text = (
         "Analysts at Shenyin Wanguo Securities expect inflation to rise, while the Bank of "
@@ -182,16 +209,20 @@ def test_entity_kinds_from_rules():
 
 def test_title_case_headline_adds_no_function_words():
     title = "Phish Phavors New York With 3-Day Phestival In Phinger Lakes"
-    text = ("Phish will play a three-day festival at Watkins Glen International in New York "
-            "this summer, the band announced on Tuesday.")
+    text = (
+        "Phish will play a three-day festival at Watkins Glen International in New York "
+        "this summer, the band announced on Tuesday."
+    )
     names = {t.name for t in extract_tags(title, text, limit=20)}
     assert "New York" in names and "Phish" in names
     assert not names & {"With", "In", "Phavors", "3-Day"}
 
 
 def test_sentence_initial_words_are_not_names():
-    text = ("Officials said the plan failed. However, Moscow disagreed. Achieving peace is hard. "
-            "Yesterday the talks stalled. Critics called it a sham.")
+    text = (
+        "Officials said the plan failed. However, Moscow disagreed. Achieving peace is hard. "
+        "Yesterday the talks stalled. Critics called it a sham."
+    )
     names = {t.name for t in extract_tags("", text, limit=20)}
     assert names & {"Moscow"}
     assert not names & {"Officials", "However", "Achieving", "Yesterday", "Critics"}
@@ -199,10 +230,10 @@ def test_sentence_initial_words_are_not_names():
 
 # -- slugs, limits, odd input -------------------------------------------------------------
 
+
 def test_slugs_are_ascii_and_stable_across_articles():
     a = extract_tags(ARTICLE_TITLE, ARTICLE, limit=20)
-    b = extract_tags("Kremlin responds", "Mr Putin met Turkish officials in Türkiye and Kiev.",
-                     limit=20)
+    b = extract_tags("Kremlin responds", "Mr Putin met Turkish officials in Türkiye and Kiev.", limit=20)
     for tag in a + b:
         assert SLUG.match(tag.slug), tag.slug
         assert tag.slug.isascii()
@@ -218,13 +249,16 @@ def test_limit_is_respected(limit):
     assert len(tags) == limit
 
 
-@pytest.mark.parametrize("title,text", [
-    ("", ""),
-    ("   ", "\n\n\t"),
-    ("!!!", "$$$ ### 12345 ... ,,, \x00\x01 ☃☃☃ 😀"),
-    ("<b>html</b>", "<p>&amp;&#8217;&nbsp;</p>" * 50),
-    ("a", "a " * 5000),
-])
+@pytest.mark.parametrize(
+    "title,text",
+    [
+        ("", ""),
+        ("   ", "\n\n\t"),
+        ("!!!", "$$$ ### 12345 ... ,,, \x00\x01 ☃☃☃ 😀"),
+        ("<b>html</b>", "<p>&amp;&#8217;&nbsp;</p>" * 50),
+        ("a", "a " * 5000),
+    ],
+)
 def test_garbage_input_returns_few_or_no_tags(title, text):
     tags = extract_tags(title, text)
     assert isinstance(tags, list) and len(tags) <= 2
@@ -239,15 +273,22 @@ def test_huge_input_is_bounded():
     assert "vladimir-putin" in {t.slug for t in tags}
 
 
-@pytest.mark.parametrize("language,title,text", [
-    ("de", "Putin trifft Xi in Peking",
-     ("Der russische Präsident Wladimir Putin hat am Montag in Peking den chinesischen "
-     "Staatschef getroffen. Die Länder wollen die Zusammenarbeit ausbauen.")),
-    ("ru", "Путин встретился с Си",
-     "Президент России Владимир Путин провёл переговоры в Пекине."),
-    ("ja", "東京で会議", "日本の首相は東京で会議を開いた。"),
-    ("ar", "قمة في القاهرة", "التقى الرئيس المصري بنظيره في القاهرة يوم الاثنين."),
-])
+@pytest.mark.parametrize(
+    "language,title,text",
+    [
+        (
+            "de",
+            "Putin trifft Xi in Peking",
+            (
+                "Der russische Präsident Wladimir Putin hat am Montag in Peking den chinesischen "
+                "Staatschef getroffen. Die Länder wollen die Zusammenarbeit ausbauen."
+            ),
+        ),
+        ("ru", "Путин встретился с Си", "Президент России Владимир Путин провёл переговоры в Пекине."),
+        ("ja", "東京で会議", "日本の首相は東京で会議を開いた。"),
+        ("ar", "قمة في القاهرة", "التقى الرئيس المصري بنظيره في القاهرة يوم الاثنين."),
+    ],
+)
 def test_other_languages_do_not_crash(language, title, text):
     tags = extract_tags(title, text, language=language)
     assert all(t.kind != "topic" for t in tags)
@@ -257,6 +298,7 @@ def test_other_languages_do_not_crash(language, title, text):
 
 
 # -- keyphrases (what the benchmark scores) ------------------------------------------------
+
 
 def test_keyphrases_ranked_and_limited():
     phrases = keyphrases(ARTICLE_TITLE, ARTICLE, limit=10)

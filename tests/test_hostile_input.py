@@ -59,9 +59,7 @@ def serve_feed(
     """Route `prefix`/feed to `body` and subscribe a new source to it."""
     headers = {"Content-Type": content_type, **reply.pop("headers", {})}  # type: ignore[dict-item]
     server.route(f"{prefix}/feed", Reply(200, body, headers, **reply))  # type: ignore[arg-type]
-    source = Source.objects.create(
-        name=f"Hostile {prefix}", slug=prefix.strip("/"), home_url=server.base + "/"
-    )
+    source = Source.objects.create(name=f"Hostile {prefix}", slug=prefix.strip("/"), home_url=server.base + "/")
     return Feed.objects.create(source=source, url=server.url(f"{prefix}/feed"))
 
 
@@ -115,7 +113,7 @@ def atom(entries: str, prolog: str = "") -> bytes:
     return (
         f'<?xml version="1.0" encoding="utf-8"?>{prolog}'
         '<feed xmlns="http://www.w3.org/2005/Atom"><title>Hostile</title>'
-        f'<id>urn:hostile</id><updated>2024-05-06T07:08:09Z</updated>{entries}</feed>'
+        f"<id>urn:hostile</id><updated>2024-05-06T07:08:09Z</updated>{entries}</feed>"
     ).encode()
 
 
@@ -170,15 +168,9 @@ SECRET = "/hostile-secret.dtd"
 # {secret} a URL on the fixture server that must never be requested.
 SUBSET_TRICKS = {
     "plain-entity": '<!DOCTYPE {root} [<!ENTITY big "{big}">]>',
-    "after-pi-holding-a-comment-opener": (
-        '<!DOCTYPE {root} [<?pi <!-- ?>\n<!ENTITY big "{big}">\n]>'
-    ),
-    "inside-comment-like-pis": (
-        '<!DOCTYPE {root} [<?a <!-- ?>\n<!ENTITY big "{big}">\n<?b --> ?>]>'
-    ),
-    "parameter-entity": (
-        "<!DOCTYPE {root} [<!ENTITY % decl \"<!ENTITY big '{big}'>\">\n%decl;\n]>"
-    ),
+    "after-pi-holding-a-comment-opener": ('<!DOCTYPE {root} [<?pi <!-- ?>\n<!ENTITY big "{big}">\n]>'),
+    "inside-comment-like-pis": ('<!DOCTYPE {root} [<?a <!-- ?>\n<!ENTITY big "{big}">\n<?b --> ?>]>'),
+    "parameter-entity": ("<!DOCTYPE {root} [<!ENTITY % decl \"<!ENTITY big '{big}'>\">\n%decl;\n]>"),
     "billion-laughs": (
         '<!DOCTYPE {root} [<!ENTITY l0 "{mark}">'
         + "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
@@ -188,12 +180,8 @@ SUBSET_TRICKS = {
     "external-http": '<!DOCTYPE {root} [<!ENTITY big SYSTEM "{secret}">]>',
     "external-parameter-entity": '<!DOCTYPE {root} [<!ENTITY % ext SYSTEM "{secret}">\n%ext;]>',
     "external-dtd-plus-subset": '<!DOCTYPE {root} SYSTEM "{secret}" [<!ENTITY big "{big}">]>',
-    "attlist-default": (
-        '<!DOCTYPE {root} [<!ENTITY big "{big}"><!ATTLIST {root} trap CDATA "&big;">]>'
-    ),
-    "element-and-notation": (
-        '<!DOCTYPE {root} [<!ELEMENT {root} ANY><!NOTATION n SYSTEM "{secret}">]>'
-    ),
+    "attlist-default": ('<!DOCTYPE {root} [<!ENTITY big "{big}"><!ATTLIST {root} trap CDATA "&big;">]>'),
+    "element-and-notation": ('<!DOCTYPE {root} [<!ELEMENT {root} ANY><!NOTATION n SYSTEM "{secret}">]>'),
     "lower-case-keyword": '<!DOCTYPE {root} [<!entity big "{big}">]>',
 }
 
@@ -210,9 +198,7 @@ def hostile_document(fmt: str, prolog: str, server: FixtureServer, prefix: str) 
 
 @pytest.mark.parametrize("fmt", XML_FORMATS)
 @pytest.mark.parametrize("trick", SUBSET_TRICKS)
-def test_internal_subset_tricks_are_refused(
-    fixture_server: FixtureServer, prefix: str, fmt: str, trick: str
-) -> None:
+def test_internal_subset_tricks_are_refused(fixture_server: FixtureServer, prefix: str, fmt: str, trick: str) -> None:
     body = hostile_document(fmt, SUBSET_TRICKS[trick], fixture_server, prefix)
     feed = serve_feed(fixture_server, prefix, body)
     before = len(fixture_server.hits(SECRET))
@@ -227,12 +213,8 @@ def test_internal_subset_tricks_are_refused(
 
 
 @pytest.mark.parametrize("trick", SUBSET_TRICKS)
-def test_internal_subset_tricks_in_opml_are_refused(
-    fixture_server: FixtureServer, trick: str
-) -> None:
-    prolog = SUBSET_TRICKS[trick].format(
-        root="opml", big=BIG, mark=MARK, secret=fixture_server.url(SECRET)
-    )
+def test_internal_subset_tricks_in_opml_are_refused(fixture_server: FixtureServer, trick: str) -> None:
+    prolog = SUBSET_TRICKS[trick].format(root="opml", big=BIG, mark=MARK, secret=fixture_server.url(SECRET))
     body = (
         f'<?xml version="1.0"?>{prolog}<opml version="2.0"><head><title>&big;</title></head>'
         '<body><outline text="x" xmlUrl="https://a.example/feed"/></body></opml>'
@@ -273,9 +255,7 @@ def test_entity_text_outside_a_subset_is_never_declared(
     assert len(fixture_server.hits(SECRET)) == before
 
 
-def test_a_subset_after_the_root_element_is_never_declared(
-    fixture_server: FixtureServer, prefix: str
-) -> None:
+def test_a_subset_after_the_root_element_is_never_declared(fixture_server: FixtureServer, prefix: str) -> None:
     """Not XML at all: feedparser's lenient parser reads on, and must not expand
     (the reference stays as text)."""
     items = rss_item(link(fixture_server, prefix, "good"), "A good item") + rss_item(
@@ -333,7 +313,7 @@ def test_gzipped_sitemap_bomb_stops_at_the_sitemap_cap(
     """A .xml.gz served as is (no Content-Encoding): the fetch cap sees 100 KB, the
     sitemap reader inflates it, up to MAX_SITEMAP_BYTES."""
     monkeypatch.setattr(sitemaps, "MAX_SITEMAP_BYTES", 4_000_000)
-    head = sitemap(sitemap_url(link(fixture_server, prefix, "x"), "x"))[:-len("</urlset>")]
+    head = sitemap(sitemap_url(link(fixture_server, prefix, "x"), "x"))[: -len("</urlset>")]
     c = zlib.compressobj(9, zlib.DEFLATED, 31)
     body = c.compress(head) + b"".join(c.compress(b" " * (1 << 20)) for _ in range(64)) + c.flush()
     feed = serve_feed(fixture_server, prefix, body, content_type="application/gzip")
@@ -343,13 +323,11 @@ def test_gzipped_sitemap_bomb_stops_at_the_sitemap_cap(
     assert_refused(feed, outcome, "sitemap too large")
 
 
-def test_fifty_megabytes_of_content_in_a_small_gzip_feed_is_refused(
-    fixture_server: FixtureServer, prefix: str
-) -> None:
+def test_fifty_megabytes_of_content_in_a_small_gzip_feed_is_refused(fixture_server: FixtureServer, prefix: str) -> None:
     """With the default fetch cap (10 MB decoded): refused whole, nothing stored."""
-    head, tail = rss(
-        rss_item(link(fixture_server, prefix, "x"), "x", "<description>PAYLOAD</description>")
-    ).split(b"PAYLOAD")
+    head, tail = rss(rss_item(link(fixture_server, prefix, "x"), "x", "<description>PAYLOAD</description>")).split(
+        b"PAYLOAD"
+    )
     c = zlib.compressobj(6, zlib.DEFLATED, 31)
     body = c.compress(head) + b"".join(c.compress(b"A" * (1 << 20)) for _ in range(50))
     body += c.compress(tail) + c.flush()
@@ -368,9 +346,7 @@ TITLE = "Café in Zürich – Вести"
 
 def _charset_case(name: str, url: str) -> tuple[bytes, str]:
     def doc(declared: str) -> str:
-        return rss(rss_item(url, TITLE)).decode().replace(
-            'encoding="utf-8"', f'encoding="{declared}"'
-        )
+        return rss(rss_item(url, TITLE)).decode().replace('encoding="utf-8"', f'encoding="{declared}"')
 
     if name == "utf8-bom-vs-latin1-header-vs-cp1251-declaration":
         return b"\xef\xbb\xbf" + doc("windows-1251").encode(), "application/xml; charset=iso-8859-1"
@@ -392,9 +368,7 @@ def _charset_case(name: str, url: str) -> tuple[bytes, str]:
         "utf32-bom-vs-utf8-header",
     ],
 )
-def test_charset_contradictions_still_read_right(
-    fixture_server: FixtureServer, prefix: str, case: str
-) -> None:
+def test_charset_contradictions_still_read_right(fixture_server: FixtureServer, prefix: str, case: str) -> None:
     body, content_type = _charset_case(case, link(fixture_server, prefix, "one"))
     feed = serve_feed(fixture_server, prefix, body, content_type=content_type)
 
@@ -407,17 +381,12 @@ def test_charset_contradictions_still_read_right(
 def _utf7_hide(text: str) -> str:
     """Markup characters spelled the UTF-7 way (+ADw- is '<'), the rest as ASCII."""
     return "".join(
-        f"+{base64.b64encode(ch.encode('utf-16-be')).decode().rstrip('=')}-"
-        if ch in '<>![]"&;%'
-        else ch
-        for ch in text
+        f"+{base64.b64encode(ch.encode('utf-16-be')).decode().rstrip('=')}-" if ch in '<>![]"&;%' else ch for ch in text
     )
 
 
 @pytest.mark.parametrize("header", ["application/xml; charset=utf-7", "application/xml"])
-def test_utf7_spelled_entity_declaration_is_not_obeyed(
-    fixture_server: FixtureServer, prefix: str, header: str
-) -> None:
+def test_utf7_spelled_entity_declaration_is_not_obeyed(fixture_server: FixtureServer, prefix: str, header: str) -> None:
     hidden = _utf7_hide(f'<!DOCTYPE rss [<!ENTITY big "{MARK * 100}">]>')
     item = rss_item(link(fixture_server, prefix, "x"), "Hostile " + _utf7_hide("&big;") * 100)
     body = rss(item, hidden).replace(b'encoding="utf-8"', b'encoding="utf-7"')
@@ -433,12 +402,11 @@ def test_utf7_spelled_entity_declaration_is_not_obeyed(
 # --- 4. slow and endless responses -------------------------------------------------------------
 
 
-def test_endless_feed_hits_the_size_cap(
-    fixture_server: FixtureServer, prefix: str, settings
-) -> None:
+def test_endless_feed_hits_the_size_cap(fixture_server: FixtureServer, prefix: str, settings) -> None:
     settings.NEWSDESK_FETCH_MAX_BYTES = 1_000_000
-    endless = itertools.chain([rss(rss_item("http://a.example/1", "x"))[:-30]],
-                              itertools.repeat(b"<!-- more -->" * 5_000))
+    endless = itertools.chain(
+        [rss(rss_item("http://a.example/1", "x"))[:-30]], itertools.repeat(b"<!-- more -->" * 5_000)
+    )
     feed = serve_feed(fixture_server, prefix, endless)
     started = time.monotonic()
 
@@ -448,13 +416,9 @@ def test_endless_feed_hits_the_size_cap(
     assert_refused(feed, outcome, "1000000")
 
 
-def test_slow_drip_feed_hits_the_time_cap(
-    fixture_server: FixtureServer, prefix: str, settings
-) -> None:
+def test_slow_drip_feed_hits_the_time_cap(fixture_server: FixtureServer, prefix: str, settings) -> None:
     settings.NEWSDESK_FETCH_TIMEOUT = 1.0
-    feed = serve_feed(
-        fixture_server, prefix, (b" " for _ in range(200)), chunk_delay=0.05
-    )
+    feed = serve_feed(fixture_server, prefix, (b" " for _ in range(200)), chunk_delay=0.05)
     started = time.monotonic()
 
     outcome, _ = poll(feed)
@@ -463,16 +427,12 @@ def test_slow_drip_feed_hits_the_time_cap(
     assert_refused(feed, outcome, "timeout")
 
 
-def test_endless_and_slow_pages_fall_back_or_retry(
-    fixture_server: FixtureServer, prefix: str, settings
-) -> None:
+def test_endless_and_slow_pages_fall_back_or_retry(fixture_server: FixtureServer, prefix: str, settings) -> None:
     settings.NEWSDESK_FETCH_TIMEOUT = 1.0
     settings.NEWSDESK_FETCH_MAX_BYTES = 1_000_000
     endless, slow = fixture_server.url(f"{prefix}/endless"), fixture_server.url(f"{prefix}/slow")
     html = {"Content-Type": "text/html"}
-    fixture_server.route(
-        f"{prefix}/endless", lambda _r: Reply(200, itertools.repeat(b"<p>more</p>" * 5_000), html)
-    )
+    fixture_server.route(f"{prefix}/endless", lambda _r: Reply(200, itertools.repeat(b"<p>more</p>" * 5_000), html))
     fixture_server.route(
         f"{prefix}/slow",
         lambda _r: Reply(200, (b"<p>" for _ in range(200)), html, chunk_delay=0.05),
@@ -512,9 +472,7 @@ def test_feed_redirected_to_a_private_address_is_refused(
 ) -> None:
     fixture_server.route("/landing", Reply(200, rss(rss_item("http://a.example/1", "internal"))))
     feed = serve_feed(fixture_server, prefix, b"")
-    fixture_server.route(
-        f"{prefix}/feed", Reply(302, b"", {"Location": target.format(port=fixture_server.port)})
-    )
+    fixture_server.route(f"{prefix}/feed", Reply(302, b"", {"Location": target.format(port=fixture_server.port)}))
     before = len(fixture_server.hits("/landing"))
 
     outcome, _ = poll(feed)
@@ -528,11 +486,10 @@ def test_page_redirected_to_a_private_address_keeps_the_feed_text(
     fixture_server: FixtureServer, prefix: str, target: str
 ) -> None:
     fixture_server.route("/landing", Reply(200, article_page("Internal page")))
-    fixture_server.route(
-        f"{prefix}/page", Reply(302, b"", {"Location": target.format(port=fixture_server.port)})
+    fixture_server.route(f"{prefix}/page", Reply(302, b"", {"Location": target.format(port=fixture_server.port)}))
+    item = rss_item(
+        fixture_server.url(f"{prefix}/page"), "Public story", "<description>The feed's own words.</description>"
     )
-    item = rss_item(fixture_server.url(f"{prefix}/page"), "Public story",
-                    "<description>The feed's own words.</description>")
     feed = serve_feed(fixture_server, prefix, rss(item))
     before = len(fixture_server.hits("/landing"))
 
@@ -556,9 +513,7 @@ def test_allowing_one_local_port_does_not_allow_the_others(
     reset_fetcher()
     fresh_server.route("/internal", Reply(200, rss(rss_item("http://a.example/1", "internal"))))
     feed = serve_feed(fixture_server, prefix, b"")
-    fixture_server.route(
-        f"{prefix}/feed", Reply(302, b"", {"Location": fresh_server.url("/internal")})
-    )
+    fixture_server.route(f"{prefix}/feed", Reply(302, b"", {"Location": fresh_server.url("/internal")}))
 
     outcome, _ = poll(feed)
 
@@ -601,12 +556,11 @@ def huge_rss_item(url: str) -> str:
     )
 
 
-def test_oversized_rss_fields_are_capped_and_the_rest_stored(
-    fixture_server: FixtureServer, prefix: str
-) -> None:
+def test_oversized_rss_fields_are_capped_and_the_rest_stored(fixture_server: FixtureServer, prefix: str) -> None:
     items = huge_rss_item(link(fixture_server, prefix, "huge"))
-    items += rss_item(link(fixture_server, prefix, "small"), "A normal item",
-                      "<description>Normal words.</description>")
+    items += rss_item(
+        link(fixture_server, prefix, "small"), "A normal item", "<description>Normal words.</description>"
+    )
     body = gzip.compress(rss(items))
     assert len(body) < 200_000
     feed = serve_feed(fixture_server, prefix, body, headers={"Content-Encoding": "gzip"})
@@ -635,8 +589,12 @@ def test_oversized_json_feed_fields_are_capped(fixture_server: FixtureServer, pr
             "tags": [f"t{n}" for n in range(1_000)],
             "image": "http://127.0.0.1/" + "i" * 100_000,
         },
-        {"id": "2", "url": link(fixture_server, prefix, "small"), "title": "A normal item",
-         "content_text": "Normal words."},
+        {
+            "id": "2",
+            "url": link(fixture_server, prefix, "small"),
+            "title": "A normal item",
+            "content_text": "Normal words.",
+        },
     ]
     body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items})
     feed = serve_feed(fixture_server, prefix, body.encode(), content_type="application/feed+json")
@@ -700,19 +658,44 @@ def test_storage_caps_whatever_the_caller_passes() -> None:
 # --- 7. dates out of range ------------------------------------------------------------------------
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
-BAD_RFC822 = ["Fri, 31 Dec 9999 23:59:59 -1400", "Mon, 01 Jan 0001 00:00:00 +1400",
-              "Mon, 01 Jan 0001 00:00:00 GMT", FUTURE.strftime("%a, %d %b %Y %H:%M:%S +0000")]
-BAD_ISO = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z",
-           "-0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", FUTURE.isoformat()]
+BAD_RFC822 = [
+    "Fri, 31 Dec 9999 23:59:59 -1400",
+    "Mon, 01 Jan 0001 00:00:00 +1400",
+    "Mon, 01 Jan 0001 00:00:00 GMT",
+    FUTURE.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+]
+BAD_ISO = [
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T00:00:00Z",
+    "-0001-01-01T00:00:00Z",
+    "1970-01-01T00:00:00Z",
+    FUTURE.isoformat(),
+]
 
 
 def dated_document(fmt: str, server: FixtureServer, prefix: str) -> tuple[bytes, int]:
     """A document with one item per bad date and one good item; (body, bad count)."""
     if fmt == "json":
-        items = [{"id": f"b{n}", "url": link(server, prefix, f"bad{n}"), "title": f"Bad {n}",
-                  "content_text": "Kept.", "date_published": d} for n, d in enumerate(BAD_ISO)]
-        items.append({"id": "g", "url": link(server, prefix, "good"), "title": "Good",
-                      "content_text": "Kept.", "date_published": GOOD_DATE.isoformat()})
+        items = [
+            {
+                "id": f"b{n}",
+                "url": link(server, prefix, f"bad{n}"),
+                "title": f"Bad {n}",
+                "content_text": "Kept.",
+                "date_published": d,
+            }
+            for n, d in enumerate(BAD_ISO)
+        ]
+        items.append(
+            {
+                "id": "g",
+                "url": link(server, prefix, "good"),
+                "title": "Good",
+                "content_text": "Kept.",
+                "date_published": GOOD_DATE.isoformat(),
+            }
+        )
         doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
         return json.dumps(doc).encode(), len(BAD_ISO)
     build, item, _ = XML_FORMATS[fmt]
@@ -721,20 +704,22 @@ def dated_document(fmt: str, server: FixtureServer, prefix: str) -> tuple[bytes,
     good = GOOD_DATE.isoformat()
     if fmt == "rss":
         good = GOOD_DATE.strftime("%a, %d %b %Y %H:%M:%S +0000")
-    parts = [item(link(server, prefix, f"bad{n}"), f"Bad {n}", f"<{element}>{d}</{element}>")
-             for n, d in enumerate(bad)]
+    parts = [
+        item(link(server, prefix, f"bad{n}"), f"Bad {n}", f"<{element}>{d}</{element}>") for n, d in enumerate(bad)
+    ]
     parts.append(item(link(server, prefix, "good"), "Good", f"<{element}>{good}</{element}>"))
     if fmt == "sitemap":  # and the news date, too
-        parts += [sitemap_url(link(server, prefix, f"news{n}"), f"News {n}", "").replace(
-            "<news:title>", f"<news:publication_date>{d}</news:publication_date><news:title>")
-            for n, d in enumerate(bad)]
+        parts += [
+            sitemap_url(link(server, prefix, f"news{n}"), f"News {n}", "").replace(
+                "<news:title>", f"<news:publication_date>{d}</news:publication_date><news:title>"
+            )
+            for n, d in enumerate(bad)
+        ]
     return build("".join(parts)), len(bad) * (2 if fmt == "sitemap" else 1)
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom", "rdf", "json", "sitemap"])
-def test_dates_out_of_range_are_dropped_not_fatal(
-    fixture_server: FixtureServer, prefix: str, fmt: str
-) -> None:
+def test_dates_out_of_range_are_dropped_not_fatal(fixture_server: FixtureServer, prefix: str, fmt: str) -> None:
     body, bad_count = dated_document(fmt, fixture_server, prefix)
     feed = serve_feed(fixture_server, prefix, body)
     started = timezone.now()
@@ -760,18 +745,17 @@ def test_dates_out_of_range_are_dropped_not_fatal(
     assert not Article.objects.filter(published_at__lt=EARLIEST).exists()
 
 
-@pytest.mark.parametrize(
-    "stated", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1900-01-01"]
-)
-def test_impossible_page_dates_fall_back(
-    fixture_server: FixtureServer, prefix: str, stated: str
-) -> None:
+@pytest.mark.parametrize("stated", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1900-01-01"])
+def test_impossible_page_dates_fall_back(fixture_server: FixtureServer, prefix: str, stated: str) -> None:
     page = article_page("A page with a wrong date", published=GOOD_DATE).replace(
         GOOD_DATE.isoformat().encode(), stated.encode()
     )
     fixture_server.route(f"{prefix}/dated", Reply(200, page, {"Content-Type": "text/html"}))
-    item = rss_item(fixture_server.url(f"{prefix}/dated"), "A page with a wrong date",
-                    f"<pubDate>{GOOD_DATE.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>")
+    item = rss_item(
+        fixture_server.url(f"{prefix}/dated"),
+        "A page with a wrong date",
+        f"<pubDate>{GOOD_DATE.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>",
+    )
     feed = serve_feed(fixture_server, prefix, rss(item))
 
     outcome, pages = poll(feed)

@@ -51,9 +51,7 @@ def fetch_error(fetcher: Fetcher, url: str, **kwargs: object) -> FetchError:
 # --- basics ---------------------------------------------------------------------------
 
 
-def test_get_returns_body_headers_and_sends_identity(
-    fixture_server: FixtureServer, fetcher: Fetcher
-) -> None:
+def test_get_returns_body_headers_and_sends_identity(fixture_server: FixtureServer, fetcher: Fetcher) -> None:
     fixture_server.route(
         "/basic",
         Reply(200, b"hello", {"Content-Type": "Text/Plain; charset=utf-8", "ETag": '"e1"'}),
@@ -72,25 +70,18 @@ def test_get_returns_body_headers_and_sends_identity(
     assert "gzip" in sent["accept-encoding"] and "br" in sent["accept-encoding"]
 
 
-def test_feed_fixture_is_served_and_decoded(
-    fixture_server: FixtureServer, fetcher: Fetcher
-) -> None:
+def test_feed_fixture_is_served_and_decoded(fixture_server: FixtureServer, fetcher: Fetcher) -> None:
     result = fetcher.get(fixture_server.url("/feeds/rss20.xml"))
     assert result.content_type == "application/xml"
     assert "Council approves" in result.text()
 
 
 @pytest.mark.parametrize("validator", ["etag", "last_modified"])
-def test_conditional_get_gives_304(
-    fixture_server: FixtureServer, fetcher: Fetcher, validator: str
-) -> None:
+def test_conditional_get_gives_304(fixture_server: FixtureServer, fetcher: Fetcher, validator: str) -> None:
     stamp = "Tue, 05 Mar 2024 14:30:00 GMT"
 
     def answer(request: Request) -> Reply:
-        if (
-            request.headers.get("if-none-match") == '"v1"'
-            or request.headers.get("if-modified-since") == stamp
-        ):
+        if request.headers.get("if-none-match") == '"v1"' or request.headers.get("if-modified-since") == stamp:
             return Reply(304, b"", {"ETag": '"v1"'})
         return Reply(200, b"<rss/>", {"ETag": '"v1"', "Last-Modified": stamp})
 
@@ -146,9 +137,7 @@ def test_no_cookies_kept_between_requests(fixture_server: FixtureServer, fetcher
     assert all("cookie" not in r.headers for r in fixture_server.hits("/cookie"))
 
 
-def test_proxy_environment_is_ignored(
-    fixture_server: FixtureServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_proxy_environment_is_ignored(fixture_server: FixtureServer, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, "http://192.0.2.1:3128")  # a proxy that does not exist
     fixture_server.route("/direct", Reply(200, b"direct"))
@@ -174,9 +163,7 @@ def test_relative_and_absolute_redirects(fixture_server: FixtureServer, fetcher:
 @pytest.mark.parametrize(("hops", "ok"), [(5, True), (6, False)])
 def test_redirect_chain_is_capped(fixture_server: FixtureServer, hops: int, ok: bool) -> None:
     for i in range(hops):
-        fixture_server.route(
-            f"/chain{hops}/{i}", Reply(307, b"", {"Location": f"/chain{hops}/{i + 1}"})
-        )
+        fixture_server.route(f"/chain{hops}/{i}", Reply(307, b"", {"Location": f"/chain{hops}/{i + 1}"}))
     fixture_server.route(f"/chain{hops}/{hops}", Reply(200, b"end"))
     with Fetcher(policy(max_redirects=5)) as fetcher:
         if ok:
@@ -265,9 +252,7 @@ def test_redirect_to_private_address_is_blocked(
 ) -> None:
     fixture_server.route("/landing", Reply(200, b"should never be served"))
     path = f"/to-private/{address}"
-    fixture_server.route(
-        path, Reply(302, b"", {"Location": target.format(port=fixture_server.port)})
-    )
+    fixture_server.route(path, Reply(302, b"", {"Location": target.format(port=fixture_server.port)}))
 
     error = fetch_error(fetcher, fixture_server.url(path))
 
@@ -315,14 +300,10 @@ def test_allowed_name_connects_to_the_checked_address_once(
         result = fetcher.get(f"http://feeds.test:{fixture_server.port}/by-name")
     assert result.content == b"named"
     assert asked.count("feeds.test") == 1
-    assert (
-        fixture_server.hits("/by-name")[-1].headers["host"] == f"feeds.test:{fixture_server.port}"
-    )
+    assert fixture_server.hits("/by-name")[-1].headers["host"] == f"feeds.test:{fixture_server.port}"
 
 
-def test_every_dns_answer_is_checked(
-    fixture_server: FixtureServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_dns_answer_is_checked(fixture_server: FixtureServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """A name with one public and one private answer (a rebinding setup) is refused."""
     fake_dns(monkeypatch, {"rebind.test": ["93.184.216.34", "127.0.0.1"]})
     with Fetcher(policy()) as fetcher:
@@ -353,9 +334,7 @@ def test_bad_urls(fetcher: Fetcher, url: str) -> None:
     assert fetch_error(fetcher, url).kind == "bad-url"
 
 
-def test_redirect_to_file_scheme_is_refused(
-    fixture_server: FixtureServer, fetcher: Fetcher
-) -> None:
+def test_redirect_to_file_scheme_is_refused(fixture_server: FixtureServer, fetcher: Fetcher) -> None:
     fixture_server.route("/to-file", Reply(302, b"", {"Location": "file:///etc/passwd"}))
     error = fetch_error(fetcher, fixture_server.url("/to-file"))
     assert error.kind == "bad-url" and "only http and https" in str(error)
@@ -375,9 +354,7 @@ def test_slow_first_byte_hits_total_timeout(fixture_server: FixtureServer) -> No
 
 def test_slow_drip_body_hits_total_timeout(fixture_server: FixtureServer) -> None:
     """Each chunk comes well within a read timeout, but the whole body does not."""
-    fixture_server.route(
-        "/drip", lambda _req: Reply(200, (b"x" for _ in range(60)), chunk_delay=0.05)
-    )
+    fixture_server.route("/drip", lambda _req: Reply(200, (b"x" for _ in range(60)), chunk_delay=0.05))
     with Fetcher(policy(timeout=0.6)) as fetcher:
         started = time.monotonic()
         error = fetch_error(fetcher, fixture_server.url("/drip"))
@@ -420,9 +397,7 @@ def bomb(coding: str) -> bytes:
 
 
 @pytest.mark.parametrize("coding", ["gzip", "br", "zstd"])
-def test_decompression_bomb_hits_size_cap_without_eating_memory(
-    fixture_server: FixtureServer, coding: str
-) -> None:
+def test_decompression_bomb_hits_size_cap_without_eating_memory(fixture_server: FixtureServer, coding: str) -> None:
     body = bomb(coding)
     fixture_server.route(f"/bomb-{coding}", Reply(200, body, {"Content-Encoding": coding}))
     with Fetcher(policy(max_bytes=1_000_000)) as fetcher:
@@ -450,17 +425,13 @@ TEXT = ("Les élèves répètent leur leçon près de la fenêtre. " * 40).encod
         ("identity", lambda data: data),
     ],
 )
-def test_content_encodings_are_decoded(
-    fixture_server: FixtureServer, fetcher: Fetcher, coding: str, encode
-) -> None:
+def test_content_encodings_are_decoded(fixture_server: FixtureServer, fetcher: Fetcher, coding: str, encode) -> None:
     path = f"/encoded-{coding}-{id(encode)}"
     fixture_server.route(path, Reply(200, encode(TEXT), {"Content-Encoding": coding}))
     assert fetcher.get(fixture_server.url(path)).content == TEXT
 
 
-def test_corrupt_compressed_body_is_a_network_error(
-    fixture_server: FixtureServer, fetcher: Fetcher
-) -> None:
+def test_corrupt_compressed_body_is_a_network_error(fixture_server: FixtureServer, fetcher: Fetcher) -> None:
     fixture_server.route(
         "/corrupt-gzip",
         Reply(200, b"\x1f\x8b\x08\x00garbage-garbage", {"Content-Encoding": "gzip"}),
@@ -514,9 +485,7 @@ def test_decode_text_handles_cyrillic_and_never_raises() -> None:
         assert isinstance(decode_text(junk, "text/html; charset=utf-8"), str)
 
 
-def test_result_text_uses_the_response_charset(
-    fixture_server: FixtureServer, fetcher: Fetcher
-) -> None:
+def test_result_text_uses_the_response_charset(fixture_server: FixtureServer, fetcher: Fetcher) -> None:
     russian = "Новости дня: погода в Москве"
     fixture_server.route(
         "/koi8",
@@ -546,10 +515,7 @@ def test_robots_disallow(fresh_server: FixtureServer) -> None:
         # The group for our user agent replaces the * group, as RFC 9309 says.
         assert fetcher.get(fresh_server.url("/private/page")).content == b"secret"
         # check_robots=False is for URLs a person asked for explicitly.
-        assert (
-            fetcher.get(fresh_server.url("/no-newsdesk/page"), check_robots=False).content
-            == b"secret"
-        )
+        assert fetcher.get(fresh_server.url("/no-newsdesk/page"), check_robots=False).content == b"secret"
     assert len(fresh_server.hits("/robots.txt")) == 1  # cached per host
     assert len(fresh_server.hits("/no-newsdesk/page")) == 1
 
@@ -670,9 +636,7 @@ def test_allow_list_entry_with_a_port_allows_only_that_port(fixture_server: Fixt
     is the guard's (blocked-address), before any connection, also after a redirect."""
     other = _unused_port()
     fixture_server.route("/only", Reply(200, b"this port"))
-    fixture_server.route(
-        "/elsewhere", Reply(302, b"", {"Location": f"http://127.0.0.1:{other}/admin"})
-    )
+    fixture_server.route("/elsewhere", Reply(302, b"", {"Location": f"http://127.0.0.1:{other}/admin"}))
     allowed = frozenset({f"127.0.0.1:{fixture_server.port}"})
     with Fetcher(policy(allow_hosts=allowed)) as fetcher:
         assert fetcher.get(f"http://127.0.0.1:{fixture_server.port}/only").content == b"this port"

@@ -1,7 +1,7 @@
 """The one definition of a URL, with the column limit the stored rows need."""
 
-from newsdesk.links import absolute_url, canonical_url
 from newsdesk.limits import MAX_URL
+from newsdesk.links import absolute_url, canonical_url
 
 
 def test_a_url_longer_than_the_limit_is_refused_not_cut():

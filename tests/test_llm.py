@@ -41,22 +41,28 @@ def client(server):
 def test_grounded_rewrite_is_used_and_citations_removed(server, client):
     server.answer = lambda request: Completion(
         "Russia is prepared to wait if Ukraine rejects direct talks, Putin said [1]. "
-        "He said prisoner swaps were a positive outcome of the talks [3].")
+        "He said prisoner swaps were a positive outcome of the talks [3]."
+    )
     summary = rewrite_summary(client, "Russia prepared to wait", SENTENCES)
-    assert summary == ("Russia is prepared to wait if Ukraine rejects direct talks, Putin said. "
-                       "He said prisoner swaps were a positive outcome of the talks.")
+    assert summary == (
+        "Russia is prepared to wait if Ukraine rejects direct talks, Putin said. "
+        "He said prisoner swaps were a positive outcome of the talks."
+    )
     request = server.requests[-1]
     assert request["headers"]["Authorization"] == "Bearer sekrit"
     assert request["body"]["model"] == "test-model"
     assert "[2] He met his Belarusian counterpart" in request["body"]["messages"][1]["content"]
 
 
-@pytest.mark.parametrize("output", [
-    "Putin threatened to invade Poland next spring [1].",        # facts not in the sentence
-    "Russia is prepared to wait, Putin said.",                   # no citation
-    "Russia is prepared to wait [7].",                           # cites a sentence that does not exist
-    "Putin said Russia was prepared to wait 30 days [1].",       # a number the article did not state
-])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Putin threatened to invade Poland next spring [1].",  # facts not in the sentence
+        "Russia is prepared to wait, Putin said.",  # no citation
+        "Russia is prepared to wait [7].",  # cites a sentence that does not exist
+        "Putin said Russia was prepared to wait 30 days [1].",  # a number the article did not state
+    ],
+)
 def test_ungrounded_rewrites_are_refused(server, client, output):
     server.answer = lambda request: Completion(output)
     assert rewrite_summary(client, "t", SENTENCES) is None
@@ -81,7 +87,8 @@ def test_answer_and_not_answered(server, client):
 def test_translation_checked_for_paragraphs_and_numbers(server, client):
     text = "Putin met Lukashenko on Thursday.\n\nThe talks began in May 2025 with 1,000 prisoners swapped."
     server.answer = lambda request: Completion(
-        "Putin traf Lukaschenko am Donnerstag.\n\nDie Gespräche begannen im Mai 2025, 1.000 Gefangene wurden ausgetauscht.")
+        "Putin traf Lukaschenko am Donnerstag.\n\nDie Gespräche begannen im Mai 2025, 1.000 Gefangene wurden ausgetauscht."
+    )
     assert translate(client, text, "German").startswith("Putin traf Lukaschenko")
     server.answer = lambda request: Completion("Putin traf Lukaschenko am Donnerstag.")  # a paragraph lost
     assert translate(client, text, "German") is None
@@ -91,7 +98,8 @@ def test_translation_checked_for_paragraphs_and_numbers(server, client):
 
 def test_grounded_checks_each_sentence():
     assert grounded("He met Lukashenko in Moscow [2]. Swaps were positive [3].", SENTENCES) == (
-        "He met Lukashenko in Moscow. Swaps were positive.")
+        "He met Lukashenko in Moscow. Swaps were positive."
+    )
     assert grounded("He met Lukashenko in Moscow [2]. He also met Xi Jinping [2].", SENTENCES) is None
 
 

@@ -24,8 +24,13 @@ def test_enrichment_dates_are_copied_from_their_articles():
     source = Source.objects.create(slug="daily", name="Daily", home_url="https://daily.example/")
     published = [datetime(2024, 3, day, 12, tzinfo=UTC) for day in (1, 2)]
     articles = [
-        Article.objects.create(source=source, url=f"https://daily.example/{n}", title=f"Story {n}",
-                               content_hash=f"{n:040x}", published_at=when)
+        Article.objects.create(
+            source=source,
+            url=f"https://daily.example/{n}",
+            title=f"Story {n}",
+            content_hash=f"{n:040x}",
+            published_at=when,
+        )
         for n, when in enumerate(published)
     ]
     for article in articles:

@@ -15,9 +15,7 @@ SITE = Path(__file__).parent / "fixtures" / "site"
 
 def test_parse_flattens_folders_and_drops_junk() -> None:
     assert parse_opml((SITE / "subscriptions.opml").read_bytes()) == [
-        OpmlFeed(
-            "https://daily.example/feed/", "The Daily Example", "https://daily.example/", "News"
-        ),
+        OpmlFeed("https://daily.example/feed/", "The Daily Example", "https://daily.example/", "News"),
         OpmlFeed("https://gazette.example/rss.xml", "Harbour Gazette", None, "Regional"),
         OpmlFeed("http://quiet.example/feed.json", "Quiet Pages", None, None),  # feed:// rewritten
     ]  # the duplicate, file:, javascript: and relative URLs are gone
@@ -28,9 +26,7 @@ def test_round_trip() -> None:
         OpmlFeed("https://a.example/feed", "Alpha & Co <news>", "https://a.example/", "World"),
         OpmlFeed("https://b.example/rss.xml", "Beta", None, "World"),
         OpmlFeed("https://c.example/atom.xml", None, None, None),
-        OpmlFeed(
-            "https://d.example/feed.json", "Délta “quoted”", "https://d.example/", "Tech / Science"
-        ),
+        OpmlFeed("https://d.example/feed.json", "Délta “quoted”", "https://d.example/", "Tech / Science"),
     ]
     document = build_opml(feeds, title="Mine")
     root = etree.fromstring(document)
@@ -39,9 +35,7 @@ def test_round_trip() -> None:
 
 
 def test_build_escapes_hostile_titles() -> None:
-    feeds = [
-        OpmlFeed('https://e.example/?a=1&b="2"', '"><script>alert(1)</script>', None, "</outline>")
-    ]
+    feeds = [OpmlFeed('https://e.example/?a=1&b="2"', '"><script>alert(1)</script>', None, "</outline>")]
     document = build_opml(feeds)
     assert b"<script>" not in document
     assert parse_opml(document) == feeds

@@ -19,8 +19,15 @@ from tests.pages import LOREM, article_page, atom, rss
 pytestmark = pytest.mark.django_db
 
 _ids = itertools.count()
-CHROME = ["Try Our AI Features", "No comments yet", "Related Articles", "Hashtags", "Share on Facebook",
-          "Subscribe to our newsletter", "Explore what Daily8 AI"]
+CHROME = [
+    "Try Our AI Features",
+    "No comments yet",
+    "Related Articles",
+    "Hashtags",
+    "Share on Facebook",
+    "Subscribe to our newsletter",
+    "Explore what Daily8 AI",
+]
 
 
 @pytest.fixture
@@ -104,8 +111,10 @@ def test_updated_article_is_updated_in_place(fixture_server, prefix):
     link = fixture_server.url(f"{prefix}/story")
     first = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     fixture_server.route(f"{prefix}/story", html_reply(article_page("Storm warning", LOREM[:2])))
-    fixture_server.route(f"{prefix}/feed.atom", feed_reply(atom([{"title": "Storm warning", "link": link, "updated": first}]),
-                                                            "application/atom+xml"))
+    fixture_server.route(
+        f"{prefix}/feed.atom",
+        feed_reply(atom([{"title": "Storm warning", "link": link, "updated": first}]), "application/atom+xml"),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.atom"))
     fetch_all()
     article = Article.objects.get()
@@ -113,8 +122,13 @@ def test_updated_article_is_updated_in_place(fixture_server, prefix):
 
     update = "The warning was raised to red on Wednesday morning as the storm moved north faster than expected."
     fixture_server.route(f"{prefix}/story", html_reply(article_page("Storm warning", [*LOREM[:2], update])))
-    fixture_server.route(f"{prefix}/feed.atom", feed_reply(
-        atom([{"title": "Storm warning", "link": link, "updated": first + timedelta(hours=2)}]), "application/atom+xml"))
+    fixture_server.route(
+        f"{prefix}/feed.atom",
+        feed_reply(
+            atom([{"title": "Storm warning", "link": link, "updated": first + timedelta(hours=2)}]),
+            "application/atom+xml",
+        ),
+    )
     fetch_all()
     updated = Article.objects.get()
     assert updated.pk == article.pk
@@ -126,27 +140,51 @@ def test_same_text_under_two_urls_is_one_article(fixture_server, prefix):
     page = article_page("Harbour expansion approved")
     fixture_server.route(f"{prefix}/news/123", html_reply(page))
     fixture_server.route(f"{prefix}/news/harbour-expansion-approved-123", html_reply(page))
-    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
-        {"title": "Harbour expansion approved", "link": fixture_server.url(f"{prefix}/news/123")},
-        {"title": "Harbour expansion approved", "link": fixture_server.url(f"{prefix}/news/harbour-expansion-approved-123")},
-    ])))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        feed_reply(
+            rss(
+                [
+                    {"title": "Harbour expansion approved", "link": fixture_server.url(f"{prefix}/news/123")},
+                    {
+                        "title": "Harbour expansion approved",
+                        "link": fixture_server.url(f"{prefix}/news/harbour-expansion-approved-123"),
+                    },
+                ]
+            )
+        ),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     fetch_all()
     article = Article.objects.get()
     assert {a.url for a in article.aliases.all()} >= {
-        fixture_server.url(f"{prefix}/news/123"), fixture_server.url(f"{prefix}/news/harbour-expansion-approved-123")}
+        fixture_server.url(f"{prefix}/news/123"),
+        fixture_server.url(f"{prefix}/news/harbour-expansion-approved-123"),
+    }
     assert Entry.objects.filter(article=article).count() == 2
 
 
 def test_canonical_url_is_used_only_on_the_same_site(fixture_server, prefix):
-    fixture_server.route(f"{prefix}/own", html_reply(article_page(
-        "Own canonical", canonical=fixture_server.url(f"{prefix}/canonical-own?utm_campaign=x"))))
-    fixture_server.route(f"{prefix}/foreign", html_reply(article_page(
-        "Foreign canonical", canonical="https://elsewhere.example/stolen")))
-    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
-        {"title": "Own canonical", "link": fixture_server.url(f"{prefix}/own")},
-        {"title": "Foreign canonical", "link": fixture_server.url(f"{prefix}/foreign")},
-    ])))
+    fixture_server.route(
+        f"{prefix}/own",
+        html_reply(
+            article_page("Own canonical", canonical=fixture_server.url(f"{prefix}/canonical-own?utm_campaign=x"))
+        ),
+    )
+    fixture_server.route(
+        f"{prefix}/foreign", html_reply(article_page("Foreign canonical", canonical="https://elsewhere.example/stolen"))
+    )
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        feed_reply(
+            rss(
+                [
+                    {"title": "Own canonical", "link": fixture_server.url(f"{prefix}/own")},
+                    {"title": "Foreign canonical", "link": fixture_server.url(f"{prefix}/foreign")},
+                ]
+            )
+        ),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     fetch_all()
     assert Article.objects.get(title="Own canonical").url == fixture_server.url(f"{prefix}/canonical-own")
@@ -154,12 +192,26 @@ def test_canonical_url_is_used_only_on_the_same_site(fixture_server, prefix):
 
 
 def test_unavailable_page_falls_back_to_sanitized_feed_content(fixture_server, prefix):
-    content = ('<p>The full text came with the feed.</p><script>alert("x")</script>'
-               '<p onclick="steal()">Second <a href="javascript:alert(1)">paragraph</a>.</p>')
+    content = (
+        '<p>The full text came with the feed.</p><script>alert("x")</script>'
+        '<p onclick="steal()">Second <a href="javascript:alert(1)">paragraph</a>.</p>'
+    )
     fixture_server.route(f"{prefix}/gone", Reply(404, b"gone", {"Content-Type": "text/plain"}))
-    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
-        {"title": "Only in the feed", "link": fixture_server.url(f"{prefix}/gone"), "content": content,
-         "description": "A summary."}])))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        feed_reply(
+            rss(
+                [
+                    {
+                        "title": "Only in the feed",
+                        "link": fixture_server.url(f"{prefix}/gone"),
+                        "content": content,
+                        "description": "A summary.",
+                    }
+                ]
+            )
+        ),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     fetch_all()
     article = Article.objects.get()
@@ -180,13 +232,32 @@ def test_publisher_sections_reach_the_article_and_file_a_borderline_story(fixtur
     for name, section in (("a", "Sport"), ("b", None), ("c", None)):
         fixture_server.route(f"{prefix}/{name}", html_reply(article_page(f"Story {name}", section=section)))
     fixture_server.route(f"{prefix}/gone", Reply(404, b"gone", {"Content-Type": "text/plain"}))
-    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
-        {"title": "Story a", "link": fixture_server.url(f"{prefix}/a"), "categories": ["Football", "Sport"]},
-        {"title": "Story b", "link": fixture_server.url(f"{prefix}/b"), "categories": ["Business & Economy"]},
-        {"title": "Story c", "link": fixture_server.url(f"{prefix}/c")},
-        {"title": "Story d", "link": fixture_server.url(f"{prefix}/gone"), "content": "<p>" + LOREM[0] + "</p>",
-         "categories": ["Travel"]},
-    ])))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        feed_reply(
+            rss(
+                [
+                    {
+                        "title": "Story a",
+                        "link": fixture_server.url(f"{prefix}/a"),
+                        "categories": ["Football", "Sport"],
+                    },
+                    {
+                        "title": "Story b",
+                        "link": fixture_server.url(f"{prefix}/b"),
+                        "categories": ["Business & Economy"],
+                    },
+                    {"title": "Story c", "link": fixture_server.url(f"{prefix}/c")},
+                    {
+                        "title": "Story d",
+                        "link": fixture_server.url(f"{prefix}/gone"),
+                        "content": "<p>" + LOREM[0] + "</p>",
+                        "categories": ["Travel"],
+                    },
+                ]
+            )
+        ),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     fetch_all()
     stored = {a.title: a for a in Article.objects.all()}
@@ -197,8 +268,10 @@ def test_publisher_sections_reach_the_article_and_file_a_borderline_story(fixtur
     assert Entry.objects.get(url=fixture_server.url(f"{prefix}/a")).categories == ["Football", "Sport"]
 
     enrich_articles([a.pk for a in stored.values()])
-    section = {title: a.enrichment.section for title, a in
-               ((t, Article.objects.select_related("enrichment").get(pk=a.pk)) for t, a in stored.items())}
+    section = {
+        title: a.enrichment.section
+        for title, a in ((t, Article.objects.select_related("enrichment").get(pk=a.pk)) for t, a in stored.items())
+    }
     assert section["Story a"] == "sports"
     assert section["Story b"] == "business"
     assert section["Story c"] == "politics"  # the same text, left to itself
@@ -214,8 +287,10 @@ def test_transient_errors_are_retried_then_stored(fixture_server, prefix):
         return html_reply(article_page("Second time lucky"))
 
     fixture_server.route(f"{prefix}/flaky", flaky)
-    fixture_server.route(f"{prefix}/feed.xml", feed_reply(rss([
-        {"title": "Second time lucky", "link": fixture_server.url(f"{prefix}/flaky")}])))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        feed_reply(rss([{"title": "Second time lucky", "link": fixture_server.url(f"{prefix}/flaky")}])),
+    )
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     fetch_all()
     entry = Entry.objects.get()
@@ -285,8 +360,10 @@ def test_add_single_article_and_home_page_discovery(fixture_server, prefix):
     assert added.article is not None and added.article.title == "A lone article"
     assert LOREM[2] in added.article.body_text
 
-    home = (f'<html><head><title>Site</title><link rel="alternate" type="application/rss+xml" '
-            f'href="{prefix}/feed.xml"></head><body>Front page</body></html>').encode()
+    home = (
+        f'<html><head><title>Site</title><link rel="alternate" type="application/rss+xml" '
+        f'href="{prefix}/feed.xml"></head><body>Front page</body></html>'
+    ).encode()
     serve_site(fixture_server, prefix, ["Discovered item"])
     fixture_server.route(f"{prefix}", html_reply(home))
     added = add_url(fixture_server.url(f"{prefix}"))
@@ -307,11 +384,14 @@ def test_opml_import_and_export(fixture_server, prefix, tmp_path, capsys):
         '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
         '<outline text="News"><outline type="rss" text="One" xmlUrl="https://one.example/feed.xml" '
         'htmlUrl="https://one.example/"/><outline type="rss" text="Two" xmlUrl="https://two.example/rss"/>'
-        '</outline></body></opml>'
+        "</outline></body></opml>"
     )
     call_command("import_opml", str(opml))
     call_command("import_opml", str(opml))  # again: nothing doubles
-    assert sorted(Feed.objects.values_list("url", flat=True)) == ["https://one.example/feed.xml", "https://two.example/rss"]
+    assert sorted(Feed.objects.values_list("url", flat=True)) == [
+        "https://one.example/feed.xml",
+        "https://two.example/rss",
+    ]
     capsys.readouterr()
     call_command("export_opml")
     exported = capsys.readouterr().out

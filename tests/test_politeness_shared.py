@@ -16,8 +16,9 @@ from tests.fixtureserver import Reply
 
 
 def _overlap(requests) -> int:
-    events = sorted([(r.started, 1) for r in requests] + [(r.finished, -1) for r in requests],
-                    key=lambda e: (e[0], e[1]))
+    events = sorted(
+        [(r.started, 1) for r in requests] + [(r.finished, -1) for r in requests], key=lambda e: (e[0], e[1])
+    )
     running = peak = 0
     for _, step in events:
         running += step
@@ -43,8 +44,7 @@ def _grants(directory: Path) -> list[float]:
 
 
 def _worker(directory: str, url: str, count: int, delay: float) -> None:
-    policy = FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), obey_robots=False,
-                         host_concurrency=2, host_delay=delay)
+    policy = FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), obey_robots=False, host_concurrency=2, host_delay=delay)
     limiter = _Recorded(Path(directory), concurrency=2, delay=delay, max_concurrency=16)
     with Fetcher(policy, limiter) as fetcher, ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda _: fetcher.get(url), range(count)))

@@ -35,20 +35,17 @@ postgres_only = pytest.mark.skipif(
     "connection.vendor != 'postgresql'",
     reason="PostgreSQL only (DATABASE_URL=postgres://..., the second leg of .ci/run)",
 )
-redis_only = pytest.mark.skipif(
-    not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (the second leg of .ci/run)"
-)
+redis_only = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (the second leg of .ci/run)")
 _numbers = iter(range(1, 10**9))
 
 
 def make_source(slug: str, language: str = "en") -> Source:
-    return Source.objects.create(
-        name=slug.title(), slug=slug, home_url=f"https://{slug}.example", language=language
-    )
+    return Source.objects.create(name=slug.title(), slug=slug, home_url=f"https://{slug}.example", language=language)
 
 
-def make_article(source: Source, title: str, body: str = "", *, language: str | None = None,
-                 age: timedelta = timedelta(hours=1)) -> Article:
+def make_article(
+    source: Source, title: str, body: str = "", *, language: str | None = None, age: timedelta = timedelta(hours=1)
+) -> Article:
     n = next(_numbers)
     return Article.objects.create(
         source=source,
@@ -92,7 +89,7 @@ def test_english_articles_are_stemmed_as_english():
 @postgres_only
 @pytest.mark.django_db
 def test_german_articles_are_stemmed_as_german():
-    """"Haus" finds "Häuser" in a German article (German stemmer after unaccent), but not
+    """ "Haus" finds "Häuser" in a German article (German stemmer after unaccent), but not
     the English surname "Hauser", which English stemming leaves alone."""
     zeitung = make_source("zeitung", language="de")
     daily = make_source("daily")
@@ -180,16 +177,22 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     daily = make_source("daily")
     zeitung = make_source("zeitung", language="de")
     for i in range(12):
-        article = make_article(daily if i % 3 else zeitung, f"Volcano report {i}" if i % 2 else f"Markets {i}",
-                               age=timedelta(days=i))
-        Enrichment.objects.create(article=article, section="science" if i % 4 == 1 else "world",
-                                  published_at=article.published_at)
+        article = make_article(
+            daily if i % 3 else zeitung, f"Volcano report {i}" if i % 2 else f"Markets {i}", age=timedelta(days=i)
+        )
+        Enrichment.objects.create(
+            article=article, section="science" if i % 4 == 1 else "world", published_at=article.published_at
+        )
     week = date.today() - timedelta(days=6)
-    queries = [("volcano", SearchFilters()), ("volcano", SearchFilters(source="daily")),
-               ('"volcano report"', SearchFilters()), ("volcano -markets", SearchFilters(language="en")),
-               ("volcano", SearchFilters(section="science")),
-               ("volcano", SearchFilters(section="science", since=week)),
-               ("volcano", SearchFilters(section="science", source="daily"))]
+    queries = [
+        ("volcano", SearchFilters()),
+        ("volcano", SearchFilters(source="daily")),
+        ('"volcano report"', SearchFilters()),
+        ("volcano -markets", SearchFilters(language="en")),
+        ("volcano", SearchFilters(section="science")),
+        ("volcano", SearchFilters(section="science", since=week)),
+        ("volcano", SearchFilters(section="science", source="daily")),
+    ]
     walked = [search(q, f) for q, f in queries]
     monkeypatch.setattr(postgres, "SAMPLE", 1)
     monkeypatch.setattr(postgres, "WALK_LIMIT", 1)
@@ -197,9 +200,7 @@ def test_walking_the_dates_and_reading_the_index_find_the_same(monkeypatch):
     read = [search(q, f) for q, f in queries]
     assert [[h.article_id for h in r[0]] for r in read] == [[h.article_id for h in r[0]] for r in walked]
     # the same rank, give or take float4 rounding in the last digit (the plans sum in other orders)
-    assert [[h.score for h in r[0]] for r in read] == [
-        [pytest.approx(h.score, rel=1e-5) for h in r[0]] for r in walked
-    ]
+    assert [[h.score for h in r[0]] for r in read] == [[pytest.approx(h.score, rel=1e-5) for h in r[0]] for r in walked]
     assert [r[1] for r in read] == [r[1] for r in walked] == [6, 4, 6, 4, 3, 2, 2]
 
 
@@ -263,7 +264,10 @@ class Worker:
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "newsdesk", "worker", "--verbosity", "1"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: list[str] = []
         self.ready = threading.Event()
@@ -360,8 +364,7 @@ def test_two_worker_processes_share_one_queue(fixture_server, two_workers):
     feeds = []
     for k in range(12):
         path = f"/pg-queue/{k}.xml"
-        fixture_server.route(path, Reply(200, rss([]), {"Content-Type": "application/rss+xml"},
-                                         delay=0.4))
+        fixture_server.route(path, Reply(200, rss([]), {"Content-Type": "application/rss+xml"}, delay=0.4))
         feeds.append(Feed.objects.create(source=source, url=fixture_server.url(path)))
     for feed in feeds:
         fetch_feed_task.enqueue(feed.pk)
@@ -411,16 +414,29 @@ def test_scheduler_runs_as_a_process_of_its_own(fixture_server, two_workers, pro
     prefix = "/pg-scheduler"
     titles = ["Ferry service restored", "Bridge reopens to traffic", "Harbour wall repaired"]
     for n, title in enumerate(titles):
-        fixture_server.route(f"{prefix}/story-{n}", Reply(
-            200, article_page(title, LOREM), {"Content-Type": "text/html; charset=utf-8"}))
-    fixture_server.route(f"{prefix}/feed.xml", Reply(200, rss([
-        {"title": title, "link": fixture_server.url(f"{prefix}/story-{n}")}
-        for n, title in enumerate(titles)]), {"Content-Type": "application/rss+xml"}))
-    feed = Feed.objects.create(source=make_source("scheduled"), url=fixture_server.url(f"{prefix}/feed.xml"),
-                               next_fetch_at=timezone.now())
+        fixture_server.route(
+            f"{prefix}/story-{n}", Reply(200, article_page(title, LOREM), {"Content-Type": "text/html; charset=utf-8"})
+        )
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        Reply(
+            200,
+            rss(
+                [{"title": title, "link": fixture_server.url(f"{prefix}/story-{n}")} for n, title in enumerate(titles)]
+            ),
+            {"Content-Type": "application/rss+xml"},
+        ),
+    )
+    feed = Feed.objects.create(
+        source=make_source("scheduled"), url=fixture_server.url(f"{prefix}/feed.xml"), next_fetch_at=timezone.now()
+    )
 
-    scheduler = subprocess.Popen([sys.executable, "-m", "newsdesk", "scheduler", "--interval", "0.3"],
-                                 env=process_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk", "scheduler", "--interval", "0.3"],
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: Article.objects.count() == len(titles), 120, "the articles to be stored")
         time.sleep(2)  # several more scheduler passes: nothing is queued twice
@@ -449,7 +465,9 @@ def newsdesk_shell(code: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "newsdesk", "shell", "--no-startup", "-c", code],
         env={k: v for k, v in (env or os.environ).items() if k != "DJANGO_SETTINGS_MODULE"},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]  # after "N objects imported automatically"
@@ -475,7 +493,10 @@ def test_the_caches_are_redis_and_shared_between_processes(settings):
 
     keys = {key.decode() for key in redis.Redis.from_url(settings.REDIS_URL).keys("*")}
     assert {key for key in keys if "written-by" in key or "limit-by" in key} == {
-        "newsdesk:1:written-by-pytest", "newsdesk:1:written-by-child", "newsdesk-rl:1:limit-by-pytest"}
+        "newsdesk:1:written-by-pytest",
+        "newsdesk:1:written-by-child",
+        "newsdesk-rl:1:limit-by-pytest",
+    }
 
 
 @redis_only

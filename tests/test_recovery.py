@@ -56,8 +56,15 @@ def serve_site(server, prefix: str, titles: list[str], *, page_delay: float = 0.
     items = []
     for n, title in enumerate(titles):
         path = f"{prefix}/news/{n}"
-        server.route(path, Reply(200, article_page(title, [f"{title}: {p}" for p in LOREM]),
-                                 {"Content-Type": "text/html; charset=utf-8"}, delay=page_delay))
+        server.route(
+            path,
+            Reply(
+                200,
+                article_page(title, [f"{title}: {p}" for p in LOREM]),
+                {"Content-Type": "text/html; charset=utf-8"},
+                delay=page_delay,
+            ),
+        )
         items.append({"title": title, "link": server.url(path), "description": f"{title} in brief."})
     server.route(f"{prefix}/feed.xml", Reply(200, rss(items), {"Content-Type": "application/rss+xml"}))
     return server.url(f"{prefix}/feed.xml")
@@ -67,8 +74,7 @@ def serve_site(server, prefix: str, titles: list[str], *, page_delay: float = 0.
 
 
 @pytest.mark.django_db
-def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server, prefix, client, monkeypatch,
-                                                                 settings):
+def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server, prefix, client, monkeypatch, settings):
     feed_url = serve_site(fixture_server, prefix, ["Harbour wall repaired"])
     feed = add_url(feed_url).feeds[0]
 
@@ -157,15 +163,24 @@ def test_a_batch_run_again_queues_enrichment_for_pages_its_dead_run_stored(fixtu
 def run(row: DBTaskResult) -> DBTaskResult:
     """Run one queued row as a db_worker does (claim, call, record the outcome)."""
     row.claim("test-worker")
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=None, worker_id="test-worker", excluded_queue_names=[]).run_task(row)
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run_task(row)
     row.refresh_from_db()
     return row
 
 
 @pytest.mark.django_db
-def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staff(client, admin_client,
-                                                                                  monkeypatch, settings):
+def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staff(
+    client, admin_client, monkeypatch, settings
+):
     import newsdesk.stories.assign
 
     def broken(article_ids):
@@ -222,17 +237,25 @@ def test_a_run_is_closed_only_when_its_worker_is_silent(settings):
     source = Source.objects.create(name="Gazette", slug="gazette", home_url="https://g.example/")
     feed = Feed.objects.create(source=source, url="https://g.example/feed", locked_until=now + timedelta(minutes=9))
     rows = {}
-    for worker, beat in [("alive", now - timedelta(seconds=3)), ("silent", now - timedelta(seconds=60)),
-                         ("missing", None)]:
+    for worker, beat in [
+        ("alive", now - timedelta(seconds=3)),
+        ("silent", now - timedelta(seconds=60)),
+        ("missing", None),
+    ]:
         if beat:  # a pid that exists on no machine: only the heartbeat speaks for it
-            WorkerHeartbeat.objects.create(worker_id=worker, host="elsewhere", pid=1, started_at=long_ago,
-                                           beat_at=beat)
+            WorkerHeartbeat.objects.create(worker_id=worker, host="elsewhere", pid=1, started_at=long_ago, beat_at=beat)
         rows[worker] = DBTaskResult.objects.get(pk=tasks.fetch_feed_task.enqueue(feed.pk).id)
-        DBTaskResult.objects.filter(pk=rows[worker].pk).update(status="RUNNING", started_at=long_ago,
-                                                               worker_ids=[worker])
+        DBTaskResult.objects.filter(pk=rows[worker].pk).update(
+            status="RUNNING", started_at=long_ago, worker_ids=[worker]
+        )
     # Late heartbeat, but the process runs on this machine: alive (SQLite can delay a beat).
-    WorkerHeartbeat.objects.create(worker_id="here", host=socket.gethostname(), pid=os.getpid(),
-                                   started_at=long_ago, beat_at=now - timedelta(minutes=2))
+    WorkerHeartbeat.objects.create(
+        worker_id="here",
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        started_at=long_ago,
+        beat_at=now - timedelta(minutes=2),
+    )
     here = DBTaskResult.objects.get(pk=tasks.fetch_feed_task.enqueue(feed.pk).id)
     DBTaskResult.objects.filter(pk=here.pk).update(status="RUNNING", started_at=long_ago, worker_ids=["here"])
 
@@ -256,8 +279,13 @@ def test_a_run_is_closed_only_when_its_worker_is_silent(settings):
 @pytest.mark.slow
 def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixture_server, env):
     prefix = "/recovery-kill"
-    env = {**env, "NEWSDESK_TASK_LEASE": "600", "NEWSDESK_FETCH_TIMEOUT": "120",
-           "NEWSDESK_WORKER_HEARTBEAT": "1", "NEWSDESK_WORKER_DEAD_AFTER": "4"}
+    env = {
+        **env,
+        "NEWSDESK_TASK_LEASE": "600",
+        "NEWSDESK_FETCH_TIMEOUT": "120",
+        "NEWSDESK_WORKER_HEARTBEAT": "1",
+        "NEWSDESK_WORKER_DEAD_AFTER": "4",
+    }
     first_request = threading.Event()
 
     def slow_then_fine(request):
@@ -268,9 +296,14 @@ def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixtur
         return Reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
 
     fixture_server.route(f"{prefix}/slow", slow_then_fine)
-    fixture_server.route(f"{prefix}/feed.xml", Reply(200, rss([
-        {"title": "Slow page", "link": fixture_server.url(f"{prefix}/slow")}]),
-        {"Content-Type": "application/rss+xml"}))
+    fixture_server.route(
+        f"{prefix}/feed.xml",
+        Reply(
+            200,
+            rss([{"title": "Slow page", "link": fixture_server.url(f"{prefix}/slow")}]),
+            {"Content-Type": "application/rss+xml"},
+        ),
+    )
     assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
     assert newsdesk(env, "add", fixture_server.url(f"{prefix}/feed.xml")).returncode == 0
 
@@ -287,16 +320,21 @@ def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixtur
         worker.wait()
         killed = time.monotonic()
         second = spawn(env, "worker")
-        task_row = "SELECT status, exception_class_path, traceback FROM django_tasks_database_dbtaskresult " \
-                   "WHERE task_path LIKE '%process_entries_task' ORDER BY enqueued_at LIMIT 1"
+        task_row = (
+            "SELECT status, exception_class_path, traceback FROM django_tasks_database_dbtaskresult "
+            "WHERE task_path LIKE '%process_entries_task' ORDER BY enqueued_at LIMIT 1"
+        )
         assert db.execute(task_row).fetchone()[0] == "RUNNING"
 
         wait_for(lambda: db.execute(task_row).fetchone()[0] == "FAILED", 30, "the lost run to be closed")
         closed_after = time.monotonic() - killed
         status, exception, traceback = db.execute(task_row).fetchone()
         assert exception == WORKER_LOST and traceback.startswith("worker lost (no heartbeat since")
-        wait_for(lambda: db.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 1, 60,
-                 "the page to be fetched by the second worker")
+        wait_for(
+            lambda: db.execute("SELECT count(*) FROM articles_article").fetchone()[0] == 1,
+            60,
+            "the page to be fetched by the second worker",
+        )
         done_after = time.monotonic() - killed
         assert closed_after < 15, closed_after  # dead after 4 s, a recovery pass every second
         assert done_after < 45, done_after  # includes the second worker loading its models
@@ -322,12 +360,20 @@ def test_a_worker_in_a_session_of_its_own_yields_the_cpu_too(env):
     """Nice counts only within a session's autogroup: a worker leading its own session
     nices its autogroup as well; one in the caller's session leaves the caller's alone."""
     assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
-    own = subprocess.Popen([sys.executable, "-m", "newsdesk", "worker"], env=env, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    own = subprocess.Popen(
+        [sys.executable, "-m", "newsdesk", "worker"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     shared = spawn(env, "worker")
     try:
-        wait_for(lambda: niceness(own.pid) > os.nice(0) and niceness(shared.pid) > os.nice(0), 60,
-                 "the workers to lower their priority")
+        wait_for(
+            lambda: niceness(own.pid) > os.nice(0) and niceness(shared.pid) > os.nice(0),
+            60,
+            "the workers to lower their priority",
+        )
         assert autogroup_nice(own.pid) == 10
         assert autogroup_nice(shared.pid) == autogroup_nice(os.getpid())
     finally:

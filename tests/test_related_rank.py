@@ -11,8 +11,15 @@ QUERY = Query(id=0, publisher="a", time=NOW, entities=frozenset({"kyiv"}))
 
 
 def c(id, similarity, publisher, *, same_story=False, hours=0.0, duplicate_of=None, entities=()):
-    return Candidate(id=id, similarity=similarity, same_story=same_story, publisher=publisher,
-                     time=NOW - hours * 3600, entities=frozenset(entities), duplicate_of=duplicate_of)
+    return Candidate(
+        id=id,
+        similarity=similarity,
+        same_story=same_story,
+        publisher=publisher,
+        time=NOW - hours * 3600,
+        entities=frozenset(entities),
+        duplicate_of=duplicate_of,
+    )
 
 
 def test_same_story_from_other_publishers_comes_first_even_when_less_similar():
@@ -22,8 +29,16 @@ def test_same_story_from_other_publishers_comes_first_even_when_less_similar():
 
 
 def test_each_text_appears_once_and_never_a_copy_of_the_article_itself():
-    picked = rank(QUERY, [c(1, 0.9, "b"), c(2, 0.8, "c", duplicate_of=1), c(3, 0.99, "d", duplicate_of=0),
-                          c(0, 1.0, "a"), c(4, 0.5, "e")])
+    picked = rank(
+        QUERY,
+        [
+            c(1, 0.9, "b"),
+            c(2, 0.8, "c", duplicate_of=1),
+            c(3, 0.99, "d", duplicate_of=0),
+            c(0, 1.0, "a"),
+            c(4, 0.5, "e"),
+        ],
+    )
     assert [p.id for p in picked] == [1, 4]
 
 

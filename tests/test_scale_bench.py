@@ -27,16 +27,43 @@ def test_tiny_scale_benchmark(tmp_path):
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
-        [sys.executable, "-m", "newsdesk", "bench", "scale", "--articles", "1500",
-         "--ingest-articles", "16", "--corpus", str(tmp_path / "absent"), "--repeats", "2",
-         "--page-requests", "10", "--query-timeout", "20"],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "newsdesk",
+            "bench",
+            "scale",
+            "--articles",
+            "1500",
+            "--ingest-articles",
+            "16",
+            "--corpus",
+            str(tmp_path / "absent"),
+            "--repeats",
+            "2",
+            "--page-requests",
+            "10",
+            "--query-timeout",
+            "20",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     figures = json.loads(lines[-1])
-    for key in ("ingest_1_worker", "ingest_2_workers", "scaling", "search_p50_ms", "search_p99_ms",
-                "article_p50_ms", "article_p99_ms", "database_size_mb"):
+    for key in (
+        "ingest_1_worker",
+        "ingest_2_workers",
+        "scaling",
+        "search_p50_ms",
+        "search_p99_ms",
+        "article_p50_ms",
+        "article_p99_ms",
+        "database_size_mb",
+    ):
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, (key, figures)
     assert figures["ingest_complete"] is True
     assert figures["articles"] == 1500

@@ -43,9 +43,7 @@ def source(db) -> Source:
 
 
 def make_source(slug: str, language: str = "en") -> Source:
-    return Source.objects.create(
-        name=slug.title(), slug=slug, home_url=f"https://{slug}.example", language=language
-    )
+    return Source.objects.create(name=slug.title(), slug=slug, home_url=f"https://{slug}.example", language=language)
 
 
 def make_article(
@@ -78,17 +76,13 @@ def filler(source) -> list[Article]:
 
 
 def test_created_article_is_found(source, filler):
-    article = make_article(
-        source, "Volcano erupts on remote island", "Lava reached the sea overnight."
-    )
+    article = make_article(source, "Volcano erupts on remote island", "Lava reached the sea overnight.")
     assert ids("volcano") == [article.pk]
     assert ids("lava") == [article.pk]
 
 
 def test_updated_article_is_found_by_new_words_not_old(source, filler):
-    article = make_article(
-        source, "Volcano erupts on remote island", "Lava reached the sea overnight."
-    )
+    article = make_article(source, "Volcano erupts on remote island", "Lava reached the sea overnight.")
     article.title = "Earthquake shakes coastal town"
     article.body_text = "Tremors were felt along the coast."
     article.save()
@@ -226,6 +220,7 @@ def test_section_filter(source, filler):
 
 def test_section_filter_with_dates(source, filler):
     """The section's walk (its own copy of the dates on PostgreSQL) keeps the date range."""
+
     def at(day: int) -> datetime:
         return datetime(2024, 3, day, 12, tzinfo=UTC)
 
@@ -267,9 +262,7 @@ def test_date_range_filter_includes_whole_days(source, filler):
     late = make_article(source, "Volcano late", published_at=at(3, 12))
     assert set(ids("volcano", SearchFilters(since=date(2024, 3, 2)))) == {middle.pk, late.pk}
     assert set(ids("volcano", SearchFilters(until=date(2024, 3, 2)))) == {early.pk, middle.pk}
-    assert ids("volcano", SearchFilters(since=date(2024, 3, 2), until=date(2024, 3, 2))) == [
-        middle.pk
-    ]
+    assert ids("volcano", SearchFilters(since=date(2024, 3, 2), until=date(2024, 3, 2))) == [middle.pk]
     assert ids("volcano", SearchFilters(since=date(2024, 3, 4))) == []
     assert len(ids("volcano", SearchFilters(since=date.min, until=date.max))) == 3
 
@@ -280,9 +273,7 @@ def test_filters_combine(source, filler):
     make_article(other, "Volcano erupts", language="de")
     make_article(source, "Volcano erupts", language="en")
     Enrichment.objects.create(article=hit, section="science", published_at=hit.published_at)
-    filters = SearchFilters(
-        source="weekly", language="en", section="science", since=date.today() - timedelta(days=1)
-    )
+    filters = SearchFilters(source="weekly", language="en", section="science", since=date.today() - timedelta(days=1))
     assert ids("volcano", filters) == [hit.pk]
 
 
@@ -434,9 +425,7 @@ def test_highlight_pairs_stray_markers():
 
 
 def test_pagination_totals_and_pages(source, filler):
-    articles = [
-        make_article(source, f"Volcano report {i}", age=timedelta(hours=i)) for i in range(45)
-    ]
+    articles = [make_article(source, f"Volcano report {i}", age=timedelta(hours=i)) for i in range(45)]
     pages = [search("volcano", offset=offset, limit=20) for offset in (0, 20, 40, 60)]
     assert [total for _, total in pages] == [45, 45, 45, 45]
     assert [len(hits) for hits, _ in pages] == [20, 20, 5, 0]
@@ -454,8 +443,7 @@ def test_only_the_newest_candidates_are_ranked_and_counted(client, source, fille
         monkeypatch.setattr(f"newsdesk.search.{module}.CANDIDATES", 5, raising=False)
     old_headline = make_article(source, "Volcano erupts", age=timedelta(days=30))
     newest = [
-        make_article(source, "Island news", f"A volcano was mentioned {i}.", age=timedelta(hours=i))
-        for i in range(7)
+        make_article(source, "Island news", f"A volcano was mentioned {i}.", age=timedelta(hours=i)) for i in range(7)
     ]
     results = search("volcano")
     hits, total = results
@@ -504,9 +492,7 @@ def test_empty_query_is_an_empty_page(client, db):
 
 
 def test_results_page_lists_hits_with_snippets(client, source, filler):
-    article = make_article(
-        source, "Volcano erupts on remote island", "Lava reached the sea as the volcano woke."
-    )
+    article = make_article(source, "Volcano erupts on remote island", "Lava reached the sea as the volcano woke.")
     response = client.get(reverse("search:search"), {"q": "volcano"})
     html = response.content.decode()
     assert response.status_code == 200

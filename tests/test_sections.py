@@ -178,9 +178,7 @@ def test_borderline_rules(expected: str) -> None:
 
 def test_headline_alone_is_enough_for_a_clear_story() -> None:
     assert classify("Striker's hat-trick sends holders into cup semi-final", "").section == "sports"
-    assert (
-        classify("Central bank raises interest rates to curb inflation", "").section == "business"
-    )
+    assert classify("Central bank raises interest rates to curb inflation", "").section == "business"
 
 
 def test_politician_in_the_lead_makes_a_story_abroad_politics() -> None:
@@ -351,9 +349,7 @@ def test_bbc_benchmark_accuracy(tmp_path: Path) -> None:
     predicted = tmp_path / "opaque.json"
     predict_categories(opaque, predicted)
     raw = json.loads(predicted.read_text(encoding="utf-8"))
-    mapped = {
-        f"{names[key.split('/')[0]]}/{key.split('/')[1]}": label for key, label in raw.items()
-    }
+    mapped = {f"{names[key.split('/')[0]]}/{key.split('/')[1]}": label for key, label in raw.items()}
     out = tmp_path / "pred.json"
     out.write_text(json.dumps(mapped), encoding="utf-8")
     result = subprocess.run(

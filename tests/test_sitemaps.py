@@ -58,12 +58,8 @@ def test_sitemap_index() -> None:
 
 
 def test_gzipped_sitemap_over_http(fixture_server: FixtureServer) -> None:
-    fixture_server.route(
-        "/sitemap.xml.gz", Reply(200, gzip.compress((SITE / "news-sitemap.xml").read_bytes()))
-    )
-    with Fetcher(
-        FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)
-    ) as fetcher:
+    fixture_server.route("/sitemap.xml.gz", Reply(200, gzip.compress((SITE / "news-sitemap.xml").read_bytes())))
+    with Fetcher(FetchPolicy(allow_hosts=frozenset({"127.0.0.1"}), host_delay=0, obey_robots=False)) as fetcher:
         result = fetcher.get(fixture_server.url("/sitemap.xml.gz"))
     entries, _ = parse_sitemap(result.content, result.final_url)
     assert len(entries) == 3 and entries[1].title == "德比战平局"
@@ -103,9 +99,7 @@ def test_garbage_raises_feed_error(content: bytes, message: str) -> None:
 def test_entity_bomb_is_refused_fast() -> None:
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY a "aaaaaaaaaa">'
-        + b"".join(
-            f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(9)
-        )
+        + b"".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(9))
         + b"]><urlset><url><loc>https://a.example/&j;</loc></url></urlset>"
     )
     started = time.perf_counter()

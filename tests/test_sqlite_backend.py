@@ -43,11 +43,21 @@ while not stop.is_set():
 
 @pytest.mark.slow
 def test_a_transaction_starts_soon_after_the_lock_is_free(tmp_path):
-    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path), "NEWSDESK_LOG_LEVEL": "WARNING",
-           "DJANGO_SETTINGS_MODULE": "newsdesk.settings"}
+    env = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(tmp_path),
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+    }
     env.pop("DATABASE_URL", None)
-    out = subprocess.run([sys.executable, "-m", "tests.test_sqlite_backend"], env=env, cwd=Path(__file__).parents[1],
-                         capture_output=True, text=True, timeout=200)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.test_sqlite_backend"],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["engine"] == "newsdesk.sqlite"
@@ -70,8 +80,9 @@ def _measure() -> dict:
     plain = sqlite3.connect(path, timeout=60, isolation_level=None)  # SQLite's busy handler
     plain.execute("PRAGMA journal_mode=WAL")
     plain.execute("CREATE TABLE probe (at REAL)")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
     busy_handler: list[float] = []
     backend: list[float] = []
@@ -92,8 +103,12 @@ def _measure() -> dict:
                     cursor.execute("INSERT INTO probe VALUES (%s)", [time.time()])
     finally:
         holder.communicate("stop\n", timeout=30)
-    return {"engine": settings.DATABASES["default"]["ENGINE"], "busy_handler_p90_s": round(_p90(busy_handler), 4),
-            "backend_p90_s": round(_p90(backend), 4), "rounds": ROUNDS}
+    return {
+        "engine": settings.DATABASES["default"]["ENGINE"],
+        "busy_handler_p90_s": round(_p90(busy_handler), 4),
+        "backend_p90_s": round(_p90(backend), 4),
+        "rounds": ROUNDS,
+    }
 
 
 if __name__ == "__main__":

@@ -21,9 +21,11 @@ from newsdesk.stories.refresh import refresh
 
 pytestmark = pytest.mark.django_db
 
-BODY = ("The city council approved the new tram line on Monday after a long debate. "
-        "Construction will start next spring and the first trams should run within three years. "
-        "Opponents said the cost of the project had doubled since it was first proposed.")
+BODY = (
+    "The city council approved the new tram line on Monday after a long debate. "
+    "Construction will start next spring and the first trams should run within three years. "
+    "Opponents said the cost of the project had doubled since it was first proposed."
+)
 
 
 def unit(seed: int, base: np.ndarray | None = None, noise: float = 1.0) -> np.ndarray:
@@ -36,17 +38,31 @@ def unit(seed: int, base: np.ndarray | None = None, noise: float = 1.0) -> np.nd
 @pytest.fixture
 def sources():
     countries = ["GB", "US", "FR", "GB"]
-    return [Source.objects.create(name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/",
-                                  country=countries[i]) for i in range(4)]
+    return [
+        Source.objects.create(
+            name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/", country=countries[i]
+        )
+        for i in range(4)
+    ]
 
 
 def make(source, n: int, title: str, vector: np.ndarray, minutes_ago: int = 10, summary_sentences=(0,)) -> Article:
-    article = Article.objects.create(source=source, url=f"https://{source.slug}.example/{n}", title=title,
-                                     body_text=BODY, language="en", content_hash=f"h{n}",
-                                     published_at=timezone.now() - timedelta(minutes=minutes_ago))
-    Enrichment.objects.create(article=article, summary="The council approved the tram line.",
-                              summary_sentences=list(summary_sentences), embedding=to_blob(vector),
-                              published_at=article.published_at)
+    article = Article.objects.create(
+        source=source,
+        url=f"https://{source.slug}.example/{n}",
+        title=title,
+        body_text=BODY,
+        language="en",
+        content_hash=f"h{n}",
+        published_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+    Enrichment.objects.create(
+        article=article,
+        summary="The council approved the tram line.",
+        summary_sentences=list(summary_sentences),
+        embedding=to_blob(vector),
+        published_at=article.published_at,
+    )
     return article
 
 
@@ -112,7 +128,9 @@ def test_story_page_folds_copies_and_lets_moderators_correct(client, sources):
     assert page.count(">Council approves new tram line (wire)<") == 0  # folded, not listed twice
     assert "Not this story" not in page  # readers cannot moderate
     assert client.get(reverse("story-rss", args=[story.pk])).status_code == 200
-    assert client.post(reverse("story-moderate", args=[story.pk]), {"action": "detach", "article": b.pk}).status_code in (302, 403)
+    assert client.post(
+        reverse("story-moderate", args=[story.pk]), {"action": "detach", "article": b.pk}
+    ).status_code in (302, 403)
     assert StoryMember.objects.get(article=b).story_id == story.pk
 
     moderator = User.objects.create_user("mod", password="a-long-password-1")

@@ -37,17 +37,37 @@ ELECTION = [
 
 @pytest.fixture
 def sources():
-    return [Source.objects.create(name=f"Paper {i}", slug=f"paper-{i}", home_url=f"https://p{i}.example/",
-                                  country=["GB", "US", "FR", "DE", "JP", "NL"][i]) for i in range(6)]
+    return [
+        Source.objects.create(
+            name=f"Paper {i}",
+            slug=f"paper-{i}",
+            home_url=f"https://p{i}.example/",
+            country=["GB", "US", "FR", "DE", "JP", "NL"][i],
+        )
+        for i in range(6)
+    ]
 
 
 def article(source: Source, n: int, title: str, minutes_ago: int, body: str | None = None) -> Article:
-    body = body or f"{title}. " + " ".join(f"Paragraph {n} sentence {i} says something new about it." for i in range(40))
-    a = Article.objects.create(source=source, url=f"https://{source.slug}.example/{n}", title=title, body_text=body,
-                               language="en", content_hash=f"hash-{n}",
-                               published_at=timezone.now() - timedelta(minutes=minutes_ago))
-    Enrichment.objects.create(article=a, summary=title, summary_sentences=[0],
-                              embedding=to_blob(embeddings.embed([title])[0]), published_at=a.published_at)
+    body = body or f"{title}. " + " ".join(
+        f"Paragraph {n} sentence {i} says something new about it." for i in range(40)
+    )
+    a = Article.objects.create(
+        source=source,
+        url=f"https://{source.slug}.example/{n}",
+        title=title,
+        body_text=body,
+        language="en",
+        content_hash=f"hash-{n}",
+        published_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+    Enrichment.objects.create(
+        article=a,
+        summary=title,
+        summary_sentences=[0],
+        embedding=to_blob(embeddings.embed([title])[0]),
+        published_at=a.published_at,
+    )
     return a
 
 
@@ -101,8 +121,12 @@ def test_stories_that_turn_out_to_be_one_are_merged_with_history():
     vectors = embeddings.embed(QUAKE)
     now = 1_800_000_000.0
     # Two stories forced apart by restore (as two workers might have left them) ...
-    clusterer.restore([(clustering.Item(1, vectors[0], QUAKE[0], now, "a"), "10"),
-                       (clustering.Item(2, vectors[1], QUAKE[1], now, "b"), "20")])
+    clusterer.restore(
+        [
+            (clustering.Item(1, vectors[0], QUAKE[0], now, "a"), "10"),
+            (clustering.Item(2, vectors[1], QUAKE[1], now, "b"), "20"),
+        ]
+    )
     # ... and an article that fits both is evidence that they are one event.
     key, similarity = clusterer.add(clustering.Item(3, vectors[3], QUAKE[3], now + 60, "c"))
     assert key in {"10", "20"} and similarity > clustering.Params().threshold
@@ -134,8 +158,10 @@ def test_related_articles_put_the_story_first_fold_copies_and_reach_past_the_sto
 
     settings.NEWSDESK_VECTOR_DIR = str(tmp_path / "vectors")
     body = " ".join(f"Sentence {i} of the agency's report on the earthquake in northern Japan." for i in range(60))
-    quake = [article(sources[i], i, title, minutes_ago=60 - i, body=body if i == 1 else None)
-             for i, title in enumerate(QUAKE)]
+    quake = [
+        article(sources[i], i, title, minutes_ago=60 - i, body=body if i == 1 else None)
+        for i, title in enumerate(QUAKE)
+    ]
     copy = article(sources[5], 20, "Quake in Japan", minutes_ago=5, body=body)  # a wire copy of quake[1]
     aftermath = article(sources[4], 21, "Japan's nuclear regulator checks reactors after the northern earthquake", 3)
     unrelated = article(sources[4], 22, "Champions League: late goal sends holders through to the quarter-finals", 4)

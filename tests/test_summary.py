@@ -171,9 +171,7 @@ def test_short_and_empty_articles():
     one = summarize("One", "The match was called off because of snow.")
     assert one.summary == "The match was called off because of snow."
     assert one.summary_sentences == (0,)
-    assert [(p.text, p.sentences) for p in one.key_points] == [
-        ("The match was called off because of snow.", (0,))
-    ]
+    assert [(p.text, p.sentences) for p in one.key_points] == [("The match was called off because of snow.", (0,))]
     three = summarize("Three", "First sentence here. Second sentence here. Third sentence here.")
     assert three.summary_sentences == (0, 1, 2)
     assert len(three.key_points) == 3

@@ -159,7 +159,7 @@ def test_crash_mid_save_leaves_the_previous_index(tmp_path, data, monkeypatch):
 def test_windows_rotate_and_bound_what_is_loaded(tmp_path, data):
     index = VectorIndex(tmp_path, keep_windows=3)
     for n in range(5):
-        index.add(range(n * 100, n * 100 + 100), data[n * 100:n * 100 + 100], [week(n)] * 100)
+        index.add(range(n * 100, n * 100 + 100), data[n * 100 : n * 100 + 100], [week(n)] * 100)
     assert index.windows() == {2902: 100, 2903: 100, 2904: 100}
     assert len(index) == 300 and 0 not in index
     index.add([9999], data[9999:10000], [week(0)])  # older than the kept range: ignored
@@ -184,7 +184,7 @@ def test_rebuild_equals_incremental_build(tmp_path, data):
     incremental = VectorIndex(tmp_path / "incremental")
     for at in rng.permutation(np.arange(0, 3000, 50)):
         rows = range(at, at + 50)
-        incremental.add(rows, data[at:at + 50], [times[i] for i in rows])
+        incremental.add(rows, data[at : at + 50], [times[i] for i in rows])
     incremental.save()
     rebuilt = VectorIndex(tmp_path / "rebuilt")
     rebuilt.rebuild((i, data[i], times[i]) for i in range(3000))
@@ -239,8 +239,7 @@ def test_open_follows_the_saved_settings(tmp_path, data):
     assert VectorIndex.open(tmp_path / "new").dtype == vectors.DTYPE
     with pytest.raises(FileNotFoundError):
         VectorIndex.load(tmp_path / "new")
-    VectorIndex(tmp_path, dtype="f32", window_days=30, reset=True).rebuild(
-        [(i, data[i], week(0)) for i in range(50)])
+    VectorIndex(tmp_path, dtype="f32", window_days=30, reset=True).rebuild([(i, data[i], week(0)) for i in range(50)])
     reader = VectorIndex.open(tmp_path)
     assert (reader.dtype, reader.window_days, len(reader)) == ("f32", 30, 50)
     with VectorIndex.open(tmp_path).writing() as writer:  # a writer with the code's defaults adds to it
@@ -287,7 +286,7 @@ def test_a_failed_save_or_rebuild_keeps_the_saved_index(tmp_path, data, monkeypa
 def test_reset_never_overwrites_a_file_the_saved_manifest_names(tmp_path, data, monkeypatch):
     for n in range(3):  # a few generations on disk
         with VectorIndex(tmp_path).writing() as index:
-            index.add([n], data[n:n + 1], [week(0)])
+            index.add([n], data[n : n + 1], [week(0)])
     before = VectorIndex.load(tmp_path).search(data[1], 3)
     named = set(json.loads((tmp_path / "manifest.json").read_text())["shards"].values())
     real_replace = os.replace
@@ -327,8 +326,9 @@ def test_readers_in_threads_while_a_writer_saves(tmp_path, data):
         thread.start()
     for n in range(5):
         with VectorIndex.open(tmp_path).writing() as writer:
-            writer.add(range(1000 + n * 100, 1100 + n * 100), data[1000 + n * 100:1100 + n * 100],
-                       [week(n % 2)] * 100)
+            writer.add(
+                range(1000 + n * 100, 1100 + n * 100), data[1000 + n * 100 : 1100 + n * 100], [week(n % 2)] * 100
+            )
     for thread in threads:
         thread.join()
     assert not errors

@@ -234,8 +234,11 @@ def test_static_htmx_and_site_script_are_served_locally(client, world):
 def test_story_box_and_related_articles(client, world, monkeypatch):
     from newsdesk.stories import related_db
 
-    monkeypatch.setattr(related_db, "related_for", lambda article, limit=6: [
-        related_db.Related(world.other, 1.0, True, "Putin said Moscow could wait.")])
+    monkeypatch.setattr(
+        related_db,
+        "related_for",
+        lambda article, limit=6: [related_db.Related(world.other, 1.0, True, "Putin said Moscow could wait.")],
+    )
     doc = tree(get(client, world.article.get_absolute_url()))
     box = select(doc, ".story-box")[0]
     assert select(box, "a")[0].get("href") == reverse("story", args=[world.story.pk])
@@ -385,8 +388,12 @@ def test_a_new_comment_shows_to_anonymous_readers_at_once(client, world, django_
     commenter = Client()
     commenter.force_login(author)
     with django_capture_on_commit_callbacks(execute=True):
-        assert commenter.post(reverse("comments:article", args=[world.article.pk]),
-                              {"body": "First comment here"}).status_code == 302
+        assert (
+            commenter.post(
+                reverse("comments:article", args=[world.article.pk]), {"body": "First comment here"}
+            ).status_code
+            == 302
+        )
     assert Comment.objects.count() == 1
     response = get(client, url)
     assert response[pagecache.HEADER] == "miss" and "First comment here" in text_of(response)
@@ -474,12 +481,12 @@ def test_anonymous_pages_hold_no_csrf_token_and_are_publicly_cacheable(client, w
             assert "private" not in control
             assert response["ETag"].startswith('"') and response["Last-Modified"]
     # Two readers get the very same bytes.
-    assert Client().get(world.article.get_absolute_url()).content == \
-        Client().get(world.article.get_absolute_url()).content
+    assert (
+        Client().get(world.article.get_absolute_url()).content == Client().get(world.article.get_absolute_url()).content
+    )
 
 
-def test_conditional_get_is_answered_with_304_until_the_page_changes(client, world,
-                                                                    django_capture_on_commit_callbacks):
+def test_conditional_get_is_answered_with_304_until_the_page_changes(client, world, django_capture_on_commit_callbacks):
     url = world.article.get_absolute_url()
     first = get(client, url)
     etag = first["ETag"]
@@ -517,8 +524,7 @@ def test_logged_in_readers_bypass_every_cache(client, world):
     assert "csrfmiddlewaretoken" not in text_of(anonymous)
 
 
-def test_the_fast_path_answers_without_the_rest_of_the_stack(client, world, django_assert_num_queries,
-                                                             monkeypatch):
+def test_the_fast_path_answers_without_the_rest_of_the_stack(client, world, django_assert_num_queries, monkeypatch):
     url = world.article.get_absolute_url()
     first = get(client, url)
     assert first[pagecache.HEADER] == "miss"
@@ -532,8 +538,14 @@ def test_the_fast_path_answers_without_the_rest_of_the_stack(client, world, djan
     with django_assert_num_queries(0):  # the version is remembered for a second
         hit = get(client, url)
     assert hit[pagecache.HEADER] == "hit" and hit.content == first.content and not views_ran
-    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "ETag",
-                   "Cache-Control", "Content-Type"):
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "ETag",
+        "Cache-Control",
+        "Content-Type",
+    ):
         assert hit[header] == first[header], header
     assert client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
     assert not views_ran

@@ -128,7 +128,9 @@ def kill_master_under_load(supervisor: int, port: int, word: str) -> dict:
     answered = [r for r in load.since(killed_at) if r[2] == 200]
     print("failed:", [(round(r[0] - killed_at, 3), round(r[1], 3), r[2]) for r in load.failures()][:20])
     return {
-        "total": len(load.results), "failures": load.failures(), "orphans": orphans,
+        "total": len(load.results),
+        "failures": load.failures(),
+        "orphans": orphans,
         "recovered_after": min(r[0] + r[1] for r in answered) - killed_at if answered else None,
         "longest_wait": max(r[1] for r in load.since(killed_at)),
         "new_master": master(supervisor, word) if word in " ".join(map(command_of, children(supervisor))) else None,
@@ -139,16 +141,41 @@ def kill_master_under_load(supervisor: int, port: int, word: str) -> dict:
 @pytest.fixture
 def site(tmp_path, request):
     """`newsdesk up` with the front named by the test's parameter; yields (pid, port)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "newsdesk.settings", "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
-           "NEWSDESK_DEFAULT_SOURCES": "0", "NEWSDESK_LOG_LEVEL": "WARNING", "NEWSDESK_WARM_UP": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+        "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
+        "NEWSDESK_DEFAULT_SOURCES": "0",
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+        "NEWSDESK_WARM_UP": "0",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     port = front.free_port()
     log = tmp_path / "up.log"  # a file, not a pipe: nobody reads nginx's access log meanwhile
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "newsdesk", "up", "--bind", f"127.0.0.1:{port}",
-                                 "--workers", "0", "--no-scheduler", "--web-workers", "2", "--front", request.param],
-                                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newsdesk",
+                "up",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "0",
+                "--no-scheduler",
+                "--web-workers",
+                "2",
+                "--front",
+                request.param,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         assert front.wait_for_http(f"127.0.0.1:{port}", 180, lambda: proc.poll() is None)
         yield proc.pid, port
@@ -180,13 +207,17 @@ def assert_brief_pause(seen: dict, *, most_failures: int) -> None:
 def test_killed_masters_behind_nginx_are_a_pause(site):
     supervisor, port = site
     seen = kill_master_under_load(supervisor, port, "gunicorn")
-    print(f"gunicorn master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
-          f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s")
+    print(
+        f"gunicorn master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
+        f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s"
+    )
     # A request that had its headers relayed when the worker died cannot be retried.
     assert_brief_pause(seen, most_failures=CLIENTS // 2)
     seen = kill_master_under_load(supervisor, port, "nginx: master")
-    print(f"nginx master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
-          f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s")
+    print(
+        f"nginx master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
+        f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s"
+    )
     assert_brief_pause(seen, most_failures=CLIENTS // 2)  # its workers finish what they hold
 
 
@@ -197,6 +228,8 @@ def test_killed_gunicorn_alone_is_a_pause(site):
     them), at most one per reader; the rest wait in the inherited socket's backlog."""
     supervisor, port = site
     seen = kill_master_under_load(supervisor, port, "gunicorn")
-    print(f"gunicorn alone, master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
-          f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s")
+    print(
+        f"gunicorn alone, master killed: {len(seen['failures'])} of {seen['total']} requests failed, "
+        f"answered again after {seen['recovered_after']:.2f} s, longest wait {seen['longest_wait']:.2f} s"
+    )
     assert_brief_pause(seen, most_failures=CLIENTS)

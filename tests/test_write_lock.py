@@ -34,18 +34,37 @@ EARLIER = 256  # articles placed before the measured batch
 # the batch (rebuild, placing, refresh) made it about 1.0.
 MAX_SHARE = 0.5
 
-TOPICS = ["Earthquake strikes", "Floods hit", "Election called", "Strike shuts factories",
-          "Wildfire spreads", "Central bank raises rates", "Transport minister resigns", "Storm batters coast"]
+TOPICS = [
+    "Earthquake strikes",
+    "Floods hit",
+    "Election called",
+    "Strike shuts factories",
+    "Wildfire spreads",
+    "Central bank raises rates",
+    "Transport minister resigns",
+    "Storm batters coast",
+]
 PLACES = ["northern Japan", "Bavaria", "Chile", "Ontario", "Kenya", "Portugal", "Victoria", "Norway"]
 
 
 @pytest.mark.slow
 def test_a_concurrent_write_waits_for_one_article_not_for_the_batch(tmp_path):
-    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path), "NEWSDESK_VECTOR_DIR": str(tmp_path / "vectors"),
-           "NEWSDESK_LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "newsdesk.settings"}
+    env = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(tmp_path),
+        "NEWSDESK_VECTOR_DIR": str(tmp_path / "vectors"),
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+    }
     env.pop("DATABASE_URL", None)
-    out = subprocess.run([sys.executable, "-m", "tests.test_write_lock"], env=env, cwd=Path(__file__).parents[1],
-                         capture_output=True, text=True, timeout=280)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.test_write_lock"],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["placed"] == BATCH
@@ -64,18 +83,33 @@ def _articles(count: int, offset: int) -> list[int]:
     from newsdesk.articles.models import Article, Enrichment
     from newsdesk.sources.models import Source
 
-    sources = [Source.objects.get_or_create(slug=f"paper-{i}", defaults={"name": f"Paper {i}",
-                                            "home_url": f"https://p{i}.example/"})[0] for i in range(8)]
+    sources = [
+        Source.objects.get_or_create(
+            slug=f"paper-{i}", defaults={"name": f"Paper {i}", "home_url": f"https://p{i}.example/"}
+        )[0]
+        for i in range(8)
+    ]
     titles = [f"{TOPICS[(n // 3) % 8]} in {PLACES[(n // 5) % 8]}, report {n}" for n in range(offset, offset + count)]
     vectors = embeddings.embed(titles)
     ids = []
     for n, (title, vector) in enumerate(zip(titles, vectors), start=offset):
         body = f"{title}. " + " ".join(f"Line {i} of report {n} adds detail {n * 31 + i}." for i in range(50))
-        article = Article.objects.create(source=sources[n % 8], url=f"https://p.example/{n}", title=title,
-                                         body_text=body, language="en", content_hash=f"lock-{n}",
-                                         published_at=timezone.now() - timedelta(minutes=1000 - n))
-        Enrichment.objects.create(article=article, summary=title, summary_sentences=[0, 1],
-                                  embedding=to_blob(vector), published_at=article.published_at)
+        article = Article.objects.create(
+            source=sources[n % 8],
+            url=f"https://p.example/{n}",
+            title=title,
+            body_text=body,
+            language="en",
+            content_hash=f"lock-{n}",
+            published_at=timezone.now() - timedelta(minutes=1000 - n),
+        )
+        Enrichment.objects.create(
+            article=article,
+            summary=title,
+            summary_sentences=[0, 1],
+            embedding=to_blob(vector),
+            published_at=article.published_at,
+        )
         ids.append(article.pk)
     return ids
 
@@ -132,15 +166,19 @@ def _measure() -> dict:
             embedding.append(time.perf_counter() - began)
 
     embeddings.embed = timed_embed
-    writer = subprocess.Popen([sys.executable, "-c", PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    writer = subprocess.Popen([sys.executable, "-c", PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     began = time.perf_counter()
     placed = place_articles(ids)
     batch_s = time.perf_counter() - began - sum(embedding)
     waits = json.loads(writer.communicate("stop\n", timeout=60)[0])
-    return {"placed": len(placed), "batch_s": round(batch_s, 3), "probes": len(waits),
-            "max_wait_s": round(max(waits, default=0.0), 4), "embedding_s": round(sum(embedding), 3)}
+    return {
+        "placed": len(placed),
+        "batch_s": round(batch_s, 3),
+        "probes": len(waits),
+        "max_wait_s": round(max(waits, default=0.0), 4),
+        "embedding_s": round(sum(embedding), 3),
+    }
 
 
 if __name__ == "__main__":

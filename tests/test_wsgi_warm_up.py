@@ -23,11 +23,21 @@ print(json.dumps({"warm_up_threads": len(warm), "frozen": gc.get_freeze_count(),
 
 
 def _run(tmp_path: Path, warm_up: str) -> dict:
-    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path), "NEWSDESK_LOG_LEVEL": "WARNING",
-           "NEWSDESK_WARM_UP": warm_up}
+    env = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(tmp_path),
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+        "NEWSDESK_WARM_UP": warm_up,
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=Path(__file__).parents[1],
-                         capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 

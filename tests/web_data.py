@@ -28,7 +28,8 @@ PARAGRAPHS = [
 BODY_TEXT = "\n\n".join(PARAGRAPHS)
 # The same text as the publisher's HTML, with a link in the middle of a sentence.
 BODY_HTML = "".join(
-    f"<p>{p}</p>" for p in [
+    f"<p>{p}</p>"
+    for p in [
         PARAGRAPHS[0],
         PARAGRAPHS[1].replace("positive outcome", '<a href="https://example.org/talks">positive outcome</a>'),
         PARAGRAPHS[2],
@@ -46,7 +47,7 @@ XSS_TITLE = 'Storm warning <img src=x onerror="window.__xss=1"> <script>window._
 XSS_BYLINE = '<svg onload="window.__xss=3">Evil Byline</svg>'
 XSS_BODY_HTML = (
     '<p>Harbour walls were damaged overnight. <img src="x" onerror="window.__xss=4;alert(4)">'
-    '<script>window.__xss=5;alert(5)</script>'
+    "<script>window.__xss=5;alert(5)</script>"
     '<a href="javascript:window.__xss=6">Click for details.</a></p>'
     '<p onclick="window.__xss=7">Repairs will take weeks, officials said.</p>'
 )
@@ -68,8 +69,17 @@ def source(slug: str, name: str, home: str, country: str = "GB") -> Source:
     return found
 
 
-def article(src: Source, n: int, *, title: str | None = None, published: datetime | None = None,
-            body_text: str = "", body_html: str = "", byline: str = "", description: str = "") -> Article:
+def article(
+    src: Source,
+    n: int,
+    *,
+    title: str | None = None,
+    published: datetime | None = None,
+    body_text: str = "",
+    body_html: str = "",
+    byline: str = "",
+    description: str = "",
+) -> Article:
     return Article.objects.create(
         source=src,
         url=f"{src.home_url.rstrip('/')}/news/{n}/",
@@ -87,9 +97,15 @@ def article(src: Source, n: int, *, title: str | None = None, published: datetim
 
 
 def enrich(item: Article, *, section: str = "world", key_points=None, summary: str = "") -> Enrichment:
-    return Enrichment.objects.create(article=item, summary=summary, summary_sentences=[0, 1],
-                                     key_points=key_points or [], section=section, methods={},
-                                     published_at=item.published_at)
+    return Enrichment.objects.create(
+        article=item,
+        summary=summary,
+        summary_sentences=[0, 1],
+        key_points=key_points or [],
+        section=section,
+        methods={},
+        published_at=item.published_at,
+    )
 
 
 def tag(item: Article, slug: str, name: str, kind: str = Hashtag.Kind.PERSON, position: int = 0) -> Hashtag:
@@ -105,8 +121,12 @@ def story_of(articles: list[Article], title: str):
 
     times = [a.published_at for a in articles]
     story = Story.objects.create(
-        title=title, representative=articles[0], first_seen=min(times), last_seen=max(times),
-        article_count=len(articles), publisher_count=len({a.source_id for a in articles}),
+        title=title,
+        representative=articles[0],
+        first_seen=min(times),
+        last_seen=max(times),
+        article_count=len(articles),
+        publisher_count=len({a.source_id for a in articles}),
         country_count=1,
     )
     for a in articles:
@@ -118,21 +138,44 @@ def build_world() -> World:
     now = timezone.now()
     rt = source("rt", "Russia Today", "https://www.rt.com/")
     bbc = source("bbc", "BBC News", "https://www.bbc.co.uk/")
-    main = article(rt, 1, title=TITLE, published=now - timedelta(minutes=16), body_text=BODY_TEXT,
-                   body_html=BODY_HTML, byline="Jane Reporter")
+    main = article(
+        rt,
+        1,
+        title=TITLE,
+        published=now - timedelta(minutes=16),
+        body_text=BODY_TEXT,
+        body_html=BODY_HTML,
+        byline="Jane Reporter",
+    )
     enrich(main, key_points=KEY_POINTS, summary=SUMMARY)
     putin = tag(main, "vladimir-putin", "Vladimir Putin", position=0)
     tag(main, "belarus", "Belarus", Hashtag.Kind.PLACE, position=1)
-    other = article(bbc, 2, title="Putin says Moscow can wait for Kyiv", published=now - timedelta(hours=1),
-                    body_text="Putin said Moscow could wait. Talks in Istanbul have stalled.",
-                    byline="John Correspondent")
+    other = article(
+        bbc,
+        2,
+        title="Putin says Moscow can wait for Kyiv",
+        published=now - timedelta(hours=1),
+        body_text="Putin said Moscow could wait. Talks in Istanbul have stalled.",
+        byline="John Correspondent",
+    )
     enrich(other, summary="Putin said Moscow could wait.")
     tag(other, "vladimir-putin", "Vladimir Putin", position=0)
     story = story_of([main, other], "Putin: Russia is prepared to wait for talks")
     evil = source("evil", XSS_SOURCE, "https://evil.example/")
-    hostile = article(evil, 3, title=XSS_TITLE, published=now - timedelta(hours=2), body_text=XSS_BODY_TEXT,
-                      body_html=XSS_BODY_HTML, byline=XSS_BYLINE,
-                      description='<img src=x onerror="window.__xss=9">Harbour damage')
-    enrich(hostile, section="world", summary="Harbour walls were damaged overnight.",
-           key_points=[{"text": '<b onmouseover="window.__xss=10">Walls</b> damaged', "sentences": [0]}])
+    hostile = article(
+        evil,
+        3,
+        title=XSS_TITLE,
+        published=now - timedelta(hours=2),
+        body_text=XSS_BODY_TEXT,
+        body_html=XSS_BODY_HTML,
+        byline=XSS_BYLINE,
+        description='<img src=x onerror="window.__xss=9">Harbour damage',
+    )
+    enrich(
+        hostile,
+        section="world",
+        summary="Harbour walls were damaged overnight.",
+        key_points=[{"text": '<b onmouseover="window.__xss=10">Walls</b> damaged', "sentences": [0]}],
+    )
     return World(main, other, hostile, putin, story)

@@ -52,11 +52,7 @@ class NewsdeskUserAdmin(UserAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         for inline_form in formset.forms:
             profile = inline_form.instance
-            if (
-                isinstance(profile, Profile)
-                and profile.is_blocked
-                and "is_blocked" in inline_form.changed_data
-            ):
+            if isinstance(profile, Profile) and profile.is_blocked and "is_blocked" in inline_form.changed_data:
                 profile.blocked_by = request.user
         super().save_formset(request, form, formset, change)
 

@@ -11,9 +11,7 @@ from newsdesk.accounts import ratelimit
 
 
 def too_many(seconds: int, what: str = "attempts") -> ValidationError:
-    return ValidationError(
-        f"Too many {what}. Please try again in {ratelimit.wait_text(seconds)}.", code="rate_limited"
-    )
+    return ValidationError(f"Too many {what}. Please try again in {ratelimit.wait_text(seconds)}.", code="rate_limited")
 
 
 class SignupForm(UserCreationForm):
@@ -34,9 +32,7 @@ class SignupForm(UserCreationForm):
         # One account per address keeps password reset unambiguous.
         email = self.cleaned_data["email"].strip()
         if get_user_model().objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                "An account with this e-mail address already exists.", code="duplicate_email"
-            )
+            raise ValidationError("An account with this e-mail address already exists.", code="duplicate_email")
         return email
 
 
@@ -53,8 +49,10 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip().lower()[:150]
         ip = ratelimit.client_ip(self.request) if self.request else "unknown"
-        refusing = [(ratelimit.login_client_user_rule(), ratelimit.client_user(ip, username)),
-                    (ratelimit.login_ip_rule(), ip)]
+        refusing = [
+            (ratelimit.login_client_user_rule(), ratelimit.client_user(ip, username)),
+            (ratelimit.login_ip_rule(), ip),
+        ]
         self._refuse_if_over(refusing)
         if delay := ratelimit.login_delay(username):
             ratelimit.pause(delay)

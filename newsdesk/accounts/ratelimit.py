@@ -103,11 +103,7 @@ def client_ip(request: HttpRequest) -> str:
     address = request.META.get("REMOTE_ADDR", "")
     proxies = int(getattr(settings, "NEWSDESK_PROXY_COUNT", 0) or 0)
     if proxies > 0:
-        chain = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
+        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(chain) >= proxies:
             address = chain[-proxies]
     try:

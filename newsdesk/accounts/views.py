@@ -24,9 +24,7 @@ from newsdesk.accounts.models import is_blocked
 
 def _safe_next(request: HttpRequest, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
     return resolve_url(default)
 
@@ -47,9 +45,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(_safe_next(request))
-    return render(
-        request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")}
-    )
+    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
 
 class LoginView(auth_views.LoginView):

@@ -20,18 +20,56 @@ from functools import lru_cache
 from newsdesk.ai import words
 
 # Letters that Unicode decomposition does not reduce to a base letter plus an accent.
-_LETTERS = str.maketrans({
-    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
-    "þ": "th", "Þ": "Th", "ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ı": "i",
-    "ʼ": "'", "’": "'", "‘": "'", "‐": "-", "‑": "-", "–": "-", "—": "-",
-})
+_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "Ae",
+        "œ": "oe",
+        "Œ": "Oe",
+        "ı": "i",
+        "ʼ": "'",
+        "’": "'",
+        "‘": "'",
+        "‐": "-",
+        "‑": "-",
+        "–": "-",
+        "—": "-",
+    }
+)
 # Stripped from the front of every key: words that only ever stand before a person's
 # name. Roles that also start names of things ("General Motors", "Justice Department")
 # are left to the entity rules, which look at what follows.
 HONORIFICS = frozenset(
     [
-        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "president", "senator", "sen",
-        "rep", "gov", "governor", "mayor", "chancellor", "premier"
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "president",
+        "senator",
+        "sen",
+        "rep",
+        "gov",
+        "governor",
+        "mayor",
+        "chancellor",
+        "premier",
     ]
 )
 _ENDINGS = re.compile(r"(?:iy|yy|ij|ii|yi|yj)$")
@@ -93,8 +131,10 @@ def alias_table() -> dict[str, Canonical]:
     for entry in dict.fromkeys(table.values()):
         # "Netanyahu" alone is Benjamin Netanyahu, but "Francis" alone is not the Pope.
         last = entry.name.split()[-1]
-        if entry.kind == "person" and " " in entry.name and not (
-            words.is_first_name(last) or last.isupper() or words.is_dictionary_word(last)
+        if (
+            entry.kind == "person"
+            and " " in entry.name
+            and not (words.is_first_name(last) or last.isupper() or words.is_dictionary_word(last))
         ):
             table.setdefault(alias_key(last), entry)
     return table

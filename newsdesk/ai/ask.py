@@ -67,9 +67,7 @@ def sentence_vectors(text: str) -> np.ndarray:
     return embed([_one_line(s.text) for s in split_sentences(text)])
 
 
-def ask(
-    question: str, title: str, text: str, *, sentence_vectors: np.ndarray | None = None
-) -> Answer:
+def ask(question: str, title: str, text: str, *, sentence_vectors: np.ndarray | None = None) -> Answer:
     """Answer question from the article's sentences, or say plainly that it does not."""
     question = " ".join(question.split())
     if not question:
@@ -80,15 +78,11 @@ def ask(
     scored = score_sentences(question, sentences, sentence_vectors, title)
     best = int(np.argmax(scored.combined))
     if not _answerable(scored, best):
-        return Answer(
-            False, f'The article does not say: none of its sentences answers "{question}"'
-        )
+        return Answer(False, f'The article does not say: none of its sentences answers "{question}"')
     floor = max(ANSWER_THRESHOLD, scored.combined[best] - QUOTE_MARGIN)
     order = [int(i) for i in np.argsort(-scored.combined, kind="stable")]
     picked = [i for i in order if scored.combined[i] >= floor][:MAX_QUOTES]
-    quotes = [
-        Quote(i, _one_line(sentences[i].text), round(float(scored.combined[i]), 4)) for i in picked
-    ]
+    quotes = [Quote(i, _one_line(sentences[i].text), round(float(scored.combined[i]), 4)) for i in picked]
     return Answer(True, _answer_text(sentences, picked), quotes)
 
 
@@ -120,11 +114,7 @@ def score_sentences(
     cue = _answer_kind_cue(question, texts, question_terms)
     combined = MEANING_WEIGHT * meaning + WORDS_WEIGHT * words + CUE_WEIGHT * cue
     article_terms = set().union(*sentence_terms, _terms(title))
-    missing = [
-        name
-        for name in _names(question)
-        if name not in spelled_out and not _terms(name) <= article_terms
-    ]
+    missing = [name for name in _names(question) if name not in spelled_out and not _terms(name) <= article_terms]
     return Scores(meaning, words, cue, combined, coverage, missing)
 
 
@@ -149,9 +139,7 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
-def _word_match(
-    question_terms: set[str], sentence_terms: list[set[str]]
-) -> tuple[np.ndarray, float]:
+def _word_match(question_terms: set[str], sentence_terms: list[set[str]]) -> tuple[np.ndarray, float]:
     """Share of the question's content words in each sentence, each word weighted by its
     inverse sentence frequency in the article: a rare word says more than a common one,
     and a word the article never uses counts most against every sentence. Also the same
@@ -160,13 +148,10 @@ def _word_match(
         return np.zeros(len(sentence_terms)), 1.0
     n = len(sentence_terms)
     weight = {
-        term: math.log(1.0 + n / (sum(term in terms for terms in sentence_terms) + 0.5))
-        for term in question_terms
+        term: math.log(1.0 + n / (sum(term in terms for terms in sentence_terms) + 0.5)) for term in question_terms
     }
     total = sum(weight.values())
-    words = np.array(
-        [sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms]
-    )
+    words = np.array([sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms])
     used = question_terms & set().union(*sentence_terms)
     return words, sum(weight[t] for t in used) / total
 
@@ -311,12 +296,7 @@ def _answer_kind_cue(question: str, texts: list[str], question_terms: set[str]) 
         terms = set(content_terms(match))
         return not terms or terms.isdisjoint(named)
 
-    return np.array(
-        [
-            1.0 if any(new_to_the_question(m.group(0)) for m in pattern.finditer(t)) else 0.0
-            for t in texts
-        ]
-    )
+    return np.array([1.0 if any(new_to_the_question(m.group(0)) for m in pattern.finditer(t)) else 0.0 for t in texts])
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")

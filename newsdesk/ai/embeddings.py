@@ -73,7 +73,10 @@ def embed(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     vectors = get_model().encode(
-        list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
         show_progress_bar=False,
     )
     return vectors.astype(np.float32, copy=False)

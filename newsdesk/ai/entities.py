@@ -24,28 +24,81 @@ from newsdesk.ai import aliases, gazetteer, words
 from newsdesk.ai.tokens import Token, tokenize
 
 PERSON, PLACE, ORGANIZATION = "person", "place", "organization"
-CONNECTORS = frozenset([
-    "of", "de", "da", "del", "della", "der", "den", "van", "von", "bin", "ibn", "al", "el", "la",
-    "le", "du", "dos", "das", "y", "for"
-])
+CONNECTORS = frozenset(
+    [
+        "of",
+        "de",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "van",
+        "von",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "la",
+        "le",
+        "du",
+        "dos",
+        "das",
+        "y",
+        "for",
+    ]
+)
 # Words that can stand before a title without being part of the name ("former judge").
 MODIFIERS = frozenset(["former", "late", "acting", "interim", "deputy", "incoming", "outgoing"])
 SPEECH_VERBS = frozenset(
     [
-        "said", "says", "told", "added", "stressed", "argued", "wrote", "claimed", "insisted",
-        "noted", "explained", "warned", "announced", "tweeted", "asked", "replied", "recalled",
-        "urged", "admitted", "denied", "confirmed"
+        "said",
+        "says",
+        "told",
+        "added",
+        "stressed",
+        "argued",
+        "wrote",
+        "claimed",
+        "insisted",
+        "noted",
+        "explained",
+        "warned",
+        "announced",
+        "tweeted",
+        "asked",
+        "replied",
+        "recalled",
+        "urged",
+        "admitted",
+        "denied",
+        "confirmed",
     ]
 )
-COMPOUND_TAILS = frozenset([
-    "made", "led", "run", "born", "based", "style", "like", "wide", "owned", "era", "old"
-])
+COMPOUND_TAILS = frozenset(["made", "led", "run", "born", "based", "style", "like", "wide", "owned", "era", "old"])
 PLACE_PREPOSITIONS = frozenset(["in", "near", "outside", "inside"])
 DIRECTIONS = frozenset(
     [
-        "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-        "upper", "lower", "greater", "northeast", "northwest", "southeast", "southwest",
-        "northeastern", "northwestern", "southeastern", "southwestern"
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "upper",
+        "lower",
+        "greater",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "northeastern",
+        "northwestern",
+        "southeastern",
+        "southwestern",
     ]
 )
 
@@ -109,6 +162,7 @@ def find_entities(title: str, text: str, *, language: str = "en") -> list[Entity
 
 # -- finding candidate names -------------------------------------------------------------
 
+
 def _is_name_token(t: Token) -> bool:
     if not (t.is_word and (t.capitalized or t.all_caps)):
         return False
@@ -128,13 +182,17 @@ def _raw_spans(tokens: list[Token]) -> Iterable[tuple[int, int]]:
         j = i + 1
         while j < n and not tokens[j - 1].possessive and not tokens[j].gap_newline:
             t = tokens[j]
-            if (t.text == "." and _initial(tokens[j - 1]) and j + 1 < n
-                    and _is_name_token(tokens[j + 1])):
+            if t.text == "." and _initial(tokens[j - 1]) and j + 1 < n and _is_name_token(tokens[j + 1]):
                 j += 1  # "Richard P. Feynman"
             elif _is_name_token(t) and not (words.is_stopword(t.lower) and not t.all_caps):
                 j += 1
-            elif (t.lower in CONNECTORS and not t.capitalized and j + 1 < n
-                  and _is_name_token(tokens[j + 1]) and _may_bridge(tokens, i, j)):
+            elif (
+                t.lower in CONNECTORS
+                and not t.capitalized
+                and j + 1 < n
+                and _is_name_token(tokens[j + 1])
+                and _may_bridge(tokens, i, j)
+            ):
                 j += 2
             else:
                 break
@@ -149,9 +207,13 @@ def _may_bridge(tokens: list[Token], start: int, j: int) -> bool:
     if tokens[j].lower not in ("of", "for"):
         return True
     before = tokens[j - 1]
-    return (words.is_org_word(before.text) or before.lower in gazetteer.PLACE_WORDS
-            or words.is_title(before.lower) or words.is_org_word(tokens[start].text)
-            or _known_place(list(tokens[start:j])))  # "United States of America"
+    return (
+        words.is_org_word(before.text)
+        or before.lower in gazetteer.PLACE_WORDS
+        or words.is_title(before.lower)
+        or words.is_org_word(tokens[start].text)
+        or _known_place(list(tokens[start:j]))
+    )  # "United States of America"
 
 
 def _initial(t: Token) -> bool:
@@ -159,7 +221,7 @@ def _initial(t: Token) -> bool:
 
 
 def _split_caps(span: list[Token]) -> list[list[Token]]:
-    """"Kerry Grens NEW YORK" -> "Kerry Grens", "NEW YORK": a run of two or more
+    """ "Kerry Grens NEW YORK" -> "Kerry Grens", "NEW YORK": a run of two or more
     all-caps words inside a mixed-case span is a dateline or another name."""
     runs: list[list[Token]] = []
     for t in span:
@@ -174,12 +236,15 @@ def _split_caps(span: list[Token]) -> list[list[Token]]:
 
 
 def _split_of(span: list[Token]) -> list[list[Token]]:
-    """"Nico Rizzo of Loma Linda University" -> the person, the university."""
+    """ "Nico Rizzo of Loma Linda University" -> the person, the university."""
     for k, t in enumerate(span):
-        if t.lower == "of" and 2 <= k <= 3 and words.is_first_name(span[0].text) and not any(
-            words.is_org_word(x.text) for x in span[:k]
+        if (
+            t.lower == "of"
+            and 2 <= k <= 3
+            and words.is_first_name(span[0].text)
+            and not any(words.is_org_word(x.text) for x in span[:k])
         ):
-            return [span[:k], span[k + 1:]]
+            return [span[:k], span[k + 1 :]]
     return [span]
 
 
@@ -187,8 +252,9 @@ def _mentions(tokens: list[Token], offset: int, *, in_title: bool) -> list[Menti
     out: list[Mention] = []
     for start, end in _raw_spans(tokens):
         prev = tokens[start - 1] if start else None
-        cue = (prev is not None and prev.is_word and not prev.capitalized
-               and words.is_title(prev.lower))  # "envoy Geng Shuang"
+        cue = (
+            prev is not None and prev.is_word and not prev.capitalized and words.is_title(prev.lower)
+        )  # "envoy Geng Shuang"
         raw = [t for t in tokens[start:end] if t.text != "."]
         pieces = [p for caps in _split_caps(raw) for p in _split_of(caps)]
         parts = [pc for k, p in enumerate(pieces) for pc in _split_titles(p, cue and k == 0)]
@@ -200,12 +266,18 @@ def _mentions(tokens: list[Token], offset: int, *, in_title: bool) -> list[Menti
                 first, last = part[0].index, part[-1].index
                 before = tokens[first - 1] if first else None
                 after = tokens[last + 1] if last + 1 < len(tokens) else None
-                out.append(Mention(
-                    _surface(part), part, offset + first, in_title, person_cue=part_cue,
-                    prev_word=before.lower if before is not None and before.is_word else None,
-                    next_word=after.lower if after is not None and after.is_word else None,
-                    weak=len(part) == 1 and part[0].ambiguous and _plain_word(part[0], strict=True),
-                ))
+                out.append(
+                    Mention(
+                        _surface(part),
+                        part,
+                        offset + first,
+                        in_title,
+                        person_cue=part_cue,
+                        prev_word=before.lower if before is not None and before.is_word else None,
+                        next_word=after.lower if after is not None and after.is_word else None,
+                        weak=len(part) == 1 and part[0].ambiguous and _plain_word(part[0], strict=True),
+                    )
+                )
     return out
 
 
@@ -216,12 +288,12 @@ def _split_titles(span: list[Token], cue: bool) -> list[tuple[list[Token], bool]
         if not (words.is_title(t.lower) or t.lower in aliases.HONORIFICS):
             continue
         k = j
-        while k < len(span) and (words.is_title(span[k].lower) or span[k].lower in CONNECTORS
-                                  or span[k].lower in MODIFIERS):
+        while k < len(span) and (
+            words.is_title(span[k].lower) or span[k].lower in CONNECTORS or span[k].lower in MODIFIERS
+        ):
             k += 1
         rest = span[k:]
-        while (len(rest) > 1 and words.is_dictionary_word(rest[0].text)
-               and not words.is_first_name(rest[0].text)):
+        while len(rest) > 1 and words.is_dictionary_word(rest[0].text) and not words.is_first_name(rest[0].text):
             rest = rest[1:]  # "Secretary of State Antony Blinken"
         before = [x for x in span[:j] if x.lower not in MODIFIERS]
         if not rest:
@@ -232,16 +304,23 @@ def _split_titles(span: list[Token], cue: bool) -> list[tuple[list[Token], bool]
 
 
 def _split_places(parts: list[tuple[list[Token], bool]]) -> list[tuple[list[Token], bool]]:
-    """"U.S. NAFLD" -> "U.S.", "NAFLD": a known place glued to an unknown rest that
+    """ "U.S. NAFLD" -> "U.S.", "NAFLD": a known place glued to an unknown rest that
     has no organisation word ("China Daily" loses "Daily", "Bank of China" stays), or
     to a full name ("London Iannis Xenakis" in a listing)."""
     out = []
     for span, cue in parts:
-        if (len(span) > 1 and not cue and not _known(span)
-                and not any(words.is_org_word(t.text) or t.lower in CONNECTORS for t in span)
-                and span[0].lower not in DIRECTIONS and _known_place(span[:1])
-                and (not words.is_first_name(span[0].text)  # "Paris Hilton" stays
-                     or (len(span) > 2 and words.is_first_name(span[1].text)))):
+        if (
+            len(span) > 1
+            and not cue
+            and not _known(span)
+            and not any(words.is_org_word(t.text) or t.lower in CONNECTORS for t in span)
+            and span[0].lower not in DIRECTIONS
+            and _known_place(span[:1])
+            and (
+                not words.is_first_name(span[0].text)  # "Paris Hilton" stays
+                or (len(span) > 2 and words.is_first_name(span[1].text))
+            )
+        ):
             out += [(span[:1], False), (span[1:], False)]
         else:
             out.append((span, cue))
@@ -268,7 +347,9 @@ def _trim(span: list[Token]) -> list[Token]:
     while span and (span[0].lower in CONNECTORS or span[-1].lower in CONNECTORS):
         span = span[1:] if span[0].lower in CONNECTORS else span[:-1]
     while span and (
-        _function_word(span[0]) or words.is_calendar(span[0].lower) or span[0].lower in MODIFIERS
+        _function_word(span[0])
+        or words.is_calendar(span[0].lower)
+        or span[0].lower in MODIFIERS
         or (len(span) > 1 and span[0].ambiguous and _leading_filler(span))
     ):
         span = span[1:]
@@ -288,7 +369,7 @@ def _leading_filler(span: list[Token]) -> bool:
 
 
 def _function_word(t: Token) -> bool:
-    """"The", "THE", but not "US" or "IT" when the alias table knows them."""
+    """ "The", "THE", but not "US" or "IT" when the alias table knows them."""
     return words.is_stopword(t.lower) and not (t.all_caps and aliases.lookup(t.text))
 
 
@@ -326,6 +407,7 @@ def _surface(tokens: list[Token]) -> str:
 
 # -- what kind of thing each name is -----------------------------------------------------
 
+
 def _resolve(m: Mention) -> None:
     surface, toks = m.surface, m.tokens
     for form in (surface, surface[:-1] if len(toks) == 1 and surface.endswith("s") else None):
@@ -357,24 +439,27 @@ def _resolve(m: Mention) -> None:
     if words.is_org_word(last) or (bridged and any(words.is_org_word(t.text) for t in toks)):
         m.kind = ORGANIZATION  # "Industrial Bank", "Stanford Center for Internet and Society"
         return
-    if len(toks) > 1 and (last.lower() in gazetteer.PLACE_WORDS
-                          or first.lower() in gazetteer.PLACE_PREFIXES):
+    if len(toks) > 1 and (last.lower() in gazetteer.PLACE_WORDS or first.lower() in gazetteer.PLACE_PREFIXES):
         m.kind = PLACE  # "Phinger Lakes", "Kursk Region", "Mount Kenya"
         return
-    if (len(toks) > 1 and words.is_first_name(first) and not toks[0].all_caps
-            and not words.is_title(first) and not gazetteer.demonym_country(first)):
+    if (
+        len(toks) > 1
+        and words.is_first_name(first)
+        and not toks[0].all_caps
+        and not words.is_title(first)
+        and not gazetteer.demonym_country(first)
+    ):
         m.kind = PERSON  # "Alexander Lukashenko", not "Major League Baseball"
 
 
 def _link_people(mentions: list[Mention]) -> None:
-    """"Putin" after "Vladimir Putin" is him: a surname (or failing that a first name,
+    """ "Putin" after "Vladimir Putin" is him: a surname (or failing that a first name,
     "Ban" of "Ban Ki-moon", "Ronnie" of "Ronnie Wood") links to the nearest full name,
     even where a gazetteer would say otherwise ("Jackson" after "Michael Jackson").
     A lone word that ends an organisation's name is that organisation ("Buzz" after
     "Google Buzz")."""
     full = [m for m in mentions if m.kind == PERSON and len(m.tokens) > 1]
-    groups = [m for m in mentions
-              if m.kind in (None, ORGANIZATION) and m.name is None and len(m.tokens) > 1]
+    groups = [m for m in mentions if m.kind in (None, ORGANIZATION) and m.name is None and len(m.tokens) > 1]
     full_ids = {id(m) for m in full}
     by_last: dict[str, list[Mention]] = {}
     by_first: dict[str, list[Mention]] = {}
@@ -392,24 +477,29 @@ def _link_people(mentions: list[Mention]) -> None:
             continue
         key = m.key
         plural = key[:-1] if key.endswith("s") else None
-        targets = (by_last.get(key) or by_last.get(plural or "") or by_first.get(key)
-                   if len(m.tokens) == 1 or m.kind == PERSON else by_last.get(key))
+        targets = (
+            by_last.get(key) or by_last.get(plural or "") or by_first.get(key)
+            if len(m.tokens) == 1 or m.kind == PERSON
+            else by_last.get(key)
+        )
         if targets:
-            target = min(targets, key=lambda f: (f.position > m.position,
-                                                 abs(f.position - m.position)))
+            target = min(targets, key=lambda f: (f.position > m.position, abs(f.position - m.position)))
             m.kind, m.name, m.weight = PERSON, target.name or _person_name(target), 1.0
-        elif (m.kind in (None, ORGANIZATION) and m.name is None and len(m.tokens) == 1
-              and len(org_parts.get(key, ())) == 1):
+        elif (
+            m.kind in (None, ORGANIZATION)
+            and m.name is None
+            and len(m.tokens) == 1
+            and len(org_parts.get(key, ())) == 1
+        ):
             m.link = next(iter(org_parts[key].values()))  # settled with it in _decide
 
 
 def _link_acronyms(mentions: list[Mention]) -> None:
-    """"ICC" after "International Criminal Court" is that court."""
+    """ "ICC" after "International Criminal Court" is that court."""
     long = {}
     for m in mentions:
         if len(m.tokens) > 1:
-            initials = "".join(t.text[0] for t in m.tokens
-                               if t.lower not in CONNECTORS and t.lower != "and")
+            initials = "".join(t.text[0] for t in m.tokens if t.lower not in CONNECTORS and t.lower != "and")
             if len(initials) > 1:
                 long.setdefault(initials.upper(), m)
     for m in mentions:
@@ -449,8 +539,10 @@ def _decide(m: Mention, lowercase: set[str], strong: set[str], language: str) ->
             m.kind = PLACE
         else:
             m.kind = ORGANIZATION
-    elif len(toks) <= 3 and not gazetteer.demonym_country(toks[0].text) and not any(
-        words.is_dictionary_word(t.text) or t.all_caps or t.lower in CONNECTORS for t in toks
+    elif (
+        len(toks) <= 3
+        and not gazetteer.demonym_country(toks[0].text)
+        and not any(words.is_dictionary_word(t.text) or t.all_caps or t.lower in CONNECTORS for t in toks)
     ):
         m.kind = PERSON  # "Cuno Tarfusser", "Geng Shuang"
     else:
@@ -482,7 +574,7 @@ def _headline_matches(head: list[Token], found: list[Mention]) -> list[Mention]:
     i = 0
     while i < len(wordtoks):
         for n in (4, 3, 2, 1):
-            part = wordtoks[i:i + n]
+            part = wordtoks[i : i + n]
             if len(part) < n or _function_word(part[0]) or _function_word(part[-1]):
                 continue
             surface = _surface(part)

@@ -33,9 +33,28 @@ TOPIC_DISCOUNT = 0.8  # a topic needs more mentions than a name to rank beside i
 # Nouns whose plural is the topic itself: "peace talks", not "peace talk".
 PLURAL_TOPICS = frozenset(
     [
-        "talks", "sanctions", "negotiations", "news", "arms", "troops", "earnings", "savings",
-        "goods", "politics", "economics", "athletics", "finances", "means", "species", "series",
-        "headquarters", "clothes", "customs", "elections", "protests", "tariffs"
+        "talks",
+        "sanctions",
+        "negotiations",
+        "news",
+        "arms",
+        "troops",
+        "earnings",
+        "savings",
+        "goods",
+        "politics",
+        "economics",
+        "athletics",
+        "finances",
+        "means",
+        "species",
+        "series",
+        "headquarters",
+        "clothes",
+        "customs",
+        "elections",
+        "protests",
+        "tariffs",
     ]
 )
 
@@ -112,8 +131,16 @@ def _topic_tags(cands: list[Candidate], entities: list[Entity], n_tokens: int) -
         if any(_overlaps(c.words, other) for other in accepted):
             continue  # "misconduct investigation" after "sexual misconduct"
         accepted.append(c.words)
-        tags.append(Tag(name, slugify(name), TOPIC, round(score, 3), c.count,
-                        tuple(dict.fromkeys([name, *(f.lower() for f in c.forms)]))))
+        tags.append(
+            Tag(
+                name,
+                slugify(name),
+                TOPIC,
+                round(score, 3),
+                c.count,
+                tuple(dict.fromkeys([name, *(f.lower() for f in c.forms)])),
+            )
+        )
     return tags
 
 
@@ -177,7 +204,9 @@ def _apply_known(tags: list[Tag], known: Mapping[str, str]) -> list[Tag]:
             first, second = (other, tag) if other.score >= tag.score else (tag, other)
             merged[slug] = Tag(
                 max((first.name, second.name), key=len) if first.kind == "person" else first.name,
-                slug, first.kind, round(first.score + 0.3 * second.score, 3),
+                slug,
+                first.kind,
+                round(first.score + 0.3 * second.score, 3),
                 first.mentions + second.mentions,
                 tuple(dict.fromkeys(first.aliases + second.aliases)),
             )

@@ -25,9 +25,34 @@ MAX_WORDS = 3
 # Words after which the next word is a verb ("to wait", "we are prepared", "it rejects").
 VERB_CUES = frozenset(
     [
-        "to", "will", "would", "can", "could", "should", "may", "might", "must", "shall", "did",
-        "does", "do", "don't", "doesn't", "didn't", "not", "never", "i", "we", "you", "they", "he",
-        "she", "it", "who", "which", "that"
+        "to",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "did",
+        "does",
+        "do",
+        "don't",
+        "doesn't",
+        "didn't",
+        "not",
+        "never",
+        "i",
+        "we",
+        "you",
+        "they",
+        "he",
+        "she",
+        "it",
+        "who",
+        "which",
+        "that",
     ]
 )
 # Weights of the score: set by hand against the kpcrowd development documents (each
@@ -103,20 +128,18 @@ def candidates(title: str, text: str) -> tuple[list[Candidate], int]:
     return list(found.values()), offset
 
 
-def _add_run(
-    found: dict, run: list[Token], tokens: list[Token], offset: int, in_title: bool
-) -> None:
+def _add_run(found: dict, run: list[Token], tokens: list[Token], offset: int, in_title: bool) -> None:
     stems = [words.stem(t.lower) for t in run]
     for i in range(len(run)):
         for n in range(1, MAX_WORDS + 1):
-            gram = run[i:i + n]
+            gram = run[i : i + n]
             if len(gram) < n:
                 break
             if n == 1 and (len(gram[0].text) < 3 and not gram[0].all_caps or gram[0].kind == "num"):
                 continue
             if words.is_calendar(gram[-1].lower) and n > 1:
                 continue
-            key = tuple(stems[i:i + n])
+            key = tuple(stems[i : i + n])
             c = found.get(key)
             if c is None:
                 c = Candidate(tuple(t.lower for t in gram), first=offset + gram[0].index)
@@ -141,16 +164,27 @@ def _verbal(t: Token, tokens: list[Token]) -> bool:
         return True
     if t.lower.endswith("ed") and "VERB" in words.word_classes(t.lower):
         return True
-    return (t.lower.endswith("s") and prev is not None and prev.capitalized and not prev.ambiguous
-            and "VERB" in words.word_classes(t.lower))
+    return (
+        t.lower.endswith("s")
+        and prev is not None
+        and prev.capitalized
+        and not prev.ambiguous
+        and "VERB" in words.word_classes(t.lower)
+    )
 
 
 def score(c: Candidate, n_tokens: int) -> float:
     n = len(c.words)
     common = max(words.zipf(w) for w in c.words)
     length = min(len(c.text), 15)
-    s = (W_COUNT * math.log(c.count) + W_TITLE * c.in_title + W_LENGTH * length
-         - W_COMMON * common - W_POSITION * c.first / max(1, n_tokens) - PHRASE_COST[n])
+    s = (
+        W_COUNT * math.log(c.count)
+        + W_TITLE * c.in_title
+        + W_LENGTH * length
+        - W_COMMON * common
+        - W_POSITION * c.first / max(1, n_tokens)
+        - PHRASE_COST[n]
+    )
     if n == 1 and words.word_classes(c.words[0]) == frozenset({"ADV"}):
         s -= W_ADVERB
     if any(ch.isdigit() for ch in c.text):

@@ -74,7 +74,8 @@ class LLMClient:
         }
         try:
             response = self._http.post(
-                f"{self.config.base_url}/chat/completions", json=payload,
+                f"{self.config.base_url}/chat/completions",
+                json=payload,
                 timeout=timeout if timeout is not None else self.config.timeout,
             )
             response.raise_for_status()
@@ -151,8 +152,9 @@ def rewrite_summary(client: LLMClient, title: str, sentences: Sequence[str]) -> 
 def rewrite_answer(client: LLMClient, question: str, quotes: Sequence[str], *, timeout: float = 5.0) -> str | None:
     """A fluent answer grounded in `quotes`, or None (then the quotes themselves answer)."""
     try:
-        output = client.chat(ANSWER_PROMPT, f"Question: {question}\n\n{_numbered(quotes)}", timeout=timeout,
-                             max_tokens=200)
+        output = client.chat(
+            ANSWER_PROMPT, f"Question: {question}\n\n{_numbered(quotes)}", timeout=timeout, max_tokens=200
+        )
     except LLMError as error:
         log.warning("%s; answering with the quoted sentences", error)
         return None

@@ -213,9 +213,7 @@ class _Lexicon:
                     if i + size > n:
                         continue
                     if is_prefix:
-                        ok = seq[i : i + size - 1] == list(terms[:-1]) and seq[
-                            i + size - 1
-                        ].startswith(terms[-1])
+                        ok = seq[i : i + size - 1] == list(terms[:-1]) and seq[i + size - 1].startswith(terms[-1])
                     else:
                         ok = size == 1 or tuple(seq[i : i + size]) == terms
                     if ok:

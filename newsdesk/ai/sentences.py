@@ -50,9 +50,7 @@ _BEFORE_NUMBER = frozenset(
 )
 # Abbreviations that may also end a sentence: break only before a typical opener.
 _AMBIGUOUS = frozenset("bros dept univ govt".split())
-_ACRONYM = re.compile(
-    r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}"
-)  # U.S, a.m, Ph.D (the last dot is the match)
+_ACRONYM = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")  # U.S, a.m, Ph.D (the last dot is the match)
 _NEVER_AFTER = frozenset("e.g i.e al viz".split())
 _OPENERS = frozenset(
     """a an the he she it they we i you his her its their our my this that these those there
@@ -67,9 +65,7 @@ def split_sentences(text: str) -> list[Sentence]:
     """Split paragraphs (separated by blank lines; by single line breaks when the text has
     no blank line) into sentences. All non-blank text ends up in some sentence."""
     sentences: list[Sentence] = []
-    paragraph_break = (
-        re.compile(r"\n[ \t\r]*\n\s*") if re.search(r"\n[ \t\r]*\n", text) else re.compile(r"\n\s*")
-    )
+    paragraph_break = re.compile(r"\n[ \t\r]*\n\s*") if re.search(r"\n[ \t\r]*\n", text) else re.compile(r"\n\s*")
     paragraph = 0
     for para_start, para_end in _spans(text, paragraph_break):
         for line_start, line_end in _spans(text, re.compile(r"\n"), para_start, para_end):

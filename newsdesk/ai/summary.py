@@ -181,9 +181,7 @@ def _key_points(sentences, terms, scores, eligible, summary: list[int]) -> list[
                 overlap = max((_overlap(terms[i], terms[j]) for j in taken if j != i), default=0.0)
                 if overlap > NEAR_DUPLICATE:
                     continue
-                value = (
-                    relevance[i] - 0.5 * overlap - 0.3 * (sentences[i].paragraph in used_paragraphs)
-                )
+                value = relevance[i] - 0.5 * overlap - 0.3 * (sentences[i].paragraph in used_paragraphs)
                 if value > best_value:
                     best, best_value = i, value
             if best < 0:

@@ -31,9 +31,43 @@ _SENTENCE_END = frozenset(".!?…:;")
 _OPENERS = frozenset("\"“”'‘’([«»—–")
 _ABBREVIATIONS = frozenset(
     [
-        "mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "capt", "sgt",
-        "st", "jr", "sr", "inc", "corp", "co", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr",
-        "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft"
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "st",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "no",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mt",
+        "ft",
     ]
 )
 
@@ -57,9 +91,14 @@ def _token(raw: str, start: int, kind: str, **flags) -> Token:
     is_word = kind in ("word", "abbr")
     letters = [c for c in raw if c.isalpha()] if is_word else []
     return Token(
-        raw, raw.lower().replace("’", "'"), start, kind, is_word=is_word,
+        raw,
+        raw.lower().replace("’", "'"),
+        start,
+        kind,
+        is_word=is_word,
         capitalized=is_word and raw[:1].isupper(),
-        all_caps=len(letters) >= 2 and all(c.isupper() for c in letters), **flags,
+        all_caps=len(letters) >= 2 and all(c.isupper() for c in letters),
+        **flags,
     )
 
 
@@ -84,8 +123,16 @@ def _tokenize(text: str, headline: bool) -> tuple[Token, ...]:
         possessive = False
         if kind == "word" and len(raw) > 2 and raw[-2] in "'’" and raw[-1] in "sS":
             raw, possessive = raw[:-2], True
-        tokens.append(_token(raw, m.start(), kind, possessive=possessive,
-                             gap_newline="\n" in text[last_end:m.start()], index=len(tokens)))
+        tokens.append(
+            _token(
+                raw,
+                m.start(),
+                kind,
+                possessive=possessive,
+                gap_newline="\n" in text[last_end : m.start()],
+                index=len(tokens),
+            )
+        )
         last_end = m.end()
     _mark_ambiguous(tokens)
     if headline and is_title_case(tokens):
@@ -102,8 +149,10 @@ def _mark_ambiguous(tokens: list[Token]) -> None:
         if t.kind == "punct":
             if t.text in _SENTENCE_END:
                 prev = tokens[i - 1] if i else None
-                abbreviation = prev is not None and t.text == "." and (
-                    prev.lower in _ABBREVIATIONS or (len(prev.text) == 1 and prev.text.isupper())
+                abbreviation = (
+                    prev is not None
+                    and t.text == "."
+                    and (prev.lower in _ABBREVIATIONS or (len(prev.text) == 1 and prev.text.isupper()))
                 )
                 at_start = at_start or not abbreviation
             elif t.text in _OPENERS:
@@ -122,8 +171,7 @@ def is_title_case(tokens: list[Token]) -> bool:
     if sum(t.all_caps for t in wordish) >= 0.8 * len(wordish):
         return True
     rest = wordish[1:]
-    if any(t.capitalized and not t.all_caps and words.is_stopword(t.lower) and len(t.text) > 1
-           for t in rest):
+    if any(t.capitalized and not t.all_caps and words.is_stopword(t.lower) and len(t.text) > 1 for t in rest):
         return True
     content = [t for t in rest if not words.is_stopword(t.lower)]
     return len(content) >= 3 and sum(t.capitalized for t in content) >= 0.75 * len(content)

@@ -77,8 +77,7 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     response = error(
         request,
         429,
-        f"Too many requests: at most {exc.limit} per {exc.window} seconds. "
-        f"Try again in {exc.retry_after} seconds.",
+        f"Too many requests: at most {exc.limit} per {exc.window} seconds. Try again in {exc.retry_after} seconds.",
     )
     response["Retry-After"] = str(exc.retry_after)
     return response
@@ -99,9 +98,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     problems = [
         {
-            "loc": [
-                part if isinstance(part, int) else str(part) for part in problem.get("loc", ())
-            ],
+            "loc": [part if isinstance(part, int) else str(part) for part in problem.get("loc", ())],
             "msg": str(problem.get("msg", "invalid")),
             "type": str(problem.get("type", "value_error")),
         }
@@ -118,9 +115,7 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc)
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
-        message = (
-            "The request body is not JSON: send a JSON object with Content-Type: application/json."
-        )
+        message = "The request body is not JSON: send a JSON object with Content-Type: application/json."
     return error(request, exc.status_code, message)
 
 

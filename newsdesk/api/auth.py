@@ -92,9 +92,7 @@ def count_request(rule: ratelimit.Rule, ident: str) -> None:
 def find_token(secret: str) -> ApiToken | None:
     if not secret or len(secret) > MAX_TOKEN_CHARS:
         return None
-    token = (
-        ApiToken.objects.usable().select_related("user").filter(key_hash=hash_token(secret)).first()
-    )
+    token = ApiToken.objects.usable().select_related("user").filter(key_hash=hash_token(secret)).first()
     if token is not None:
         now = timezone.now()
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
@@ -108,9 +106,7 @@ class TokenAuth(HttpBearer):
     OpenAPI schema has one security scheme, `TokenAuth`."""
 
     openapi_bearerFormat = "nd_<43 characters>"
-    openapi_description = (
-        "A newsdesk API token: `newsdesk api-token USERNAME` or the admin. Optional for reads."
-    )
+    openapi_description = "A newsdesk API token: `newsdesk api-token USERNAME` or the admin. Optional for reads."
 
     def __init__(self, *, optional: bool) -> None:
         super().__init__()
@@ -126,11 +122,7 @@ class TokenAuth(HttpBearer):
         scheme, _, secret = header.partition(" ")
         if scheme.lower() == "bearer" and secret.strip():
             return self.authenticate(request, secret.strip())
-        if (
-            self.optional
-            and scheme.lower() not in {"bearer", "token"}
-            and not header.startswith(TOKEN_PREFIX)
-        ):
+        if self.optional and scheme.lower() not in {"bearer", "token"} and not header.startswith(TOKEN_PREFIX):
             # Another scheme (e.g. Basic auth of a password-protected deployment) is not
             # meant for us: read anonymously.
             count_request(anonymous_rule(), ratelimit.client_ip(request))
@@ -143,9 +135,7 @@ class TokenAuth(HttpBearer):
         if found is None:
             # Bad tokens count against the address, so guessing is as slow as browsing.
             count_request(anonymous_rule(), ratelimit.client_ip(request))
-            raise TokenError(
-                "The API token is not valid: it is wrong, expired or revoked.", invalid=True
-            )
+            raise TokenError("The API token is not valid: it is wrong, expired or revoked.", invalid=True)
         count_request(token_rule(), f"token:{found.pk}")
         return found
 

@@ -37,9 +37,7 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiToken(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True, help_text="what the token is for")
     prefix = models.CharField(max_length=SHOWN_CHARS, editable=False, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)

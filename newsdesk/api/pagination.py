@@ -40,9 +40,7 @@ def page(
         "count": count,
         "limit": limit,
         "offset": offset,
-        "next": _link(request, following)
-        if following < count and following <= max_offset
-        else None,
+        "next": _link(request, following) if following < count and following <= max_offset else None,
         "previous": _link(request, max(0, offset - limit)) if offset > 0 else None,
         "items": items,
     }

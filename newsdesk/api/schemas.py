@@ -78,9 +78,7 @@ class ArticleItem(Schema):
     source: SourceRef
     byline: str
     description: str
-    language: str = Field(
-        description="ISO 639-1, possibly with a region (en, pt-BR); empty when unknown"
-    )
+    language: str = Field(description="ISO 639-1, possibly with a region (en, pt-BR); empty when unknown")
     lead_image: str
     published_at: datetime
     modified_at: datetime | None
@@ -123,17 +121,13 @@ class StoryRef(Schema):
 
 class ArticleDetail(ArticleItem):
     body_text: str = Field(description="the article text, plain")
-    body_html: str = Field(
-        description="the article body as HTML, sanitized with an allow-list on the way in"
-    )
+    body_html: str = Field(description="the article body as HTML, sanitized with an allow-list on the way in")
     publisher_sections: list[str] = Field(
         description="the publisher's own section labels for it (the page's, then the feed's categories), as given"
     )
     enrichment: EnrichmentOut | None = Field(description="null until the AI stage has run")
     story: StoryRef | None
-    duplicate_of: int | None = Field(
-        description="id of the original when this is a syndicated copy"
-    )
+    duplicate_of: int | None = Field(description="id of the original when this is a syndicated copy")
     comment_count: int = Field(description="published comments and replies")
 
 
@@ -246,9 +240,7 @@ def _lower(value: str | None) -> str | None:
 class SourceIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
-    home_url: str = Field(
-        max_length=500, pattern=URL_PATTERN, description="http(s) URL of the home page"
-    )
+    home_url: str = Field(max_length=500, pattern=URL_PATTERN, description="http(s) URL of the home page")
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2")
     language: str = Field("", max_length=8, pattern=r"^(" + LANGUAGE_PATTERN[1:-1] + r")?$")
     kind: SourceKind = SourceKind.commercial
@@ -271,9 +263,7 @@ class SourcePatch(Schema):
     slug: str | None = Field(None, min_length=1, max_length=100, pattern=SLUG_PATTERN)
     home_url: str | None = Field(None, max_length=500, pattern=URL_PATTERN)
     country: str | None = Field(None, pattern=r"^([A-Za-z]{2})?$")
-    language: str | None = Field(
-        None, max_length=8, pattern=r"^(" + LANGUAGE_PATTERN[1:-1] + r")?$"
-    )
+    language: str | None = Field(None, max_length=8, pattern=r"^(" + LANGUAGE_PATTERN[1:-1] + r")?$")
     kind: SourceKind | None = None
 
     check_url = field_validator("home_url")(_http_url(500))
@@ -347,13 +337,9 @@ class CommentOut(Schema):
     id: int
     parent: int | None
     author: str | None = Field(description="username; null once the author is gone or the text is")
-    status: str = Field(
-        description="published, pending (yours, awaiting moderation), hidden, removed or deleted"
-    )
+    status: str = Field(description="published, pending (yours, awaiting moderation), hidden, removed or deleted")
     body: str = Field(description="plain text exactly as typed; empty when not shown")
-    placeholder: str = Field(
-        description="what stands in for a comment that is not shown, e.g. [deleted]"
-    )
+    placeholder: str = Field(description="what stands in for a comment that is not shown, e.g. [deleted]")
     held_reason: str = Field(description="why your own comment awaits moderation; empty otherwise")
     created_at: datetime
     edited_at: datetime | None
@@ -362,9 +348,7 @@ class CommentOut(Schema):
 
 class CommentPage(PageInfo):
     published: int = Field(description="published comments and replies on the article")
-    items: list[CommentOut] = Field(
-        description="top-level comments with their replies, oldest first"
-    )
+    items: list[CommentOut] = Field(description="top-level comments with their replies, oldest first")
 
 
 class CommentIn(Schema):

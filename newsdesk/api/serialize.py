@@ -81,9 +81,7 @@ def key_points(stored) -> list[dict]:
     points = []
     for point in stored if isinstance(stored, list) else []:
         if isinstance(point, dict):
-            points.append(
-                {"text": str(point.get("text", "")), "sentences": _ints(point.get("sentences"))}
-            )
+            points.append({"text": str(point.get("text", "")), "sentences": _ints(point.get("sentences"))})
         elif isinstance(point, str):
             points.append({"text": point, "sentences": []})
     return points
@@ -122,9 +120,7 @@ def story_item(request, story) -> dict:
         "article_count": story.article_count,
         "publisher_count": story.publisher_count,
         "country_count": story.country_count,
-        "hashtags": [str(slug) for slug in story.hashtags]
-        if isinstance(story.hashtags, list)
-        else [],
+        "hashtags": [str(slug) for slug in story.hashtags] if isinstance(story.hashtags, list) else [],
         "representative_id": story.representative_id,
     }
 
@@ -137,9 +133,7 @@ def story_summary(stored) -> list[dict]:
             sentences.append(
                 {
                     "text": str(item.get("text", "")),
-                    "article": article
-                    if isinstance(article, int) and not isinstance(article, bool)
-                    else None,
+                    "article": article if isinstance(article, int) and not isinstance(article, bool) else None,
                 }
             )
     return sentences

@@ -21,9 +21,7 @@ def _finish(view):
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
             allowed = response.get("Allow", "")
-            response = json_error(
-                405, f"{request.method} is not allowed here; use {allowed}.", Allow=allowed
-            )
+            response = json_error(405, f"{request.method} is not allowed here; use {allowed}.", Allow=allowed)
         patch_vary_headers(response, ["Authorization"])
         return response
 
@@ -44,9 +42,7 @@ def index(request: HttpRequest):
 
 
 def unknown(request: HttpRequest, rest: str = ""):
-    return json_error(
-        404, f"There is no API endpoint {request.path}; see {reverse('api:openapi-json')}."
-    )
+    return json_error(404, f"There is no API endpoint {request.path}; see {reverse('api:openapi-json')}.")
 
 
 _patterns, _, _ = api.urls

@@ -64,9 +64,7 @@ class KnownAliases(Mapping[str, str]):
 
     def _lookup(self, key: str) -> str | None:
         if key not in self._cache:
-            self._cache[key] = (
-                HashtagAlias.objects.filter(key=key).values_list("hashtag__slug", flat=True).first()
-            )
+            self._cache[key] = HashtagAlias.objects.filter(key=key).values_list("hashtag__slug", flat=True).first()
         return self._cache[key]
 
     def __getitem__(self, key: str) -> str:
@@ -213,8 +211,14 @@ def _store_tags(tagged: list[tuple[Article, list[hashtags.Tag]]]) -> None:
     )
     ids = dict(Hashtag.objects.filter(slug__in=named).values_list("slug", "pk"))
     ArticleHashtag.objects.bulk_create(
-        ArticleHashtag(article=article, hashtag_id=ids[t.slug], score=t.score, mentions=t.mentions,
-                       position=position, published_at=article.published_at)
+        ArticleHashtag(
+            article=article,
+            hashtag_id=ids[t.slug],
+            score=t.score,
+            mentions=t.mentions,
+            position=position,
+            published_at=article.published_at,
+        )
         for article, by_slug in per_article
         for position, t in enumerate(by_slug.values())
     )
@@ -279,6 +283,7 @@ def outdated_articles() -> Iterator[int]:
 def unenriched_since(start, end) -> list[int]:
     """Articles stored in [start, end) that have no enrichment: their task was lost."""
     return list(
-        Article.objects.filter(enrichment__isnull=True, created_at__gte=start, created_at__lt=end)
-        .values_list("pk", flat=True)[:1000]
+        Article.objects.filter(enrichment__isnull=True, created_at__gte=start, created_at__lt=end).values_list(
+            "pk", flat=True
+        )[:1000]
     )

@@ -39,8 +39,7 @@ from newsdesk.sources.sitemaps import parse_sitemap
 log = logging.getLogger(__name__)
 
 FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
-    "text/xml;q=0.9, */*;q=0.5"
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ENTRY_BATCH = 16  # pages per task: enough to overlap fetching, small enough to retry
@@ -109,9 +108,7 @@ def _poll_once(feed: Feed, now: datetime) -> FeedOutcome:
     fetcher = get_fetcher()
     feed.last_fetched_at = now
     feed.fetch_count += 1
-    result = fetcher.get(
-        feed.url, etag=feed.etag or None, last_modified=feed.last_modified or None, accept=FEED_ACCEPT
-    )
+    result = fetcher.get(feed.url, etag=feed.etag or None, last_modified=feed.last_modified or None, accept=FEED_ACCEPT)
     if result.not_modified:
         outcome = FeedOutcome(feed.pk, "not-modified")
         times: list[datetime] = []
@@ -167,10 +164,7 @@ def _parse_listing(result: FetchResult) -> tuple[str, str | None, list[_Item], i
         for child in children[:MAX_CHILD_SITEMAPS]:
             child_result = get_fetcher().get(child, accept=FEED_ACCEPT)
             entries += parse_sitemap(child_result.content, child_result.final_url)[0]
-        items = [
-            _Item(url=e.url, title=e.title or "", published=e.published, updated=e.modified)
-            for e in entries
-        ]
+        items = [_Item(url=e.url, title=e.title or "", published=e.published, updated=e.modified) for e in entries]
         return Feed.Kind.SITEMAP, None, items, None
     parsed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
     items = [
@@ -240,9 +234,7 @@ def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
                 to_fetch.append(entry.pk)
     if fresh:
         to_fetch += list(
-            Entry.objects.filter(url__in=[e.url for e in fresh], state=Entry.State.PENDING).values_list(
-                "pk", flat=True
-            )
+            Entry.objects.filter(url__in=[e.url for e in fresh], state=Entry.State.PENDING).values_list("pk", flat=True)
         )
     return to_fetch
 
@@ -252,8 +244,9 @@ def _feed_failed(feed: Feed, error: Exception, now: datetime, *, message: str | 
     feed.error_count += 1
     feed.last_error = message[:2000]
     feed.last_status = getattr(error, "status", None)
-    delay = backoff(feed.error_count, base=settings.NEWSDESK_FEED_MIN_INTERVAL,
-                    maximum=settings.NEWSDESK_FEED_MAX_BACKOFF)
+    delay = backoff(
+        feed.error_count, base=settings.NEWSDESK_FEED_MIN_INTERVAL, maximum=settings.NEWSDESK_FEED_MAX_BACKOFF
+    )
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         delay = max(delay, int(retry_after))
@@ -289,9 +282,7 @@ def process_entries(entry_ids: Iterable[int]) -> PageOutcome:
     from this thread.
     """
     outcome = PageOutcome()
-    entries = list(
-        Entry.objects.filter(pk__in=list(entry_ids), state=Entry.State.PENDING).select_related("source")
-    )
+    entries = list(Entry.objects.filter(pk__in=list(entry_ids), state=Entry.State.PENDING).select_related("source"))
     if not entries:
         return outcome
     fetcher = get_fetcher()
@@ -375,9 +366,11 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
 
 def _page_failed(entry: Entry, error: FetchError) -> PageOutcome:
     attempts = entry.attempts + 1
-    if error.kind in PERMANENT_FETCH_ERRORS or (
-        error.kind == "http-status" and error.status not in {408, 425, 429, 500, 502, 503, 504}
-    ) or attempts >= MAX_PAGE_ATTEMPTS:
+    if (
+        error.kind in PERMANENT_FETCH_ERRORS
+        or (error.kind == "http-status" and error.status not in {408, 425, 429, 500, 502, 503, 504})
+        or attempts >= MAX_PAGE_ATTEMPTS
+    ):
         return _fall_back_to_feed(entry, str(error))
     delay = backoff(attempts, base=60, maximum=3600)
     if error.retry_after:
@@ -486,7 +479,8 @@ def unenriched_articles_of(entry_ids: Iterable[int]) -> list[int]:
     """Articles that these entries stored and that have no enrichment yet."""
     return list(
         Article.objects.filter(entries__pk__in=list(entry_ids), enrichment__isnull=True)
-        .values_list("pk", flat=True).distinct()
+        .values_list("pk", flat=True)
+        .distinct()
     )
 
 

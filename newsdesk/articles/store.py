@@ -166,9 +166,7 @@ def _save(data: ArticleData) -> tuple[Article, str]:
         outcome = _update(article, data, digest, published, now)
 
     known = set(ArticleURL.objects.filter(url__in=urls).values_list("url", flat=True))
-    ArticleURL.objects.bulk_create(
-        [ArticleURL(url=url, article=article) for url in sorted(urls - known)]
-    )
+    ArticleURL.objects.bulk_create([ArticleURL(url=url, article=article) for url in sorted(urls - known)])
     return article, outcome
 
 

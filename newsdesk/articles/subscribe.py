@@ -127,9 +127,7 @@ def source_for(url: str, name: str | None) -> Source:
         n += 1
         slug = f"{base}-{n}"
     parts = urlsplit(url)
-    return Source.objects.create(
-        name=(name or host)[:200], slug=slug, home_url=f"{parts.scheme}://{parts.netloc}/"
-    )
+    return Source.objects.create(name=(name or host)[:200], slug=slug, home_url=f"{parts.scheme}://{parts.netloc}/")
 
 
 def _add_article(result: FetchResult, source: Source | None) -> Added:
@@ -138,7 +136,7 @@ def _add_article(result: FetchResult, source: Source | None) -> Added:
     entry, _ = Entry.objects.get_or_create(url=url, defaults={"source": source})
     Entry.objects.filter(pk=entry.pk).update(state=Entry.State.PENDING, attempts=0)
     entry.refresh_from_db()
-    outcome = pipeline.store_page(entry, result)
+    pipeline.store_page(entry, result)
     entry.refresh_from_db()
     if entry.article is None:
         raise AddError(f"{url}: no article found ({entry.last_error or 'nothing to extract'})")

@@ -28,7 +28,6 @@ except ImportError:  # Django 5.2 with the django-tasks backport
 from newsdesk.articles import chain, pipeline
 from newsdesk.articles.enrich import unenriched_since
 
-
 # Ingest outranks enrichment: articles reach readers first and are enriched in the gaps.
 INGEST_PRIORITY = 10
 STORY_PRIORITY = 5  # a short step after enrichment: finish placing what is enriched
@@ -114,10 +113,12 @@ def enqueue_missing_enrichment() -> int:
     for start in range(0, len(ids), 32):
         enrich_articles_task.enqueue(ids[start : start + 32])
     unplaced = list(
-        Article.objects.filter(enrichment__isnull=False, story_member__isnull=True,
-                               enrichment__enriched_at__gte=now - timedelta(days=1),
-                               enrichment__enriched_at__lt=now - pipeline.lease_time())
-        .values_list("pk", flat=True)[:1000]
+        Article.objects.filter(
+            enrichment__isnull=False,
+            story_member__isnull=True,
+            enrichment__enriched_at__gte=now - timedelta(days=1),
+            enrichment__enriched_at__lt=now - pipeline.lease_time(),
+        ).values_list("pk", flat=True)[:1000]
     )
     for start in range(0, len(unplaced), 64):
         place_in_stories_task.enqueue(unplaced[start : start + 64])

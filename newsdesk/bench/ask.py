@@ -206,9 +206,7 @@ def evaluate(shared: Path, questions: list[tuple[str, str, set[int] | None]] = Q
             right_answered += ok
         if not ok:
             got = answer.quotes[0].sentence if answer.quotes else None
-            misses.append(
-                f"{key}: {question} expected {sorted(expected) if expected else 'refusal'}, got {got}"
-            )
+            misses.append(f"{key}: {question} expected {sorted(expected) if expected else 'refusal'}, got {got}")
     unanswerable = len(questions) - answerable
     return {
         "questions": len(questions),
@@ -251,9 +249,7 @@ def latency(shared: Path, runs: int = 20) -> dict:
     return {
         "article_words": len(body.split()),
         "ask_p50_ms": round(statistics.median(timings) * 1000, 1),
-        "ask_p95_ms": round(
-            timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))] * 1000, 1
-        ),
+        "ask_p95_ms": round(timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))] * 1000, 1),
         "ask_cached_vectors_mean_ms": round(cached_ms, 1),
         "torch_threads": _torch_threads(),
     }

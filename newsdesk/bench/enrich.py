@@ -37,8 +37,14 @@ def enrich_benchmark(corpus: Path, *, articles: int = 400, processes: int = 2, q
     items = load_articles(corpus)[:articles]
     data_dir = Path(tempfile.mkdtemp(prefix="newsdesk-bench-enrich-"))
     (data_dir / "articles.json").write_text(json.dumps(items))
-    env = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), "NEWSDESK_LOG_LEVEL": "WARNING",
-           "NEWSDESK_TORCH_THREADS": "1", "HF_HUB_OFFLINE": "1", "DJANGO_SETTINGS_MODULE": "newsdesk.settings"}
+    env = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(data_dir),
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+        "NEWSDESK_TORCH_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("NEWSDESK_LLM_URL", None)  # the offline methods are what is measured
     python = [sys.executable, "-m", "newsdesk.bench.enrich"]
@@ -55,10 +61,15 @@ def enrich_benchmark(corpus: Path, *, articles: int = 400, processes: int = 2, q
     peak = max(r["peak_rss_mb"] for r in results)
     print(f"full enrichment: {enrich_rate:.1f} articles/s (peak RSS {peak:.0f} MB per process)")
 
-    asked = json.loads(subprocess.run([*python, "ask", str(data_dir), str(questions)], env=env, check=True,
-                                      capture_output=True, text=True).stdout.splitlines()[-1])
-    print(f"ask-the-article: p50 {asked['p50_ms']:.0f} ms, p95 {asked['p95_ms']:.0f} ms over {asked['n']} questions "
-          f"(sentences embedded per question; {asked['answered']} answered)")
+    asked = json.loads(
+        subprocess.run(
+            [*python, "ask", str(data_dir), str(questions)], env=env, check=True, capture_output=True, text=True
+        ).stdout.splitlines()[-1]
+    )
+    print(
+        f"ask-the-article: p50 {asked['p50_ms']:.0f} ms, p95 {asked['p95_ms']:.0f} ms over {asked['n']} questions "
+        f"(sentences embedded per question; {asked['answered']} answered)"
+    )
     return {
         "articles": len(items),
         "processes": processes,
@@ -72,8 +83,9 @@ def enrich_benchmark(corpus: Path, *, articles: int = 400, processes: int = 2, q
 
 def _parallel(python: list[str], step: str, data_dir: Path, processes: int, env: dict) -> list[dict]:
     children = [
-        subprocess.Popen([*python, step, str(data_dir), str(n), str(processes)], env=env, stdout=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [*python, step, str(data_dir), str(n), str(processes)], env=env, stdout=subprocess.PIPE, text=True
+        )
         for n in range(processes)
     ]
     outputs = [child.communicate()[0] for child in children]
@@ -94,9 +106,16 @@ def _store(data_dir: Path) -> None:
     items = json.loads((data_dir / "articles.json").read_text())
     source = Source.objects.create(name="BBC News", slug="bbc", home_url="https://www.bbc.co.uk/", language="en")
     Article.objects.bulk_create(
-        Article(source=source, url=f"https://www.bbc.co.uk/news/{n}", title=title, body_text="\n\n".join(paras),
-                language="en", word_count=sum(len(p.split()) for p in paras), content_hash=str(n),
-                published_at=timezone.now())
+        Article(
+            source=source,
+            url=f"https://www.bbc.co.uk/news/{n}",
+            title=title,
+            body_text="\n\n".join(paras),
+            language="en",
+            word_count=sum(len(p.split()) for p in paras),
+            content_hash=str(n),
+            published_at=timezone.now(),
+        )
         for n, (title, paras) in enumerate(items)
     )
 
@@ -151,8 +170,12 @@ def _ask(count: int) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
         answered += answer.answered
     timings.sort()
-    return {"n": count, "answered": answered, "p50_ms": statistics.median(timings),
-            "p95_ms": timings[int(0.95 * (len(timings) - 1))]}
+    return {
+        "n": count,
+        "answered": answered,
+        "p50_ms": statistics.median(timings),
+        "p95_ms": timings[int(0.95 * (len(timings) - 1))],
+    }
 
 
 if __name__ == "__main__":

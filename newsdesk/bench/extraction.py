@@ -72,9 +72,7 @@ def predict_extraction(input_dir: Path, output: Path) -> dict:
     }
 
 
-def _time_pass(
-    pages: list[tuple[str, str, str | None]], run: Callable[[str, str | None], object]
-) -> float:
+def _time_pass(pages: list[tuple[str, str, str | None]], run: Callable[[str, str | None], object]) -> float:
     gc.collect()
     started = time.perf_counter()
     for _, html, url in pages:
@@ -122,10 +120,7 @@ def extraction_speed(input_dir: Path, passes: int = 3) -> dict:
             os.sched_setaffinity(0, previous)
     ours = len(pages) / best["ours"]
     theirs = len(pages) / best["trafilatura"]
-    print(
-        f"best of {passes}: ours {ours:.1f} pages/s, trafilatura {theirs:.1f} pages/s,"
-        f" ratio {ours / theirs:.3f}"
-    )
+    print(f"best of {passes}: ours {ours:.1f} pages/s, trafilatura {theirs:.1f} pages/s, ratio {ours / theirs:.3f}")
     return {
         "pages": len(pages),
         "pages_per_s": round(ours, 2),

@@ -77,18 +77,31 @@ def add_arguments(parser) -> None:
     parser.add_argument("--kills", type=int, default=30, help="SIGKILLs per database")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--timeout", type=float, default=2400.0,
-                        help="seconds per database from the subscription to giving up on completion")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=2400.0,
+        help="seconds per database from the subscription to giving up on completion",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data directories (and PostgreSQL's)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--min-gap", type=float, default=4.0,
-                        help="least seconds from the previous victim being back to the next kill")
+    parser.add_argument(
+        "--min-gap", type=float, default=4.0, help="least seconds from the previous victim being back to the next kill"
+    )
     parser.add_argument("--max-gap", type=float, default=12.0, help="most seconds (see --min-gap)")
     parser.add_argument("--web-rate", type=float, default=25.0, help="load thread requests per second")
-    parser.add_argument("--web-window", type=float, default=20.0,
-                        help="seconds after a web kill whose requests count for web_failed_pct")
-    parser.add_argument("--pg-dir", type=Path, default=None,
-                        help="run the temporary PostgreSQL server in DIR (default: a temporary directory)")
+    parser.add_argument(
+        "--web-window",
+        type=float,
+        default=20.0,
+        help="seconds after a web kill whose requests count for web_failed_pct",
+    )
+    parser.add_argument(
+        "--pg-dir",
+        type=Path,
+        default=None,
+        help="run the temporary PostgreSQL server in DIR (default: a temporary directory)",
+    )
 
 
 # --- Accounting (plain DB-API: sqlite3 or psycopg connections) -----------------------
@@ -118,8 +131,9 @@ def account(db, base: str, count: int) -> dict:
     of it) is what every stored article of that page carries, as its URL or an alias."""
     pages: dict[int, set[int]] = {}
     stray: set[int] = set()
-    for article_id, url in _rows(db, "SELECT id, url FROM articles_article "
-                                     "UNION SELECT article_id, url FROM articles_articleurl"):
+    for article_id, url in _rows(
+        db, "SELECT id, url FROM articles_article UNION SELECT article_id, url FROM articles_articleurl"
+    ):
         n = page_number(url, base)
         if n is None or not 0 <= n < count:
             stray.add(article_id)
@@ -219,12 +233,16 @@ def work_done(db, task_path: str, args_kwargs: dict, since: datetime) -> bool:
     if name == "process_entries_task":
         sql = f"SELECT count(*) FROM sources_entry WHERE id IN ({marks}) AND state = 'pending'"
     elif name == "enrich_articles_task":
-        sql = (f"SELECT count(*) FROM articles_article a WHERE a.id IN ({marks}) AND NOT EXISTS "
-               "(SELECT 1 FROM articles_enrichment e WHERE e.article_id = a.id)")
+        sql = (
+            f"SELECT count(*) FROM articles_article a WHERE a.id IN ({marks}) AND NOT EXISTS "
+            "(SELECT 1 FROM articles_enrichment e WHERE e.article_id = a.id)"
+        )
     elif name == "place_in_stories_task":
-        sql = (f"SELECT count(*) FROM articles_article a WHERE a.id IN ({marks}) AND EXISTS "
-               "(SELECT 1 FROM articles_enrichment e WHERE e.article_id = a.id) AND NOT EXISTS "
-               "(SELECT 1 FROM stories_storymember m WHERE m.article_id = a.id)")
+        sql = (
+            f"SELECT count(*) FROM articles_article a WHERE a.id IN ({marks}) AND EXISTS "
+            "(SELECT 1 FROM articles_enrichment e WHERE e.article_id = a.id) AND NOT EXISTS "
+            "(SELECT 1 FROM stories_storymember m WHERE m.article_id = a.id)"
+        )
     else:
         return True  # a task this benchmark does not know: nothing to judge it by
     return _scalar(db, sql, ids) == 0
@@ -235,10 +253,12 @@ def work_done(db, task_path: str, args_kwargs: dict, since: datetime) -> bool:
 
 def consistency(db) -> dict:
     """Counts that must agree in any committed state of the schema."""
-    orphan_urls = _scalar(db, "SELECT count(*) FROM articles_article a WHERE NOT EXISTS "
-                              "(SELECT 1 FROM articles_articleurl u WHERE u.url = a.url AND u.article_id = a.id)")
-    done_without_article = _scalar(db, "SELECT count(*) FROM sources_entry WHERE state = 'done' "
-                                        "AND article_id IS NULL")
+    orphan_urls = _scalar(
+        db,
+        "SELECT count(*) FROM articles_article a WHERE NOT EXISTS "
+        "(SELECT 1 FROM articles_articleurl u WHERE u.url = a.url AND u.article_id = a.id)",
+    )
+    done_without_article = _scalar(db, "SELECT count(*) FROM sources_entry WHERE state = 'done' AND article_id IS NULL")
     return {"articles_without_own_alias": orphan_urls, "done_entries_without_article": done_without_article}
 
 
@@ -258,15 +278,28 @@ def sqlite_integrity(path: Path) -> dict:
             "integrity_check": "ok" if check == ["ok"] else "; ".join(check[:5]),
             "foreign_key_violations": len(foreign),
             "fts_check": fts,
-            "search_rows_missing": _scalar(db, "SELECT count(*) FROM articles_article a WHERE NOT EXISTS "
-                                               "(SELECT 1 FROM search_article_meta m WHERE m.id = a.id)"),
+            "search_rows_missing": _scalar(
+                db,
+                "SELECT count(*) FROM articles_article a WHERE NOT EXISTS "
+                "(SELECT 1 FROM search_article_meta m WHERE m.id = a.id)",
+            ),
             **consistency(db),
         }
     finally:
         db.close()
-    result["ok"] = (result["integrity_check"] == "ok" and result["fts_check"] == "ok"
-                    and not any(result[k] for k in ("foreign_key_violations", "search_rows_missing",
-                                                    "articles_without_own_alias", "done_entries_without_article")))
+    result["ok"] = (
+        result["integrity_check"] == "ok"
+        and result["fts_check"] == "ok"
+        and not any(
+            result[k]
+            for k in (
+                "foreign_key_violations",
+                "search_rows_missing",
+                "articles_without_own_alias",
+                "done_entries_without_article",
+            )
+        )
+    )
     return result
 
 
@@ -286,13 +319,19 @@ def postgres_integrity(url: str, admin_url: str | None) -> dict:
                 ).fetchall()
                 for (index,) in indexes:
                     admin.execute("SELECT bt_index_check(%s::regclass, true)", [index])
-                tables = admin.execute("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
-                                       "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
-                                       ).fetchall()
-                corrupt = sum(admin.execute("SELECT count(*) FROM verify_heapam(%s::regclass)", [t]).fetchone()[0]
-                              for (t,) in tables)
-                result.update(amcheck="ok" if not corrupt else f"{corrupt} heap problems",
-                              btree_indexes_checked=len(indexes), tables_checked=len(tables))
+                tables = admin.execute(
+                    "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+                ).fetchall()
+                corrupt = sum(
+                    admin.execute("SELECT count(*) FROM verify_heapam(%s::regclass)", [t]).fetchone()[0]
+                    for (t,) in tables
+                )
+                result.update(
+                    amcheck="ok" if not corrupt else f"{corrupt} heap problems",
+                    btree_indexes_checked=len(indexes),
+                    tables_checked=len(tables),
+                )
         except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFile) as error:
             result["amcheck"] = f"not run: {str(error).strip()[:200]}"  # no right to it, or not installed
         except psycopg.Error as error:
@@ -303,7 +342,8 @@ def postgres_integrity(url: str, admin_url: str | None) -> dict:
         result["search_rows_missing"] = _scalar(db, "SELECT count(*) FROM articles_article WHERE search_vector IS NULL")
         result.update(consistency(db))
     result["ok"] = (result["amcheck"] in ("ok",) or result["amcheck"].startswith("not run")) and not any(
-        result[k] for k in ("search_rows_missing", "articles_without_own_alias", "done_entries_without_article"))
+        result[k] for k in ("search_rows_missing", "articles_without_own_alias", "done_entries_without_article")
+    )
     return result
 
 
@@ -342,7 +382,7 @@ def children(pid: int) -> list[tuple[int, list[str]]]:
 
 
 def role_of(argv: list[str]) -> str | None:
-    """"worker", "scheduler", "web" (the gunicorn master), "front" (nginx) or None."""
+    """ "worker", "scheduler", "web" (the gunicorn master), "front" (nginx) or None."""
     if any("gunicorn" in a for a in argv[:3]):
         return "web"
     if argv and (argv[0].startswith("nginx:") or Path(argv[0]).name == "nginx"):  # it rewrites its argv
@@ -494,7 +534,11 @@ def _start_up(env: dict, bind: str, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "newsdesk", "up", "--bind", bind, "--workers", "2", "--web-workers", "2"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
 
@@ -516,16 +560,31 @@ def _wait(what: str, check, timeout: float, up: subprocess.Popen, log: Path) -> 
     deadline = time.monotonic() + timeout
     while not check():
         if up.poll() is not None:
-            raise RuntimeError(f"newsdesk up exited with {up.returncode} while waiting for {what}:\n"
-                               + log.read_text(errors="replace")[-3000:])
+            raise RuntimeError(
+                f"newsdesk up exited with {up.returncode} while waiting for {what}:\n"
+                + log.read_text(errors="replace")[-3000:]
+            )
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not happen within {timeout:.0f} s")
         time.sleep(0.5)
 
 
-def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: int, timeout: float,
-                 keep: bool, min_gap: float, max_gap: float, web_rate: float, web_window: float,
-                 database_url: str | None = None, admin_url: str | None = None) -> dict:
+def run_database(
+    kind: str,
+    *,
+    corpus: Path,
+    articles: int,
+    kills: int,
+    seed: int,
+    timeout: float,
+    keep: bool,
+    min_gap: float,
+    max_gap: float,
+    web_rate: float,
+    web_window: float,
+    database_url: str | None = None,
+    admin_url: str | None = None,
+) -> dict:
     """The whole campaign on one database; returns its figures."""
     from newsdesk.sources.opml import OpmlFeed, build_opml
     from newsdesk.web.front import free_port, nginx_binary
@@ -542,8 +601,9 @@ def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: in
     print(f"\n[{kind}] publisher {publisher.base}: {articles} pages; data in {data_dir}; site on {bind}", flush=True)
     subprocess.run([*newsdesk, "migrate", "--verbosity", "0"], env=env, check=True)
     opml = data_dir / "bench.opml"
-    opml.write_bytes(build_opml(OpmlFeed(url, f"Bench feed {k}", publisher.base, None)
-                                for k, url in enumerate(publisher.feed_urls)))
+    opml.write_bytes(
+        build_opml(OpmlFeed(url, f"Bench feed {k}", publisher.base, None) for k, url in enumerate(publisher.feed_urls))
+    )
     up = _start_up(env, bind, log)
     db = load = None
     try:
@@ -555,13 +615,26 @@ def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: in
         started = time.monotonic()
         db = _connect(data_dir, database_url)
         _wait("the first stored article", lambda: snapshot(db).articles > 0, 300, up, log)
-        print(f"[{kind}] first article after {time.monotonic() - started:.1f} s; "
-              f"{'nginx + gunicorn' if front else 'gunicorn'}; {kills} kills follow", flush=True)
+        print(
+            f"[{kind}] first article after {time.monotonic() - started:.1f} s; "
+            f"{'nginx + gunicorn' if front else 'gunicorn'}; {kills} kills follow",
+            flush=True,
+        )
         ids = [row[0] for row in _rows(db, "SELECT id FROM articles_article ORDER BY id LIMIT 20")]
         load = WebLoad(bind, web_rate, ids)
         load.start()
-        outcome = _campaign(kind, db, up, log, kill_plan(kills, seed, min_gap, max_gap), seed=seed,
-                            count=articles, started=started, timeout=timeout, site=bind)
+        outcome = _campaign(
+            kind,
+            db,
+            up,
+            log,
+            kill_plan(kills, seed, min_gap, max_gap),
+            seed=seed,
+            count=articles,
+            started=started,
+            timeout=timeout,
+            site=bind,
+        )
         load.stop()
         web_kills = [k.at for k in outcome["kills"] if k.role == "web"]
         failed, total = web_failures(load.results, web_kills, web_window)
@@ -576,8 +649,9 @@ def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: in
             db.close()
         _stop_up(up)
         publisher.stop()
-    integrity = (postgres_integrity(database_url, admin_url) if database_url
-                 else sqlite_integrity(data_dir / "newsdesk.sqlite3"))
+    integrity = (
+        postgres_integrity(database_url, admin_url) if database_url else sqlite_integrity(data_dir / "newsdesk.sqlite3")
+    )
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     made = outcome["kills"]
@@ -604,8 +678,9 @@ def run_database(kind: str, *, corpus: Path, articles: int, kills: int, seed: in
         "integrity": integrity,
         "front": "nginx" if front else "gunicorn",
         # [seconds after the first article, role, tasks running, role back after, resumed after]
-        "kill_log": [[round(k.at - outcome["first_article"], 1), k.role, len(k.held), k.back_s, k.resumed_s]
-                     for k in made],
+        "kill_log": [
+            [round(k.at - outcome["first_article"], 1), k.role, len(k.held), k.back_s, k.resumed_s] for k in made
+        ],
     }
     _print_summary(kind, result)
     return result
@@ -615,8 +690,19 @@ def _median(values: list[float]) -> float | None:
     return round(sorted(values)[len(values) // 2], 1) if values else None
 
 
-def _campaign(kind: str, db, up: subprocess.Popen, log: Path, plan: list[tuple[float, str]], *, seed: int,
-              count: int, started: float, timeout: float, site: str) -> dict:
+def _campaign(
+    kind: str,
+    db,
+    up: subprocess.Popen,
+    log: Path,
+    plan: list[tuple[float, str]],
+    *,
+    seed: int,
+    count: int,
+    started: float,
+    timeout: float,
+    site: str,
+) -> dict:
     """Kill on schedule, follow every kill to its resumption, then wait for completion."""
     rng = random.Random(seed + 1)
     begin = time.monotonic()
@@ -640,8 +726,11 @@ def _campaign(kind: str, db, up: subprocess.Popen, log: Path, plan: list[tuple[f
                     kill.back_s = round(time.monotonic() - kill.at, 1)
                 if not kill.waiting:
                     kill.resumed_s = round(time.monotonic() - kill.at, 1)
-                    print(f"[{kind}]   kill {kill.number} ({kill.role}) resumed after {kill.resumed_s:.1f} s "
-                          f"(role back after {kill.back_s} s)", flush=True)
+                    print(
+                        f"[{kind}]   kill {kill.number} ({kill.role}) resumed after {kill.resumed_s:.1f} s "
+                        f"(role back after {kill.back_s} s)",
+                        flush=True,
+                    )
         seen_workers |= snap.worker_ids
         if snap.progress != last_progress or not snap.busy:
             last_progress, last_move = snap.progress, now
@@ -651,23 +740,30 @@ def _campaign(kind: str, db, up: subprocess.Popen, log: Path, plan: list[tuple[f
             kill = _kill(len(made) + 1, plan[len(made)][1], found, snap, seen_workers, rng)
             if kill is not None:
                 made.append(kill)
-                print(f"[{kind}] kill {kill.number}/{len(plan)} at {now - started:.1f} s: {kill.role} "
-                      f"pid {kill.pid} ({len(kill.held)} task(s) running, "
-                      f"{'busy' if kill.busy else 'idle'})", flush=True)
+                print(
+                    f"[{kind}] kill {kill.number}/{len(plan)} at {now - started:.1f} s: {kill.role} "
+                    f"pid {kill.pid} ({len(kill.held)} task(s) running, "
+                    f"{'busy' if kill.busy else 'idle'})",
+                    flush=True,
+                )
         if now - last_report >= 10:
             last_report = now
-            print(f"[{kind}] t={now - started:.0f}s entries {snap.entries - snap.pending}/{count} done, "
-                  f"articles {snap.articles}, enriched {snap.enriched}, placed {snap.placed}, "
-                  f"queue ready {snap.ready} running {len(snap.running)}, kills {len(made)}/{len(plan)}",
-                  flush=True)
+            print(
+                f"[{kind}] t={now - started:.0f}s entries {snap.entries - snap.pending}/{count} done, "
+                f"articles {snap.articles}, enriched {snap.enriched}, placed {snap.placed}, "
+                f"queue ready {snap.ready} running {len(snap.running)}, kills {len(made)}/{len(plan)}",
+                flush=True,
+            )
         kills_done = len(made) == len(plan)
         if kills_done and snap.complete(count) and all(k.resumed_s is not None for k in made):
             complete = True
             break
         if now - started > timeout:
-            print(f"[{kind}] timeout after {timeout:.0f} s; waiting on: "
-                  + ", ".join(f"kill {k.number} {sorted(k.waiting)}" for k in made if k.resumed_s is None),
-                  flush=True)
+            print(
+                f"[{kind}] timeout after {timeout:.0f} s; waiting on: "
+                + ", ".join(f"kill {k.number} {sorted(k.waiting)}" for k in made if k.resumed_s is None),
+                flush=True,
+            )
             break
         time.sleep(POLL_S)
     end = time.monotonic()
@@ -694,16 +790,26 @@ def _due(made: list[Kill], begin: float, now: float, gap: float) -> bool:
     return last.back_s is not None and now - (last.at + last.back_s) >= gap
 
 
-def _kill(number: int, role: str, found: dict, snap: Snapshot, seen_workers: set[str],
-          rng: random.Random) -> Kill | None:
+def _kill(
+    number: int, role: str, found: dict, snap: Snapshot, seen_workers: set[str], rng: random.Random
+) -> Kill | None:
     """SIGKILL one process of `role` (None, to retry at the next poll, while none runs)."""
     candidates = sorted(pid for pid, _ in found.get(role, []))
     if not candidates:
         return None
     pid = rng.choice(candidates)
-    kill = Kill(number=number, role=role, pid=pid, at=time.monotonic(), wall=datetime.now(UTC),
-                progress=snap.progress, held=list(snap.running), known_workers=set(seen_workers),
-                busy=snap.busy, expected_workers=max(2, len(found.get("worker", []))))
+    kill = Kill(
+        number=number,
+        role=role,
+        pid=pid,
+        at=time.monotonic(),
+        wall=datetime.now(UTC),
+        progress=snap.progress,
+        held=list(snap.running),
+        known_workers=set(seen_workers),
+        busy=snap.busy,
+        expected_workers=max(2, len(found.get("worker", []))),
+    )
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -712,17 +818,26 @@ def _kill(number: int, role: str, found: dict, snap: Snapshot, seen_workers: set
 
 
 def _print_summary(kind: str, r: dict) -> None:
-    print(f"[{kind}] lost {r['lost']}, duplicated {r['duplicated']}, not enriched {r['not_enriched']}, "
-          f"not placed {r['not_placed']} (articles {r['articles']}, {r['from_feed']} from feed content, "
-          f"{r['failed_entries']} failed entries, {r['stuck_tasks']} tasks left RUNNING)")
-    print(f"[{kind}] {r['kills']} kills {r['kills_by_role']}; resume p50 {r['resume_p50_s']} s, "
-          f"max {r['max_kill_resume_s']} s, longest stall {r['max_stall_s']} s, {r['unresumed']} never resumed "
-          f"(target under {TARGET_RESUME_S:.0f} s)")
-    print(f"[{kind}] web: {r['web_failed']}/{r['web_requests']} requests failed after web kills "
-          f"({r['web_failed_pct']}%, target under {TARGET_WEB_FAILED_PCT:.0f}%), "
-          f"{r['web_failed_outside_kills']} failed at other times")
-    print(f"[{kind}] integrity {'ok' if r['integrity_ok'] else 'FAILED'}: {json.dumps(r['integrity'])}; "
-          f"complete {r['complete']} after {r['seconds']} s", flush=True)
+    print(
+        f"[{kind}] lost {r['lost']}, duplicated {r['duplicated']}, not enriched {r['not_enriched']}, "
+        f"not placed {r['not_placed']} (articles {r['articles']}, {r['from_feed']} from feed content, "
+        f"{r['failed_entries']} failed entries, {r['stuck_tasks']} tasks left RUNNING)"
+    )
+    print(
+        f"[{kind}] {r['kills']} kills {r['kills_by_role']}; resume p50 {r['resume_p50_s']} s, "
+        f"max {r['max_kill_resume_s']} s, longest stall {r['max_stall_s']} s, {r['unresumed']} never resumed "
+        f"(target under {TARGET_RESUME_S:.0f} s)"
+    )
+    print(
+        f"[{kind}] web: {r['web_failed']}/{r['web_requests']} requests failed after web kills "
+        f"({r['web_failed_pct']}%, target under {TARGET_WEB_FAILED_PCT:.0f}%), "
+        f"{r['web_failed_outside_kills']} failed at other times"
+    )
+    print(
+        f"[{kind}] integrity {'ok' if r['integrity_ok'] else 'FAILED'}: {json.dumps(r['integrity'])}; "
+        f"complete {r['complete']} after {r['seconds']} s",
+        flush=True,
+    )
 
 
 # --- Both databases ------------------------------------------------------------------
@@ -741,8 +856,13 @@ def worst(per_db: dict[str, dict]) -> dict:
 
 
 def targets_met(top: dict, kills: int) -> bool:
-    return (all(top[k] == 0 for k in COUNT_KEYS) and top["max_resume_s"] < TARGET_RESUME_S
-            and top["web_failed_pct"] < TARGET_WEB_FAILED_PCT and top["integrity_ok"] and top["kills"] >= kills)
+    return (
+        all(top[k] == 0 for k in COUNT_KEYS)
+        and top["max_resume_s"] < TARGET_RESUME_S
+        and top["web_failed_pct"] < TARGET_WEB_FAILED_PCT
+        and top["integrity_ok"]
+        and top["kills"] >= kills
+    )
 
 
 class _Postgres:
@@ -773,8 +893,10 @@ class _Postgres:
             self.superuser_url = f"postgres://postgres@127.0.0.1:{self.local.port}/{self.NAME}"
         if self.superuser_url is None:  # the DATABASE_URL role: amcheck if it may
             self.superuser_url = self.url
-            print(f"temporary PostgreSQL {self.local.bindir.parent.name} on 127.0.0.1:{self.local.port} in {root}",
-                  flush=True)
+            print(
+                f"temporary PostgreSQL {self.local.bindir.parent.name} on 127.0.0.1:{self.local.port} in {root}",
+                flush=True,
+            )
         import psycopg
 
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
@@ -803,26 +925,60 @@ class _Postgres:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def run(*, articles: int = 2000, kills: int = 30, seed: int = 12, database: str = "both",
-        timeout: float = 2400.0, keep: bool = False, corpus: Path = DEFAULT_CORPUS, min_gap: float = 4.0,
-        max_gap: float = 12.0, web_rate: float = 25.0, web_window: float = 20.0, pg_dir: Path | None = None,
-        **_options) -> dict:
+def run(
+    *,
+    articles: int = 2000,
+    kills: int = 30,
+    seed: int = 12,
+    database: str = "both",
+    timeout: float = 2400.0,
+    keep: bool = False,
+    corpus: Path = DEFAULT_CORPUS,
+    min_gap: float = 4.0,
+    max_gap: float = 12.0,
+    web_rate: float = 25.0,
+    web_window: float = 20.0,
+    pg_dir: Path | None = None,
+    **_options,
+) -> dict:
     """Run the campaign on the chosen databases; the dict is the JSON last line."""
     if not corpus.is_dir():
         raise SystemExit(f"{corpus} does not exist (the corpora live in ../shared beside the repo)")
-    common = dict(corpus=corpus, articles=articles, kills=kills, seed=seed, timeout=timeout, keep=keep,
-                  min_gap=min_gap, max_gap=max_gap, web_rate=web_rate, web_window=web_window)
+    common = dict(
+        corpus=corpus,
+        articles=articles,
+        kills=kills,
+        seed=seed,
+        timeout=timeout,
+        keep=keep,
+        min_gap=min_gap,
+        max_gap=max_gap,
+        web_rate=web_rate,
+        web_window=web_window,
+    )
     began = time.monotonic()
     per_db: dict[str, dict] = {}
     if database in ("sqlite", "both"):
         per_db["sqlite"] = run_database("sqlite", **common)
     if database in ("postgres", "both"):
         with _Postgres(pg_dir, keep) as server:
-            per_db["postgres"] = run_database("postgres", database_url=server.url,
-                                              admin_url=server.superuser_url, **common)
+            per_db["postgres"] = run_database(
+                "postgres", database_url=server.url, admin_url=server.superuser_url, **common
+            )
     top = worst(per_db)
-    result = {**top, "targets_met": targets_met(top, kills), "articles": articles, "seed": seed,
-              "bench_seconds": round(time.monotonic() - began), **per_db}
-    print("\n" + "  ".join(f"{key}={result.get(key)}" for key in
-                           (*COUNT_KEYS, "max_resume_s", "web_failed_pct", "kills", "integrity_ok", "targets_met")))
+    result = {
+        **top,
+        "targets_met": targets_met(top, kills),
+        "articles": articles,
+        "seed": seed,
+        "bench_seconds": round(time.monotonic() - began),
+        **per_db,
+    }
+    print(
+        "\n"
+        + "  ".join(
+            f"{key}={result.get(key)}"
+            for key in (*COUNT_KEYS, "max_resume_s", "web_failed_pct", "kills", "integrity_ok", "targets_met")
+        )
+    )
     return result

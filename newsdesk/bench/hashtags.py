@@ -36,8 +36,11 @@ def predict_hashtags(input_dir: Path, output: Path, *, limit: int = 20) -> dict:
         predictions[path.stem] = _pad(phrases, title, text)
     elapsed = time.perf_counter() - started
     Path(output).write_text(json.dumps(predictions, ensure_ascii=False, indent=1), encoding="utf-8")
-    return {"docs": len(docs), "seconds": round(elapsed, 3),
-            "docs_per_s": round(len(docs) / elapsed, 1) if elapsed else None}
+    return {
+        "docs": len(docs),
+        "seconds": round(elapsed, 3),
+        "docs_per_s": round(len(docs) / elapsed, 1) if elapsed else None,
+    }
 
 
 def _pad(phrases: list[str], title: str, text: str) -> list[str]:

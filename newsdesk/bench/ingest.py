@@ -32,8 +32,9 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, timeout: float = 900,
-                     database_url: str | None = None) -> dict:
+def ingest_benchmark(
+    corpus: Path, *, articles: int = 2000, workers: int = 2, timeout: float = 900, database_url: str | None = None
+) -> dict:
     """`database_url`: an empty PostgreSQL database to ingest into instead of SQLite."""
     publisher = Publisher(load_articles(corpus), articles).start()
     data_dir = Path(tempfile.mkdtemp(prefix="newsdesk-bench-ingest-"))
@@ -51,15 +52,18 @@ def ingest_benchmark(corpus: Path, *, articles: int = 2000, workers: int = 2, ti
     newsdesk = [sys.executable, "-m", "newsdesk"]
     subprocess.run([*newsdesk, "migrate", "--verbosity", "0"], env=env, check=True)
     opml = data_dir / "bench.opml"
-    opml.write_bytes(build_opml(OpmlFeed(url, f"Bench feed {k}", publisher.base, None)
-                                for k, url in enumerate(publisher.feed_urls)))
+    opml.write_bytes(
+        build_opml(OpmlFeed(url, f"Bench feed {k}", publisher.base, None) for k, url in enumerate(publisher.feed_urls))
+    )
 
     children = [subprocess.Popen([*newsdesk, "worker", "--verbosity", "0"], env=env) for _ in range(workers)]
     children.append(subprocess.Popen([*newsdesk, "scheduler", "--interval", "0.5"], env=env))
     try:
         time.sleep(12)  # let the workers load their models before the clock starts
-        print(f"publisher on {publisher.base}: {articles} pages in {len(publisher.feed_urls)} feeds; "
-              f"{workers} worker process(es)")
+        print(
+            f"publisher on {publisher.base}: {articles} pages in {len(publisher.feed_urls)} feeds; "
+            f"{workers} worker process(es)"
+        )
         start = time.perf_counter()
         subprocess.run([*newsdesk, "import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
         if database_url:

@@ -112,7 +112,7 @@ class Publisher:
         return (
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>Bench News {k}</title><link>{self.base}/</link>{''.join(items)}</channel></rss>"
-        ).encode("utf-8")
+        ).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         publisher = self

@@ -104,8 +104,15 @@ class LocalPostgres:
     (no Unix socket), trust authentication, a login role `role` with CREATEDB owning a
     database of the same name. `durable=False` (tests) turns fsync off."""
 
-    def __init__(self, root: Path, port: int | None = None, *, role: str = "newsdesk",
-                 durable: bool = False, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        port: int | None = None,
+        *,
+        role: str = "newsdesk",
+        durable: bool = False,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.root = Path(root)
         self.port = port or free_port()
         self.role = role
@@ -152,8 +159,12 @@ class LocalPostgres:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port)],
-                cwd=self.root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent, **as_user,
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+                **as_user,
             )
         _wait_for_port(self.port, self.process, "postgres", self.log)
         self._bootstrap()
@@ -161,9 +172,22 @@ class LocalPostgres:
 
     def _initdb(self, as_user: dict) -> None:
         subprocess.run(
-            [str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
-            check=True, cwd=self.root, stdout=subprocess.DEVNULL, **as_user,
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ],
+            check=True,
+            cwd=self.root,
+            stdout=subprocess.DEVNULL,
+            **as_user,
         )
         conf = {
             "listen_addresses": "'127.0.0.1'",
@@ -189,9 +213,7 @@ class LocalPostgres:
         deadline = time.monotonic() + 60
         while True:
             try:
-                admin = psycopg.connect(
-                    f"postgres://postgres@127.0.0.1:{self.port}/postgres", autocommit=True
-                )
+                admin = psycopg.connect(f"postgres://postgres@127.0.0.1:{self.port}/postgres", autocommit=True)
                 break
             except psycopg.OperationalError:  # listening, but still starting up
                 if time.monotonic() > deadline:
@@ -242,10 +264,29 @@ class LocalRedis:
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--daemonize", "no", "--dir", str(self.root),
-                 "--protected-mode", "yes", "--loglevel", "warning"],
-                cwd=self.root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    server,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--dir",
+                    str(self.root),
+                    "--protected-mode",
+                    "yes",
+                    "--loglevel",
+                    "warning",
+                ],
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,
             )
         _wait_for_port(self.port, self.process, "redis-server", self.log)
@@ -261,8 +302,7 @@ class LocalRedis:
                 self.process.wait()
 
 
-def serve(directory: Path, pg_port: int | None, redis_port: int | None, env_file: Path | None,
-          role: str) -> None:
+def serve(directory: Path, pg_port: int | None, redis_port: int | None, env_file: Path | None, role: str) -> None:
     """Start PostgreSQL and Redis, write their URLs as shell assignments to `env_file`, and
     keep them up until SIGTERM/SIGINT or until the parent process dies."""
     _die_with_parent_self()
@@ -284,8 +324,11 @@ def serve(directory: Path, pg_port: int | None, redis_port: int | None, env_file
             partial = env_file.with_suffix(".partial")
             partial.write_text(text)
             partial.rename(env_file)  # appears whole
-        print(f"PostgreSQL on 127.0.0.1:{postgres.port} (log {postgres.log}), "
-              f"Redis on 127.0.0.1:{redis.port}", file=sys.stderr, flush=True)
+        print(
+            f"PostgreSQL on 127.0.0.1:{postgres.port} (log {postgres.log}), Redis on 127.0.0.1:{redis.port}",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stopping:
             if postgres.process.poll() is not None or redis.process.poll() is not None:
                 print("a service died:\n" + _tail(postgres.log) + "\n" + _tail(redis.log), file=sys.stderr)
@@ -313,27 +356,54 @@ SCALE_HASHTAGS = 800
 SCALE_LANGUAGES = ("en", "en", "en", "en", "en", "de", "fr", "es")
 PARAGRAPH_WORDS = 60
 BODY_WORDS = 360
-SUMMARY_KEYS = ("ingest_1_worker", "ingest_2_workers", "scaling", "search_p50_ms", "search_p99_ms",
-                "article_p50_ms", "article_p99_ms", "database_size_mb")
+SUMMARY_KEYS = (
+    "ingest_1_worker",
+    "ingest_2_workers",
+    "scaling",
+    "search_p50_ms",
+    "search_p99_ms",
+    "article_p50_ms",
+    "article_p99_ms",
+    "database_size_mb",
+)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--articles", type=int, default=1_000_000,
-                        help="articles generated for the search and article-page latencies")
-    parser.add_argument("--ingest-articles", type=int, default=2000,
-                        help="pages per ingest run (one run with 1 worker, one with 2; 0 skips ingest)")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="plain-text articles for the simulated publisher (made-up text when absent)")
+    parser.add_argument(
+        "--articles", type=int, default=1_000_000, help="articles generated for the search and article-page latencies"
+    )
+    parser.add_argument(
+        "--ingest-articles",
+        type=int,
+        default=2000,
+        help="pages per ingest run (one run with 1 worker, one with 2; 0 skips ingest)",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="plain-text articles for the simulated publisher (made-up text when absent)",
+    )
     parser.add_argument("--repeats", type=int, default=30, help="runs of each search query")
-    parser.add_argument("--page-requests", type=int, default=500,
-                        help="article pages requested (each a different article, so uncached)")
-    parser.add_argument("--query-timeout", type=float, default=10.0,
-                        help="seconds; a search cancelled after this long counts as this long")
-    parser.add_argument("--pg-dir", type=Path, default=None,
-                        help="run the temporary PostgreSQL server in DIR and keep it (with --keep, "
-                             "the generated articles are reused next time)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the generated database (newsdesk_bench_scale_N) and reuse it")
+    parser.add_argument(
+        "--page-requests", type=int, default=500, help="article pages requested (each a different article, so uncached)"
+    )
+    parser.add_argument(
+        "--query-timeout",
+        type=float,
+        default=10.0,
+        help="seconds; a search cancelled after this long counts as this long",
+    )
+    parser.add_argument(
+        "--pg-dir",
+        type=Path,
+        default=None,
+        help="run the temporary PostgreSQL server in DIR and keep it (with --keep, "
+        "the generated articles are reused next time)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated database (newsdesk_bench_scale_N) and reuse it"
+    )
 
 
 class _Server:
@@ -355,11 +425,19 @@ class _Server:
         if root is None:
             self.scratch = root = Path(tempfile.mkdtemp(prefix="newsdesk-bench-scale-"))
         # A durable server (fsync on), as in production; memory for a 24 GB machine.
-        self.local = LocalPostgres(root, durable=True, settings={
-            "shared_buffers": "2GB", "effective_cache_size": "12GB", "work_mem": "32MB",
-            "maintenance_work_mem": "2GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min",
-            "random_page_cost": "1.1",
-        }).start()
+        self.local = LocalPostgres(
+            root,
+            durable=True,
+            settings={
+                "shared_buffers": "2GB",
+                "effective_cache_size": "12GB",
+                "work_mem": "32MB",
+                "maintenance_work_mem": "2GB",
+                "max_wal_size": "8GB",
+                "checkpoint_timeout": "30min",
+                "random_page_cost": "1.1",
+            },
+        ).start()
         self.admin_url = self.local.url()
         print(f"temporary PostgreSQL {self.local.bindir.parent.name} on 127.0.0.1:{self.local.port} in {root}")
         return self
@@ -412,14 +490,23 @@ def _made_up_corpus(folder: Path, count: int = 300, seed: int = 3) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(count):
         words = vocabulary[rng.choice(len(vocabulary), size=10 + 6 * 40, p=probabilities)]
-        paragraphs = [" ".join(words[10 + 40 * k: 50 + 40 * k]).capitalize() + "." for k in range(6)]
+        paragraphs = [" ".join(words[10 + 40 * k : 50 + 40 * k]).capitalize() + "." for k in range(6)]
         (folder / f"{n:04d}.txt").write_text(" ".join(words[:10]).capitalize() + "\n\n" + "\n\n".join(paragraphs))
     return folder
 
 
-def run(*, articles: int = 1_000_000, ingest_articles: int = 2000, corpus: Path = DEFAULT_CORPUS,
-        repeats: int = 30, page_requests: int = 500, query_timeout: float = 10.0,
-        pg_dir: Path | None = None, keep: bool = False, **_options) -> dict:
+def run(
+    *,
+    articles: int = 1_000_000,
+    ingest_articles: int = 2000,
+    corpus: Path = DEFAULT_CORPUS,
+    repeats: int = 30,
+    page_requests: int = 500,
+    query_timeout: float = 10.0,
+    pg_dir: Path | None = None,
+    keep: bool = False,
+    **_options,
+) -> dict:
     from newsdesk.bench.ingest import ingest_benchmark
 
     started = time.perf_counter()
@@ -437,8 +524,9 @@ def run(*, articles: int = 1_000_000, ingest_articles: int = 2000, corpus: Path 
                     url = server.create(name)
                     try:
                         print(f"\ningest on PostgreSQL, {workers} worker process(es):")
-                        runs[workers] = ingest_benchmark(texts, articles=ingest_articles, workers=workers,
-                                                         database_url=url)
+                        runs[workers] = ingest_benchmark(
+                            texts, articles=ingest_articles, workers=workers, database_url=url
+                        )
                     finally:
                         server.drop(name)
                 one, two = runs[1]["articles_per_s"], runs[2]["articles_per_s"]
@@ -466,10 +554,24 @@ def run(*, articles: int = 1_000_000, ingest_articles: int = 2000, corpus: Path 
             }
             try:
                 subprocess.run(
-                    [sys.executable, "-m", "newsdesk.bench.scale", "measure", "--articles", str(articles),
-                     "--repeats", str(repeats), "--page-requests", str(page_requests),
-                     "--query-timeout", str(query_timeout), "--result", str(out)],
-                    env=env, check=True,
+                    [
+                        sys.executable,
+                        "-m",
+                        "newsdesk.bench.scale",
+                        "measure",
+                        "--articles",
+                        str(articles),
+                        "--repeats",
+                        str(repeats),
+                        "--page-requests",
+                        str(page_requests),
+                        "--query-timeout",
+                        str(query_timeout),
+                        "--result",
+                        str(out),
+                    ],
+                    env=env,
+                    check=True,
                 )
             finally:
                 if not keep:
@@ -536,11 +638,17 @@ def generate(count: int, seed: int = 1) -> None:
     vocabulary = np.array(_vocabulary(rng), dtype=object)
     probabilities = _zipf(len(vocabulary))
     now = datetime.now(UTC)
-    sources = Source.objects.bulk_create([
-        Source(name=f"Source {i}", slug=f"source-{i}", home_url=f"https://s{i}.example",
-               language=SCALE_LANGUAGES[i % len(SCALE_LANGUAGES)])
-        for i in range(SCALE_SOURCES)
-    ])
+    sources = Source.objects.bulk_create(
+        [
+            Source(
+                name=f"Source {i}",
+                slug=f"source-{i}",
+                home_url=f"https://s{i}.example",
+                language=SCALE_LANGUAGES[i % len(SCALE_LANGUAGES)],
+            )
+            for i in range(SCALE_SOURCES)
+        ]
+    )
     tags = Hashtag.objects.bulk_create([Hashtag(slug=f"tag-{i}", name=f"Tag {i}") for i in range(SCALE_HASHTAGS)])
     source_ids = [s.pk for s in sources]
     languages = [s.language for s in sources]
@@ -565,30 +673,48 @@ def generate(count: int, seed: int = 1) -> None:
                     n = start + i + 1
                     words = picks[i]
                     body = words[42:]
-                    paragraphs = [" ".join(body[k:k + PARAGRAPH_WORDS]) + "." for k in range(0, len(body), PARAGRAPH_WORDS)]
+                    paragraphs = [
+                        " ".join(body[k : k + PARAGRAPH_WORDS]) + "." for k in range(0, len(body), PARAGRAPH_WORDS)
+                    ]
                     published = now - timedelta(days=float(ages[i]))
                     source = n % SCALE_SOURCES
-                    copy.write_row(_row(Article, {
-                        "id": n,
-                        "source_id": source_ids[source],
-                        "url": f"https://s{source}.example/news/{n}",
-                        "title": " ".join(words[:10]).capitalize(),
-                        "description": " ".join(words[12:42]).capitalize() + ".",
-                        "body_text": "\n\n".join(paragraphs),
-                        "body_html": "".join(f"<p>{p}</p>" for p in paragraphs),
-                        "language": languages[source],
-                        "word_count": BODY_WORDS,
-                        "reading_time": 2,
-                        "origin": "page",
-                        "content_hash": f"{n:040x}",
-                        "published_at": published,
-                        "created_at": published,
-                        "updated_at": published,
-                    }, connection))
-                    enrichment_rows.append(_row(Enrichment, {
-                        "article_id": n, "section": SECTIONS[n % len(SECTIONS)], "section_confidence": 0.5,
-                        "embedding": b"", "enriched_at": published, "published_at": published,
-                    }, connection))
+                    copy.write_row(
+                        _row(
+                            Article,
+                            {
+                                "id": n,
+                                "source_id": source_ids[source],
+                                "url": f"https://s{source}.example/news/{n}",
+                                "title": " ".join(words[:10]).capitalize(),
+                                "description": " ".join(words[12:42]).capitalize() + ".",
+                                "body_text": "\n\n".join(paragraphs),
+                                "body_html": "".join(f"<p>{p}</p>" for p in paragraphs),
+                                "language": languages[source],
+                                "word_count": BODY_WORDS,
+                                "reading_time": 2,
+                                "origin": "page",
+                                "content_hash": f"{n:040x}",
+                                "published_at": published,
+                                "created_at": published,
+                                "updated_at": published,
+                            },
+                            connection,
+                        )
+                    )
+                    enrichment_rows.append(
+                        _row(
+                            Enrichment,
+                            {
+                                "article_id": n,
+                                "section": SECTIONS[n % len(SECTIONS)],
+                                "section_confidence": 0.5,
+                                "embedding": b"",
+                                "enriched_at": published,
+                                "published_at": published,
+                            },
+                            connection,
+                        )
+                    )
                     for position, tag in enumerate(sorted({int(t) % SCALE_HASHTAGS for t in rng.zipf(1.3, size=3)})):
                         hashtag_rows.append((n, tag_ids[tag], position, published))
                 done = start + size
@@ -601,16 +727,32 @@ def generate(count: int, seed: int = 1) -> None:
         del enrichment_rows
         with cursor.copy(f"COPY articles_articlehashtag ({_columns(ArticleHashtag)}) FROM STDIN") as copy:
             for k, (article_id, tag_id, position, published) in enumerate(hashtag_rows, 1):
-                copy.write_row(_row(ArticleHashtag, {
-                    "id": k, "article_id": article_id, "hashtag_id": tag_id, "score": 1.0, "mentions": 1,
-                    "position": position, "published_at": published,
-                }, connection))
+                copy.write_row(
+                    _row(
+                        ArticleHashtag,
+                        {
+                            "id": k,
+                            "article_id": article_id,
+                            "hashtag_id": tag_id,
+                            "score": 1.0,
+                            "mentions": 1,
+                            "position": position,
+                            "published_at": published,
+                        },
+                        connection,
+                    )
+                )
         for table in ("articles_article", "articles_articlehashtag"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        cursor.execute("UPDATE articles_hashtag h SET article_count = (SELECT count(*) FROM articles_articlehashtag"
-                       " a WHERE a.hashtag_id = h.id)")
-    print(f"copied {count:,} articles, their enrichment and {len(hashtag_rows):,} hashtags"
-          f" in {time.perf_counter() - started:.0f}s", flush=True)
+        cursor.execute(
+            "UPDATE articles_hashtag h SET article_count = (SELECT count(*) FROM articles_articlehashtag"
+            " a WHERE a.hashtag_id = h.id)"
+        )
+    print(
+        f"copied {count:,} articles, their enrichment and {len(hashtag_rows):,} hashtags"
+        f" in {time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
     started = time.perf_counter()
     with raw.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '2GB'")
@@ -626,9 +768,9 @@ def generate(count: int, seed: int = 1) -> None:
 def _queries() -> list[tuple[str, str, object]]:
     """One-word (common to rare), multi-word, phrase, exclusion and filtered searches: the
     mix of newsdesk/search/bench.py, plus a German-language filter."""
-    from newsdesk.search.bench import _queries as queries
-
     import random
+
+    from newsdesk.search.bench import _queries as queries
 
     return queries(random.Random(2))
 
@@ -648,8 +790,10 @@ def measure_search(repeats: int, timeout: float) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute(f"SET statement_timeout = {int(timeout * 1000)}")
-    print(f"\nsearch through newsdesk.search.backends.search (page of 20, snippets, total);"
-          f" {repeats} runs per query, cancelled after {timeout:g}s")
+    print(
+        f"\nsearch through newsdesk.search.backends.search (page of 20, snippets, total);"
+        f" {repeats} runs per query, cancelled after {timeout:g}s"
+    )
     print(f"{'query':<18} {'hits':>9} {'p50 ms':>9} {'p99 ms':>9}")
     every: list[float] = []
     per_kind: dict = {}
@@ -677,15 +821,25 @@ def measure_search(repeats: int, timeout: float) -> dict:
                 break
         every += times
         p50, p99 = _percentile(times, 50), _percentile(times, 99)
-        per_kind[kind] = {"hits": total, "hits_exact": exact, "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "runs": len(times)}
+        per_kind[kind] = {
+            "hits": total,
+            "hits_exact": exact,
+            "p50_ms": round(p50, 1),
+            "p99_ms": round(p99, 1),
+            "runs": len(times),
+        }
         shown = "timeout" if total is None else f"{total:,}" + ("" if exact else "+")
         print(f"{kind:<18} {shown:>9} {p50:>9.1f} {p99:>9.1f}", flush=True)
     p50, p99 = _percentile(every, 50), _percentile(every, 99)
     print(f"{'all queries':<18} {'':>9} {p50:>9.1f} {p99:>9.1f}")
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
-    return {"search_p50_ms": round(p50, 1), "search_p99_ms": round(p99, 1),
-            "search_timeouts": timeouts, "search_queries": per_kind}
+    return {
+        "search_p50_ms": round(p50, 1),
+        "search_p99_ms": round(p99, 1),
+        "search_timeouts": timeouts,
+        "search_queries": per_kind,
+    }
 
 
 def measure_pages(requests: int, seed: int = 4) -> dict:
@@ -710,10 +864,16 @@ def measure_pages(requests: int, seed: int = 4) -> dict:
         if k >= 20:  # the first requests load templates and warm the connection
             times.append(elapsed)
     p50, p99 = _percentile(times, 50), _percentile(times, 99)
-    print(f"\narticle page /articles/N/ through Django's test client (whole request, each article"
-          f" once, so the page cache misses): {len(times)} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-    return {"article_p50_ms": round(p50, 1), "article_p99_ms": round(p99, 1), "article_requests": len(times),
-            "article_method": "django test client, uncached pages"}
+    print(
+        f"\narticle page /articles/N/ through Django's test client (whole request, each article"
+        f" once, so the page cache misses): {len(times)} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
+    return {
+        "article_p50_ms": round(p50, 1),
+        "article_p99_ms": round(p99, 1),
+        "article_requests": len(times),
+        "article_method": "django test client, uncached pages",
+    }
 
 
 def measure_size() -> dict:
@@ -726,10 +886,16 @@ def measure_size() -> dict:
         )
         database, table, index, count = cursor.fetchone()
     mb = 1024 * 1024
-    print(f"\n{count:,} articles: database {database / mb:,.0f} MB; articles table with its TOAST and"
-          f" indexes {table / mb:,.0f} MB, of which the GIN search index {index / mb:,.0f} MB")
-    return {"articles": count, "database_size_mb": round(database / mb), "articles_table_mb": round(table / mb),
-            "search_index_mb": round(index / mb)}
+    print(
+        f"\n{count:,} articles: database {database / mb:,.0f} MB; articles table with its TOAST and"
+        f" indexes {table / mb:,.0f} MB, of which the GIN search index {index / mb:,.0f} MB"
+    )
+    return {
+        "articles": count,
+        "database_size_mb": round(database / mb),
+        "articles_table_mb": round(table / mb),
+        "search_index_mb": round(index / mb),
+    }
 
 
 def measure(articles: int, repeats: int, page_requests: int, query_timeout: float, result: Path) -> None:

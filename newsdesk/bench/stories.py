@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -68,8 +67,16 @@ def read_rows(path: Path) -> list[Row]:
         rows = []
         for record in reader:
             r = {k: (record.get(k) or "") for k in COLUMNS}
-            rows.append(Row(r["ID"], r["TITLE"], r["URL"], r["PUBLISHER"] or r["HOSTNAME"], r["HOSTNAME"],
-                            float(r["TIMESTAMP"] or 0) / 1000.0))
+            rows.append(
+                Row(
+                    r["ID"],
+                    r["TITLE"],
+                    r["URL"],
+                    r["PUBLISHER"] or r["HOSTNAME"],
+                    r["HOSTNAME"],
+                    float(r["TIMESTAMP"] or 0) / 1000.0,
+                )
+            )
     return rows
 
 
@@ -80,8 +87,10 @@ def embed_titles(rows: Sequence[Row]) -> np.ndarray:
 
 
 def items(rows: Sequence[Row], vectors: np.ndarray) -> list[clustering.Item]:
-    return [clustering.Item(id=r.id, vector=v, title=r.title, time=r.time, publisher=r.publisher)
-            for r, v in zip(rows, vectors, strict=True)]
+    return [
+        clustering.Item(id=r.id, vector=v, title=r.title, time=r.time, publisher=r.publisher)
+        for r, v in zip(rows, vectors, strict=True)
+    ]
 
 
 def cluster(stream: Sequence[clustering.Item], params: clustering.Params | None = None) -> dict[str, str]:
@@ -149,9 +158,15 @@ def title_key(title: str) -> str:
     return " ".join(_NORMAL.findall(title.lower()))
 
 
-def related_lists(rows: Sequence[Row], vectors: np.ndarray, labels: dict[str, str], *,
-                  limit: int = 10, lexical_weight: float = 1.0,
-                  weights: related.Weights = related.Weights()) -> dict[str, list[str]]:
+def related_lists(
+    rows: Sequence[Row],
+    vectors: np.ndarray,
+    labels: dict[str, str],
+    *,
+    limit: int = 10,
+    lexical_weight: float = 1.0,
+    weights: related.Weights = related.Weights(),
+) -> dict[str, list[str]]:
     """Up to `limit` related row ids per row, best first."""
     lexical = [clustering.lexical_vector(r.title) for r in rows]
     index = LexicalIndex(lexical)
@@ -175,16 +190,26 @@ def related_lists(rows: Sequence[Row], vectors: np.ndarray, labels: dict[str, st
         for j in pool:
             other = rows[j]
             root = first_copy[title_key(other.title)]
-            candidates.append(related.Candidate(
-                id=other.id, similarity=float(sims[j]), same_story=labels[other.id] == labels[r.id],
-                publisher=other.publisher, time=other.time, duplicate_of=None if root == other.id else root,
-            ))
+            candidates.append(
+                related.Candidate(
+                    id=other.id,
+                    similarity=float(sims[j]),
+                    same_story=labels[other.id] == labels[r.id],
+                    publisher=other.publisher,
+                    time=other.time,
+                    duplicate_of=None if root == other.id else root,
+                )
+            )
         out[r.id] = [c.id for c in related.rank(query, candidates, limit=limit, weights=weights)]
     return out
 
 
-def predict_related(input_path: Path, output: Path, params: clustering.Params | None = None,
-                    weights: related.Weights = related.Weights()) -> dict:
+def predict_related(
+    input_path: Path,
+    output: Path,
+    params: clustering.Params | None = None,
+    weights: related.Weights = related.Weights(),
+) -> dict:
     rows = read_rows(input_path)
     started = time.perf_counter()
     vectors = embed_titles(rows)

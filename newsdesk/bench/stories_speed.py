@@ -36,15 +36,32 @@ def run(*, corpus: Path = DEFAULT_CORPUS, articles: int = 2225, batch: int = BAT
     if not Path(corpus).is_dir():
         raise FileNotFoundError(f"no corpus at {corpus} (../shared/corpora/summaries/bbc/articles)")
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-stories-") as data_dir:
-        env = {**os.environ, "NEWSDESK_DATA_DIR": data_dir, "NEWSDESK_LOG_LEVEL": "WARNING",
-               "NEWSDESK_VECTOR_DIR": str(Path(data_dir) / "vectors"), "DJANGO_SETTINGS_MODULE": "newsdesk.settings"}
+        env = {
+            **os.environ,
+            "NEWSDESK_DATA_DIR": data_dir,
+            "NEWSDESK_LOG_LEVEL": "WARNING",
+            "NEWSDESK_VECTOR_DIR": str(Path(data_dir) / "vectors"),
+            "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+        }
         env.pop("DATABASE_URL", None)
-        out = subprocess.run([sys.executable, "-m", "newsdesk.bench.stories_speed", str(corpus), str(articles),
-                              str(batch)], env=env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "newsdesk.bench.stories_speed", str(corpus), str(articles), str(batch)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    for name in ("place_ms_per_article", "title_embedding_ms_per_article", "dedup_ms_per_article",
-                 "clustering_ms_per_article", "index_ms_per_article", "total_ms_per_article",
-                 "related_p50_ms", "related_p99_ms"):
+    for name in (
+        "place_ms_per_article",
+        "title_embedding_ms_per_article",
+        "dedup_ms_per_article",
+        "clustering_ms_per_article",
+        "index_ms_per_article",
+        "total_ms_per_article",
+        "related_p50_ms",
+        "related_p99_ms",
+    ):
         print(f"{name:34} {result[name]:8.2f}")
     print(f"{'stories':34} {result['stories']:8d}\n{'copies folded':34} {result['copies']:8d}")
     return result
@@ -71,19 +88,32 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
 
     call_command("migrate", verbosity=0)
     texts = load_articles(Path(corpus))[:count]
-    sources = [Source.objects.create(name=f"Publisher {i}", slug=f"publisher-{i}", home_url=f"https://p{i}.example/")
-               for i in range(12)]
+    sources = [
+        Source.objects.create(name=f"Publisher {i}", slug=f"publisher-{i}", home_url=f"https://p{i}.example/")
+        for i in range(12)
+    ]
     start = datetime(2026, 1, 5, tzinfo=UTC)
     step = timedelta(days=2) / max(len(texts), 1)
     bodies = ["\n\n".join(paragraphs) for _, paragraphs in texts]
     vectors = embeddings.embed([f"{title}\n\n{body}" for (title, _), body in zip(texts, bodies)])
     ids = []
     for n, ((title, _), body, vector) in enumerate(zip(texts, bodies, vectors)):
-        article = Article.objects.create(source=sources[n % len(sources)], url=f"https://p.example/{n}", title=title,
-                                         body_text=body, language="en", content_hash=f"bench-{n}",
-                                         published_at=start + n * step)
-        Enrichment.objects.create(article=article, summary="", summary_sentences=[], embedding=to_blob(vector),
-                                  published_at=article.published_at)
+        article = Article.objects.create(
+            source=sources[n % len(sources)],
+            url=f"https://p.example/{n}",
+            title=title,
+            body_text=body,
+            language="en",
+            content_hash=f"bench-{n}",
+            published_at=start + n * step,
+        )
+        Enrichment.objects.create(
+            article=article,
+            summary="",
+            summary_sentences=[],
+            embedding=to_blob(vector),
+            published_at=article.published_at,
+        )
         ids.append(article.pk)
 
     titles = [title for title, _ in texts]
@@ -106,7 +136,7 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
 
     place_s = index_s = 0.0
     for at in range(0, len(ids), batch):
-        chunk = ids[at:at + batch]
+        chunk = ids[at : at + batch]
         began = time.perf_counter()
         place_articles(chunk)
         place_s += time.perf_counter() - began
@@ -125,7 +155,8 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
     latencies.sort()
     n = max(len(ids), 1)
     return {
-        "articles": len(ids), "batch": batch,
+        "articles": len(ids),
+        "batch": batch,
         "place_ms_per_article": round(1000 * place_s / n, 2),
         "title_embedding_ms_per_article": round(1000 * title_s / n, 2),
         "dedup_ms_per_article": round(1000 * signature_s / n, 3),
@@ -140,8 +171,8 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         "vectors": len(index.reader() or ()),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "note": "place = fold + headline embedding + clustering + database writes and story refresh; "
-                "the dedup and clustering figures are the in-memory steps alone, the title embedding "
-                "the model alone, all within place",
+        "the dedup and clustering figures are the in-memory steps alone, the title embedding "
+        "the model alone, all within place",
     }
 
 

@@ -40,8 +40,17 @@ TARGET_P99_MS = 5.0
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 128
 EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 NPROBE_SWEEP = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-ALL = ("usearch-f32", "usearch-f16", "usearch-bf16", "usearch-i8", "hnswlib-f32",
-       "faiss-hnsw-f32", "faiss-hnsw-f16", "faiss-ivf-flat", "faiss-ivf-sq8")
+ALL = (
+    "usearch-f32",
+    "usearch-f16",
+    "usearch-bf16",
+    "usearch-i8",
+    "hnswlib-f32",
+    "faiss-hnsw-f32",
+    "faiss-hnsw-f16",
+    "faiss-ivf-flat",
+    "faiss-ivf-sq8",
+)
 # By default one of each kind, to stay near 40 minutes at 1M on 2 cores: the project's
 # choice, hnswlib, FAISS's HNSW and its IVF. `--all` adds the other precisions.
 DEFAULT = ("usearch-f16", "hnswlib-f32", "faiss-hnsw-f32", "faiss-ivf-flat")
@@ -50,6 +59,7 @@ ADD_BATCH, ADD_VECTORS = 100, 5000
 
 
 # ----- data -----
+
 
 def synthetic_embeddings(n: int, dims: int = 384, *, seed: int = 0, chunk: int = 8192) -> np.ndarray:
     """Unit vectors shaped like sentence embeddings rather than uniform noise.
@@ -87,7 +97,7 @@ def synthetic_embeddings(n: int, dims: int = 384, *, seed: int = 0, chunk: int =
         z = rng.standard_normal((size, rank), dtype=np.float32) * falling * spread[topic, None] * 0.55
         v = centres[topic] + np.einsum("nr,nrd->nd", z, bases[basis[topic]])
         v += rng.standard_normal((size, dims), dtype=np.float32) * (0.022 * spread[topic, None])
-        out[start:start + size] = _unit_rows(v * axis_scale)
+        out[start : start + size] = _unit_rows(v * axis_scale)
     return out
 
 
@@ -100,7 +110,7 @@ def exact_neighbours(base: np.ndarray, queries: np.ndarray, k: int, *, block: in
     best_ids = np.zeros((len(queries), 0), dtype=np.int64)
     best_scores = np.zeros((len(queries), 0), dtype=np.float32)
     for start in range(0, len(base), block):
-        scores = queries @ base[start:start + block].T
+        scores = queries @ base[start : start + block].T
         top = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
         best_ids = np.concatenate([best_ids, top + start], axis=1)
         best_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, axis=1)], axis=1)
@@ -115,6 +125,7 @@ def recall(found: np.ndarray | list, truth: np.ndarray, k: int) -> float:
 
 
 # ----- the candidates: one small adapter per library and setting -----
+
 
 class Candidate:
     """Build, tune, time and persist one index; subclasses speak one library."""
@@ -141,8 +152,9 @@ class USearch(Candidate):
     def build(self, base: np.ndarray) -> None:
         from usearch.index import Index
 
-        self.index = Index(ndim=self.dims, metric="ip", dtype=self.dtype, connectivity=HNSW_M,
-                           expansion_add=HNSW_EF_CONSTRUCTION)
+        self.index = Index(
+            ndim=self.dims, metric="ip", dtype=self.dtype, connectivity=HNSW_M, expansion_add=HNSW_EF_CONSTRUCTION
+        )
         self.index.add(np.arange(len(base)), base, threads=self.threads)
 
     def tune(self, value: int) -> None:
@@ -227,8 +239,9 @@ class Faiss(Candidate):
             if self.kind == "ivf-flat":
                 index = faiss.IndexIVFFlat(quantizer, self.dims, self.nlist, faiss.METRIC_INNER_PRODUCT)
             else:
-                index = faiss.IndexIVFScalarQuantizer(quantizer, self.dims, self.nlist,
-                                                      faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+                index = faiss.IndexIVFScalarQuantizer(
+                    quantizer, self.dims, self.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+                )
             self.quantizer = quantizer  # keep the Python object alive with the index
         if self.kind.startswith("hnsw"):
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -286,6 +299,7 @@ def make_candidate(name: str, dims: int, n: int, threads: int) -> Candidate:
 
 # ----- measuring -----
 
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -320,13 +334,25 @@ def single_query_latency(search, queries: np.ndarray, k: int) -> tuple[dict, lis
         found.append(search(query, k))
         cpu.append(time.thread_time() - start_cpu)
         wall.append(time.perf_counter() - start)
-    figures = {"p50_ms": round(percentile_ms(wall, 50), 3), "p99_ms": round(percentile_ms(wall, 99), 3),
-               "cpu_p50_ms": round(percentile_ms(cpu, 50), 3), "cpu_p99_ms": round(percentile_ms(cpu, 99), 3)}
+    figures = {
+        "p50_ms": round(percentile_ms(wall, 50), 3),
+        "p99_ms": round(percentile_ms(wall, 99), 3),
+        "cpu_p50_ms": round(percentile_ms(cpu, 50), 3),
+        "cpu_p99_ms": round(percentile_ms(cpu, 99), 3),
+    }
     return figures, found
 
 
-def run_candidate(candidate: Candidate, base: np.ndarray, tuning: tuple[np.ndarray, np.ndarray],
-                  queries: np.ndarray, truth: np.ndarray, extra: np.ndarray, k: int, work: Path) -> dict:
+def run_candidate(
+    candidate: Candidate,
+    base: np.ndarray,
+    tuning: tuple[np.ndarray, np.ndarray],
+    queries: np.ndarray,
+    truth: np.ndarray,
+    extra: np.ndarray,
+    k: int,
+    work: Path,
+) -> dict:
     rss_before = rss_mb()
     start, start_cpu = time.perf_counter(), cpu_seconds()
     candidate.build(base)
@@ -357,8 +383,9 @@ def run_candidate(candidate: Candidate, base: np.ndarray, tuning: tuple[np.ndarr
     # Incremental adds, as a worker would make them: batches of 100 on one thread.
     start = time.perf_counter()
     for at in range(0, len(extra), ADD_BATCH):
-        candidate.add_one_thread(np.arange(len(base) + at, len(base) + at + len(extra[at:at + ADD_BATCH])),
-                                 extra[at:at + ADD_BATCH])
+        candidate.add_one_thread(
+            np.arange(len(base) + at, len(base) + at + len(extra[at : at + ADD_BATCH])), extra[at : at + ADD_BATCH]
+        )
     add_rate = len(extra) / (time.perf_counter() - start)
 
     path = work / f"{candidate.name}.index"
@@ -372,25 +399,42 @@ def run_candidate(candidate: Candidate, base: np.ndarray, tuning: tuple[np.ndarr
     loaded = load_in_subprocess(candidate.name, path, candidate.dims)
     path.unlink()
     row = {
-        "name": candidate.name, "library": candidate.library, "parameters": candidate.parameters(),
-        candidate.knob: chosen, "sweep": sweep, "build_s": round(build_s, 1), "build_cpu_s": round(build_cpu_s),
-        "recall_at_10": round(single_recall, 4), "reaches_target": single_recall >= TARGET_RECALL,
+        "name": candidate.name,
+        "library": candidate.library,
+        "parameters": candidate.parameters(),
+        candidate.knob: chosen,
+        "sweep": sweep,
+        "build_s": round(build_s, 1),
+        "build_cpu_s": round(build_cpu_s),
+        "recall_at_10": round(single_recall, 4),
+        "reaches_target": single_recall >= TARGET_RECALL,
         **latency,
-        "add_per_s": round(add_rate), "save_s": round(save_s, 2), "file_mb": round(file_mb),
-        "index_mb": round(index_mb), "build_rss_mb": round(rss_built - rss_before), **loaded,
+        "add_per_s": round(add_rate),
+        "save_s": round(save_s, 2),
+        "file_mb": round(file_mb),
+        "index_mb": round(index_mb),
+        "build_rss_mb": round(rss_built - rss_before),
+        **loaded,
     }
-    print(f"  {candidate.name}: {candidate.knob}={chosen} recall@{k} {single_recall:.3f} "
-          f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms (cpu p99 {row['cpu_p99_ms']:.2f} ms), "
-          f"index {index_mb:.0f} MB, "
-          f"load {loaded['load_s']:.2f} s (+{loaded['load_rss_mb']:.0f} MB RSS), add {add_rate:.0f}/s", flush=True)
+    print(
+        f"  {candidate.name}: {candidate.knob}={chosen} recall@{k} {single_recall:.3f} "
+        f"p50 {row['p50_ms']:.2f} ms p99 {row['p99_ms']:.2f} ms (cpu p99 {row['cpu_p99_ms']:.2f} ms), "
+        f"index {index_mb:.0f} MB, "
+        f"load {loaded['load_s']:.2f} s (+{loaded['load_rss_mb']:.0f} MB RSS), add {add_rate:.0f}/s",
+        flush=True,
+    )
     return row
 
 
 def load_in_subprocess(name: str, path: Path, dims: int) -> dict:
     """Load time and resident memory of the saved index in a fresh process, as a web
     process would pay them."""
-    out = subprocess.run([sys.executable, "-m", "newsdesk.bench.vectors", "_load", name, str(path), str(dims)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "newsdesk.bench.vectors", "_load", name, str(path), str(dims)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.splitlines()[-1])
 
 
@@ -412,6 +456,7 @@ def _load(name: str, path: str, dims: int) -> dict:
 
         def load():
             return faiss.read_index(path)
+
     before = rss_mb()
     start = time.perf_counter()
     index = load()
@@ -425,8 +470,9 @@ def _load(name: str, path: str, dims: int) -> dict:
     return result
 
 
-def run_project_index(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, extra: np.ndarray,
-                      k: int, work: Path, windows: int) -> dict:
+def run_project_index(
+    base: np.ndarray, queries: np.ndarray, truth: np.ndarray, extra: np.ndarray, k: int, work: Path, windows: int
+) -> dict:
     """The project's own VectorIndex with its defaults: the vectors spread evenly over
     `windows` weekly windows, built by `rebuild`, queried through `search` in a fresh
     reader process that memory-maps the windows."""
@@ -445,26 +491,53 @@ def run_project_index(base: np.ndarray, queries: np.ndarray, truth: np.ndarray, 
     np.save(work / "queries.npy", queries)
     np.save(work / "truth.npy", truth)
     recent = float(times[-1] - 30 * project.DAY)
-    out = subprocess.run([sys.executable, "-m", "newsdesk.bench.vectors", "_project", str(directory), str(work),
-                          str(k), str(windows), str(recent)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsdesk.bench.vectors",
+            "_project",
+            str(directory),
+            str(work),
+            str(k),
+            str(windows),
+            str(recent),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     # Then worker-style incremental adds into the newest window (one thread, like the
     # candidates' figures), and the save they need.
     index.threads = 1
     start = time.perf_counter()
     for at in range(0, len(extra), ADD_BATCH):
-        batch = extra[at:at + ADD_BATCH]
+        batch = extra[at : at + ADD_BATCH]
         index.add(range(len(base) + at, len(base) + at + len(batch)), batch, [times[-1]] * len(batch))
     add_rate = len(extra) / (time.perf_counter() - start)
     start = time.perf_counter()
     index.save()
     save_s = time.perf_counter() - start
     row = json.loads(out.splitlines()[-1])
-    row.update({"name": "newsdesk VectorIndex", "library": "usearch", "rebuild_s": round(rebuild_s, 1),
-                "rebuild_cpu_s": round(rebuild_cpu_s),
-                "writer_index_mb": round(resident), "add_per_s": round(add_rate), "save_s": round(save_s, 2),
-                "parameters": {"M": project.CONNECTIVITY, "ef_construction": project.EXPANSION_ADD,
-                               "ef_search": project.EXPANSION_SEARCH, "dtype": project.DTYPE,
-                               "window_days": project.WINDOW_DAYS, "windows": windows}})
+    row.update(
+        {
+            "name": "newsdesk VectorIndex",
+            "library": "usearch",
+            "rebuild_s": round(rebuild_s, 1),
+            "rebuild_cpu_s": round(rebuild_cpu_s),
+            "writer_index_mb": round(resident),
+            "add_per_s": round(add_rate),
+            "save_s": round(save_s, 2),
+            "parameters": {
+                "M": project.CONNECTIVITY,
+                "ef_construction": project.EXPANSION_ADD,
+                "ef_search": project.EXPANSION_SEARCH,
+                "dtype": project.DTYPE,
+                "window_days": project.WINDOW_DAYS,
+                "windows": windows,
+            },
+        }
+    )
     return row
 
 
@@ -494,8 +567,14 @@ def _project(directory: str, work: str, k: int, windows: int, recent: float) -> 
     # As the article page asks (newsdesk/stories/related_db.py): 40 neighbours from the
     # last 30 days, so that the window 30 days back is filtered by time.
     recent_latency, _ = single_query_latency(lambda query, k: index.search(query, 40, since=recent), queries[:500], k)
-    result.update({"recent_p99_ms": recent_latency["p99_ms"], "recent_cpu_p99_ms": recent_latency["cpu_p99_ms"],
-                   "mapped_mb": round(index.memory_bytes() / 2**20), "reader_rss_mb": round(rss_mb() - before)})
+    result.update(
+        {
+            "recent_p99_ms": recent_latency["p99_ms"],
+            "recent_cpu_p99_ms": recent_latency["cpu_p99_ms"],
+            "mapped_mb": round(index.memory_bytes() / 2**20),
+            "reader_rss_mb": round(rss_mb() - before),
+        }
+    )
     return result
 
 
@@ -509,9 +588,19 @@ def _versions() -> dict:
     return found
 
 
-def related_benchmark(n: int = 1_000_000, dims: int = 384, queries: int = 2000, k: int = 10, *,
-                      candidates: tuple[str, ...] = DEFAULT, windows: int = 8, threads: int | None = None,
-                      project: bool = True, seed: int = 0, work_dir: Path | None = None) -> dict:
+def related_benchmark(
+    n: int = 1_000_000,
+    dims: int = 384,
+    queries: int = 2000,
+    k: int = 10,
+    *,
+    candidates: tuple[str, ...] = DEFAULT,
+    windows: int = 8,
+    threads: int | None = None,
+    project: bool = True,
+    seed: int = 0,
+    work_dir: Path | None = None,
+) -> dict:
     """Every candidate on the same data in one run, then the project's VectorIndex.
 
     Builds and batched searches use all cores; the latency is of single queries on one
@@ -524,12 +613,15 @@ def related_benchmark(n: int = 1_000_000, dims: int = 384, queries: int = 2000, 
     tune_count = min(500, max(50, queries // 4))
     data = synthetic_embeddings(n + tune_count + queries + ADD_VECTORS, dims, seed=seed)
     base = data[:n]
-    tune_set = data[n:n + tune_count]
-    query_set = data[n + tune_count:n + tune_count + queries]
-    extra = data[n + tune_count + queries:]
-    print(f"{n:,} synthetic {dims}-d vectors (clustered, see synthetic_embeddings) in "
-          f"{time.perf_counter() - start:.0f} s; {queries} held-out queries (+{tune_count} to tune on); "
-          f"{threads} threads for builds; load average {load_before[0]:.1f}", flush=True)
+    tune_set = data[n : n + tune_count]
+    query_set = data[n + tune_count : n + tune_count + queries]
+    extra = data[n + tune_count + queries :]
+    print(
+        f"{n:,} synthetic {dims}-d vectors (clustered, see synthetic_embeddings) in "
+        f"{time.perf_counter() - start:.0f} s; {queries} held-out queries (+{tune_count} to tune on); "
+        f"{threads} threads for builds; load average {load_before[0]:.1f}",
+        flush=True,
+    )
     start = time.perf_counter()
     truth = exact_neighbours(base, query_set, k)
     tuning = (tune_set, exact_neighbours(base, tune_set, k))
@@ -540,8 +632,9 @@ def related_benchmark(n: int = 1_000_000, dims: int = 384, queries: int = 2000, 
     rows = []
     try:
         for name in candidates:
-            rows.append(run_candidate(make_candidate(name, dims, n, threads), base, tuning, query_set, truth,
-                                      extra, k, work))
+            rows.append(
+                run_candidate(make_candidate(name, dims, n, threads), base, tuning, query_set, truth, extra, k, work)
+            )
             gc.collect()
         own = run_project_index(base, query_set, truth, extra, k, work, windows) if project else None
     finally:
@@ -552,16 +645,27 @@ def related_benchmark(n: int = 1_000_000, dims: int = 384, queries: int = 2000, 
     else:
         top = min((r for r in rows if r["reaches_target"]), key=lambda r: r["cpu_p99_ms"], default=rows[0])
     return {
-        "vectors": n, "dims": dims, "queries": queries, "k": k,
-        "chosen": top["name"], "library": top["library"], "parameters": top["parameters"],
-        "p50_ms": top["p50_ms"], "p99_ms": top["p99_ms"], "recall_at_10": top["recall_at_10"],
-        "cpu_p50_ms": top["cpu_p50_ms"], "cpu_p99_ms": top["cpu_p99_ms"],
+        "vectors": n,
+        "dims": dims,
+        "queries": queries,
+        "k": k,
+        "chosen": top["name"],
+        "library": top["library"],
+        "parameters": top["parameters"],
+        "p50_ms": top["p50_ms"],
+        "p99_ms": top["p99_ms"],
+        "recall_at_10": top["recall_at_10"],
+        "cpu_p50_ms": top["cpu_p50_ms"],
+        "cpu_p99_ms": top["cpu_p99_ms"],
         "memory_mb": top.get("mapped_mb", top.get("index_mb")),
         "build_s": top.get("rebuild_s", top.get("build_s")),
         "target": {"p99_ms": TARGET_P99_MS, "recall_at_10": TARGET_RECALL},
         "meets_target": top["p99_ms"] <= TARGET_P99_MS and top["recall_at_10"] >= TARGET_RECALL,
         "meets_target_in_cpu_time": top["cpu_p99_ms"] <= TARGET_P99_MS and top["recall_at_10"] >= TARGET_RECALL,
-        "project_index": own, "candidates": rows, "threads": threads, "versions": _versions(),
+        "project_index": own,
+        "candidates": rows,
+        "threads": threads,
+        "versions": _versions(),
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         "total_s": round(time.perf_counter() - started),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -569,46 +673,80 @@ def related_benchmark(n: int = 1_000_000, dims: int = 384, queries: int = 2000, 
 
 
 def print_table(rows: list[dict], own: dict | None) -> None:
-    print(f"{'index':<16} {'setting':>12} {'recall@10':>9} {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7} "
-          f"{'build s':>8} {'index MB':>8} {'load s':>7} {'load RSS MB':>11} {'add/s':>7}")
+    print(
+        f"{'index':<16} {'setting':>12} {'recall@10':>9} {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7} "
+        f"{'build s':>8} {'index MB':>8} {'load s':>7} {'load RSS MB':>11} {'add/s':>7}"
+    )
     for r in rows:
         knob = "nprobe" if "nprobe" in r else "ef"
-        print(f"{r['name']:<16} {knob + '=' + str(r.get('nprobe', r.get('ef_search'))):>12} "
-              f"{r['recall_at_10']:>9.3f} {r['p50_ms']:>7.3f} {r['p99_ms']:>7.3f} {r['cpu_p99_ms']:>7.3f} "
-              f"{r['build_s']:>8.0f} {r['index_mb']:>8} {r['load_s']:>7.2f} {r['load_rss_mb']:>11} "
-              f"{r['add_per_s']:>7}")
+        print(
+            f"{r['name']:<16} {knob + '=' + str(r.get('nprobe', r.get('ef_search'))):>12} "
+            f"{r['recall_at_10']:>9.3f} {r['p50_ms']:>7.3f} {r['p99_ms']:>7.3f} {r['cpu_p99_ms']:>7.3f} "
+            f"{r['build_s']:>8.0f} {r['index_mb']:>8} {r['load_s']:>7.2f} {r['load_rss_mb']:>11} "
+            f"{r['add_per_s']:>7}"
+        )
     if own:
-        print(f"{'VectorIndex':<16} {str(own['shards']) + ' windows':>12} {own['recall_at_10']:>9.3f} "
-              f"{own['p50_ms']:>7.3f} {own['p99_ms']:>7.3f} {own['cpu_p99_ms']:>7.3f} {own['rebuild_s']:>8.0f} "
-              f"{own['mapped_mb']:>8} {own['load_s']:>7.2f} {own['reader_rss_mb']:>11} {own['add_per_s']:>7}")
-        print(f"  VectorIndex: ef={own['parameters']['ef_search']}, {own['parameters']['dtype']}; 40 since 30 days: "
-              f"p99 {own['recent_p99_ms']:.3f} ms (cpu {own['recent_cpu_p99_ms']:.3f}); writer save "
-              f"{own['save_s']:.1f} s")
+        print(
+            f"{'VectorIndex':<16} {str(own['shards']) + ' windows':>12} {own['recall_at_10']:>9.3f} "
+            f"{own['p50_ms']:>7.3f} {own['p99_ms']:>7.3f} {own['cpu_p99_ms']:>7.3f} {own['rebuild_s']:>8.0f} "
+            f"{own['mapped_mb']:>8} {own['load_s']:>7.2f} {own['reader_rss_mb']:>11} {own['add_per_s']:>7}"
+        )
+        print(
+            f"  VectorIndex: ef={own['parameters']['ef_search']}, {own['parameters']['dtype']}; 40 since 30 days: "
+            f"p99 {own['recent_p99_ms']:.3f} ms (cpu {own['recent_cpu_p99_ms']:.3f}); writer save "
+            f"{own['save_s']:.1f} s"
+        )
         for ef, figures in own["by_ef_search"].items():
-            print(f"  VectorIndex at ef={ef}: recall@10 {figures['recall_at_10']:.3f} p50 {figures['p50_ms']:.3f} "
-                  f"ms p99 {figures['p99_ms']:.3f} ms (cpu p99 {figures['cpu_p99_ms']:.3f} ms)")
+            print(
+                f"  VectorIndex at ef={ef}: recall@10 {figures['recall_at_10']:.3f} p50 {figures['p50_ms']:.3f} "
+                f"ms p99 {figures['p99_ms']:.3f} ms (cpu p99 {figures['cpu_p99_ms']:.3f} ms)"
+            )
     print(flush=True)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--vectors", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=2000, help="timed queries (a quarter more, at most 500, to tune on)")
-    parser.add_argument("--candidates", default=None,
-                        help=f"comma-separated, from: {','.join(ALL)} (default: {','.join(DEFAULT)}); "
-                             "'none' for the project index alone")
-    parser.add_argument("--all", dest="all_candidates", action="store_true", help="every candidate (about 2 hours at 1M on 2 cores)")
+    parser.add_argument(
+        "--queries", type=int, default=2000, help="timed queries (a quarter more, at most 500, to tune on)"
+    )
+    parser.add_argument(
+        "--candidates",
+        default=None,
+        help=f"comma-separated, from: {','.join(ALL)} (default: {','.join(DEFAULT)}); "
+        "'none' for the project index alone",
+    )
+    parser.add_argument(
+        "--all", dest="all_candidates", action="store_true", help="every candidate (about 2 hours at 1M on 2 cores)"
+    )
     parser.add_argument("--quick", action="store_true", help="100k vectors, 500 queries, USearch f16 only")
-    parser.add_argument("--windows", type=int, default=8, help="weekly windows the project index spreads the vectors over")
+    parser.add_argument(
+        "--windows", type=int, default=8, help="weekly windows the project index spreads the vectors over"
+    )
     parser.add_argument("--no-project", action="store_true", help="skip the project's VectorIndex run")
     parser.add_argument("--threads", type=int, default=0, help="threads for builds (0 = all cores)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work-dir", type=Path, default=None,
-                        help="where index files are written and loaded (default: the system temp dir)")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where index files are written and loaded (default: the system temp dir)",
+    )
 
 
-def run(*, vectors: int = 1_000_000, queries: int = 2000, candidates: str | None = None, all_candidates: bool = False,
-        quick: bool = False, windows: int = 8, no_project: bool = False, threads: int = 0, seed: int = 0,
-        work_dir: Path | None = None, **_ignored) -> dict:
+def run(
+    *,
+    vectors: int = 1_000_000,
+    queries: int = 2000,
+    candidates: str | None = None,
+    all_candidates: bool = False,
+    quick: bool = False,
+    windows: int = 8,
+    no_project: bool = False,
+    threads: int = 0,
+    seed: int = 0,
+    work_dir: Path | None = None,
+    **_ignored,
+) -> dict:
     if quick:
         vectors, queries = min(vectors, 100_000), min(queries, 500)
     if candidates == "none":
@@ -620,8 +758,16 @@ def run(*, vectors: int = 1_000_000, queries: int = 2000, candidates: str | None
                 raise ValueError(f"unknown candidate {name!r}; known: {', '.join(ALL)}")
     else:
         names = ALL if all_candidates else QUICK if quick else DEFAULT
-    return related_benchmark(vectors, queries=queries, candidates=names, windows=windows, threads=threads or None,
-                             project=not no_project, seed=seed, work_dir=work_dir)
+    return related_benchmark(
+        vectors,
+        queries=queries,
+        candidates=names,
+        windows=windows,
+        threads=threads or None,
+        project=not no_project,
+        seed=seed,
+        work_dir=work_dir,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -636,7 +782,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_load":
         print(json.dumps(_load(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "_project":
-        print(json.dumps(_project(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),
-                                  float(sys.argv[6]))))
+        print(json.dumps(_project(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))))
     else:
         main()

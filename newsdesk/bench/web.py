@@ -58,12 +58,26 @@ DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" 
 TARGET_CACHED_P99_MS = 50.0
 TARGET_RATIO = 0.1
 # Issue 12: pages no cache serves, and what readers do while an ingest writes.
-TARGETS = {"uncached_cpu_ms": 10.0, "uncached_p99_ms": 300.0, "search_during_ingest_p99_ms": 300.0,
-           "comment_during_ingest_p99_ms": 200.0}
+TARGETS = {
+    "uncached_cpu_ms": 10.0,
+    "uncached_p99_ms": 300.0,
+    "search_during_ingest_p99_ms": 300.0,
+    "comment_during_ingest_p99_ms": 200.0,
+}
 INFO_FILE = "bench-web.json"
 # Response headers worth showing: they tell whether and how the page was cached.
-CACHE_HEADERS = ("cache-control", "expires", "age", "etag", "last-modified", "vary", "x-cache",
-                 "x-page-cache", "content-length", "content-encoding")
+CACHE_HEADERS = (
+    "cache-control",
+    "expires",
+    "age",
+    "etag",
+    "last-modified",
+    "vary",
+    "x-cache",
+    "x-page-cache",
+    "content-length",
+    "content-encoding",
+)
 
 
 def add_arguments(parser) -> None:
@@ -72,21 +86,45 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up before each run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--web-workers", type=int, default=int(os.environ.get("NEWSDESK_WEB_WORKERS", "2")),
-                        help="gunicorn worker processes, as `newsdesk up --web-workers`")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="BBC articles for realistic text (a word list is used when missing)")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("NEWSDESK_WEB_WORKERS", "2")),
+        help="gunicorn worker processes, as `newsdesk up --web-workers`",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="BBC articles for realistic text (a word list is used when missing)",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="use (and keep) this data directory; articles generated there are reused")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="use (and keep) this data directory; articles generated there are reused",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
-    parser.add_argument("--ingest", type=int, default=10_000,
-                        help="articles the simulated publisher offers while the signed-in runs are measured "
-                             "(0: no ingest, no runs during it)")
-    parser.add_argument("--ingest-workers", type=int, default=int(os.environ.get("NEWSDESK_WORKERS", "2")),
-                        help="task worker processes during the ingest, as `newsdesk up --workers`")
-    parser.add_argument("--ingest-connections", type=int, default=None,
-                        help="wrk connections for the runs during the ingest (default: --connections)")
+    parser.add_argument(
+        "--ingest",
+        type=int,
+        default=10_000,
+        help="articles the simulated publisher offers while the signed-in runs are measured "
+        "(0: no ingest, no runs during it)",
+    )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=int(os.environ.get("NEWSDESK_WORKERS", "2")),
+        help="task worker processes during the ingest, as `newsdesk up --workers`",
+    )
+    parser.add_argument(
+        "--ingest-connections",
+        type=int,
+        default=None,
+        help="wrk connections for the runs during the ingest (default: --connections)",
+    )
     parser.add_argument("--comment-rate", type=float, default=10.0, help="comment posts per second")
     parser.add_argument("--comment-clients", type=int, default=4, help="threads posting comments")
 
@@ -97,6 +135,7 @@ def add_arguments(parser) -> None:
 
 
 # --- processes -------------------------------------------------------------------------
+
 
 class Children:
     """Child processes, each in its own process group; `stop_all` ends every group."""
@@ -133,6 +172,7 @@ class Children:
 @contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM unwinds like Ctrl-C, so the `finally` blocks stop the children."""
+
     def interrupt(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -160,7 +200,7 @@ def _group_stats(pgid: int | list[int]) -> tuple[float, float]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
         if int(fields[2]) not in pgids:  # pgrp
             continue
         cpu += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
@@ -179,8 +219,9 @@ def _get(port: int, path: str, timeout: float = 30.0) -> tuple[int, dict[str, st
         conn.close()
 
 
-def _wait_http(port: int, path: str, proc: subprocess.Popen, what: str, log: Path | None,
-               timeout: float = 90.0) -> None:
+def _wait_http(
+    port: int, path: str, proc: subprocess.Popen, what: str, log: Path | None, timeout: float = 90.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -227,13 +268,21 @@ def parse_wrk(output: str) -> dict:
 
 
 def _wrk(url: str, *, seconds: float, connections: int, threads: int, script: Path | None = None) -> dict:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-               "--timeout", "10s"]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
     if script:
         command += ["-s", str(script)]
     command.append(url)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         output, _ = proc.communicate(timeout=seconds + 60)
     finally:
@@ -311,15 +360,25 @@ http {
 
 # --- the benchmark -----------------------------------------------------------------------
 
-def _prepare(data_dir: Path, env: dict, *, articles: int, corpus: Path, seed: int,
-             children: Children) -> dict:
+
+def _prepare(data_dir: Path, env: dict, *, articles: int, corpus: Path, seed: int, children: Children) -> dict:
     """Migrate, create the cache table, collect static files and generate the articles (in
     a child process whose settings point at data_dir); a generated database is reused."""
     info_file = data_dir / INFO_FILE
     if info_file.exists() and json.loads(info_file.read_text()).get("articles") != articles:
         raise RuntimeError(f"{data_dir} holds another number of generated articles than {articles}")
-    command = [sys.executable, "-m", "newsdesk.bench.web", "prepare", "--articles", str(articles),
-               "--corpus", str(corpus), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "newsdesk.bench.web",
+        "prepare",
+        "--articles",
+        str(articles),
+        "--corpus",
+        str(corpus),
+        "--seed",
+        str(seed),
+    ]
     proc = children.start(command, env=env)
     proc.wait()
     children.procs.remove(proc)
@@ -356,8 +415,15 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _measure(name: str, url: str, *, pgid: int | list[int], options: dict, script: Path | None = None,
-             warm_script: Path | None = None) -> dict:
+def _measure(
+    name: str,
+    url: str,
+    *,
+    pgid: int | list[int],
+    options: dict,
+    script: Path | None = None,
+    warm_script: Path | None = None,
+) -> dict:
     """One wrk run (after a warm-up), with the server's CPU time per request and the share
     of the machine's CPU that went to neither the server nor wrk (other jobs)."""
     wrk_options = {"connections": options["connections"], "threads": options["threads"]}
@@ -376,19 +442,35 @@ def _measure(name: str, url: str, *, pgid: int | list[int], options: dict, scrip
     figures["other_cpu_pct"] = round(100 * max(0.0, busy - server_cpu - wrk_cpu) / max(total, 1e-9), 1)
     figures["wrk_cpu_pct"] = round(100 * wrk_cpu / max(total, 1e-9), 1)
     errors = figures["non_2xx"] + figures["socket_errors"]
-    print(f"{name:>9}: {figures['rps']:9.1f} req/s   p50 {figures['p50_ms']:8.2f} ms   "
-          f"p99 {figures['p99_ms']:8.2f} ms   {figures['requests']} requests, "
-          f"{figures['cpu_ms_per_request']:.2f} ms server CPU each; "
-          f"other jobs took {figures['other_cpu_pct']:.0f}% of the CPUs, wrk {figures['wrk_cpu_pct']:.0f}%"
-          + (f"   {errors} errors (non-2xx {figures['non_2xx']}, socket {figures['socket_errors']})"
-             if errors else ""))
+    print(
+        f"{name:>9}: {figures['rps']:9.1f} req/s   p50 {figures['p50_ms']:8.2f} ms   "
+        f"p99 {figures['p99_ms']:8.2f} ms   {figures['requests']} requests, "
+        f"{figures['cpu_ms_per_request']:.2f} ms server CPU each; "
+        f"other jobs took {figures['other_cpu_pct']:.0f}% of the CPUs, wrk {figures['wrk_cpu_pct']:.0f}%"
+        + (f"   {errors} errors (non-2xx {figures['non_2xx']}, socket {figures['socket_errors']})" if errors else "")
+    )
     return figures
 
 
-def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0, connections: int = 32,
-        threads: int = 2, web_workers: int = 2, corpus: Path = DEFAULT_CORPUS, seed: int = 1,
-        data_dir: Path | None = None, keep: bool = False, ingest: int = 10_000, ingest_workers: int = 2,
-        ingest_connections: int | None = None, comment_rate: float = 10.0, comment_clients: int = 4, **_ignored) -> dict:
+def run(
+    *,
+    articles: int = 100_000,
+    duration: float = 15.0,
+    warmup: float = 3.0,
+    connections: int = 32,
+    threads: int = 2,
+    web_workers: int = 2,
+    corpus: Path = DEFAULT_CORPUS,
+    seed: int = 1,
+    data_dir: Path | None = None,
+    keep: bool = False,
+    ingest: int = 10_000,
+    ingest_workers: int = 2,
+    ingest_connections: int | None = None,
+    comment_rate: float = 10.0,
+    comment_clients: int = 4,
+    **_ignored,
+) -> dict:
     from django.core.management.base import CommandError
 
     nginx = front.nginx_binary()
@@ -396,10 +478,18 @@ def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0,
         raise CommandError("wrk is not installed (apt-get install wrk)")
     if not nginx:
         raise CommandError("nginx is not installed (apt-get install nginx-light)")
-    options = {"duration": duration, "warmup": warmup, "connections": connections, "threads": threads,
-               "ingest": ingest, "ingest_workers": ingest_workers,
-               "ingest_connections": ingest_connections or connections, "comment_rate": comment_rate,
-               "comment_clients": comment_clients, "corpus": corpus}
+    options = {
+        "duration": duration,
+        "warmup": warmup,
+        "connections": connections,
+        "threads": threads,
+        "ingest": ingest,
+        "ingest_workers": ingest_workers,
+        "ingest_connections": ingest_connections or connections,
+        "comment_rate": comment_rate,
+        "comment_clients": comment_clients,
+        "corpus": corpus,
+    }
     load_before = os.getloadavg()
     temporary = data_dir is None
     data_dir = Path(data_dir or tempfile.mkdtemp(prefix="newsdesk-bench-web-")).resolve()
@@ -439,13 +529,13 @@ def run(*, articles: int = 100_000, duration: float = 15.0, warmup: float = 3.0,
     result["load_before"] = [round(x, 2) for x in load_before]
     result["load_after"] = [round(x, 2) for x in load_after]
     result["cpus"] = os.cpu_count()
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) "
-          f"on {os.cpu_count()} CPUs")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     return result
 
 
-def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Children, nginx: str,
-               web_workers: int, options: dict) -> dict:
+def _benchmark(
+    info: dict, data_dir: Path, work: Path, env: dict, children: Children, nginx: str, web_workers: int, options: dict
+) -> dict:
     db = sqlite3.connect(f"file:{data_dir / 'newsdesk.sqlite3'}?mode=ro", uri=True)
     try:
         article_count = db.execute("SELECT count(*) FROM articles_article").fetchone()[0]
@@ -462,10 +552,12 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
         raise RuntimeError("too few articles to rotate over")
     # The signed-in runs walk over ids of their own: a page's shared parts rendered for
     # one run are never what another run measures.
-    signed_ids = rotate_ids[len(rotate_ids) // 3:] if len(rotate_ids) >= 3 else rotate_ids
-    rotate_ids = rotate_ids[:len(rotate_ids) // 3] or rotate_ids
-    print(f"{article_count} articles; cached page /articles/{cached_id}/; "
-          f"uncached pages rotate over {len(rotate_ids)} ids")
+    signed_ids = rotate_ids[len(rotate_ids) // 3 :] if len(rotate_ids) >= 3 else rotate_ids
+    rotate_ids = rotate_ids[: len(rotate_ids) // 3] or rotate_ids
+    print(
+        f"{article_count} articles; cached page /articles/{cached_id}/; "
+        f"uncached pages rotate over {len(rotate_ids)} ids"
+    )
 
     port = front.free_port()
     web = front.plan(f"127.0.0.1:{port}", web_workers, data_dir)
@@ -473,8 +565,7 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
     server_log = work / "gunicorn.log"
     with server_log.open("wb") as log:
         # The access logs go to stdout as under `newsdesk up`; here nobody reads them.
-        server = children.start(command, env={**env, **web.env}, cwd=Path.cwd(), stdout=subprocess.DEVNULL,
-                                stderr=log)
+        server = children.start(command, env={**env, **web.env}, cwd=Path.cwd(), stdout=subprocess.DEVNULL, stderr=log)
     _wait_http(web.upstream_port, "/", server, "gunicorn", server_log)
     groups = [server.pid]
     front_proc = None
@@ -513,13 +604,15 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
     if after != {k: v for k, v in cache_headers.items() if k != "set-cookie"}:
         print(f"article page after the run: response headers {json.dumps(after)}")
     uncached = _measure(
-        "uncached", base + "/", pgid=groups, options=options,
+        "uncached",
+        base + "/",
+        pgid=groups,
+        options=options,
         script=_rotation_script(work, "rotate", rotate_ids, options["threads"]),
         warm_script=_rotation_script(work, "warm", warm_ids, options["threads"]),
     )
     if uncached["requests"] > len(rotate_ids):
-        print(f"note: {uncached['requests']} uncached requests over {len(rotate_ids)} ids: "
-              "some pages came twice")
+        print(f"note: {uncached['requests']} uncached requests over {len(rotate_ids)} ids: some pages came twice")
     home = _measure("home", base + "/", pgid=groups, options=options)
     signed_in = _signed_in_runs(port, groups, options, work, data_dir, env, children, signed_ids, warm_ids)
     if front_proc is not None:
@@ -535,24 +628,26 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
     conf = nginx_dir / "nginx.conf"
     conf.write_text(NGINX_CONF % {"dir": nginx_dir, "port": nginx_port})
     nginx_command = [nginx, "-c", str(conf), "-p", str(nginx_dir), "-e", str(nginx_dir / "error.log")]
-    nginx_proc = children.start(nginx_command, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.STDOUT)
+    nginx_proc = children.start(nginx_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     _wait_http(nginx_port, cached_path, nginx_proc, "nginx", nginx_dir / "error.log")
     status, _, served = _get(nginx_port, cached_path)
     nginx_verified = status == 200 and served == page
     if not nginx_verified:
         raise RuntimeError(f"nginx served {status}, {len(served)} bytes instead of the {len(page)}-byte page")
-    static = _measure("nginx", f"http://127.0.0.1:{nginx_port}{cached_path}", pgid=nginx_proc.pid,
-                      options=options)
+    static = _measure("nginx", f"http://127.0.0.1:{nginx_port}{cached_path}", pgid=nginx_proc.pid, options=options)
     children.stop(nginx_proc)
 
     ratio = cached["rps"] / static["rps"] if static["rps"] else 0.0
     p99_ok = cached["p99_ms"] < TARGET_CACHED_P99_MS
     ratio_ok = ratio >= TARGET_RATIO
-    print(f"target cached article p99 < {TARGET_CACHED_P99_MS:.0f} ms: {cached['p99_ms']:.2f} ms, "
-          f"{'met' if p99_ok else 'MISSED'}")
-    print(f"target cached article >= {TARGET_RATIO} x nginx: {ratio:.3f} x ({cached['rps']:.0f} vs "
-          f"{static['rps']:.0f} req/s), {'met' if ratio_ok else 'MISSED'}")
+    print(
+        f"target cached article p99 < {TARGET_CACHED_P99_MS:.0f} ms: {cached['p99_ms']:.2f} ms, "
+        f"{'met' if p99_ok else 'MISSED'}"
+    )
+    print(
+        f"target cached article >= {TARGET_RATIO} x nginx: {ratio:.3f} x ({cached['rps']:.0f} vs "
+        f"{static['rps']:.0f} req/s), {'met' if ratio_ok else 'MISSED'}"
+    )
 
     result: dict = {"articles": article_count}
     for name, figures in (("cached", cached), ("uncached", uncached), ("home", home), ("nginx", static)):
@@ -566,30 +661,32 @@ def _benchmark(info: dict, data_dir: Path, work: Path, env: dict, children: Chil
         result[f"{name}_other_cpu_pct"] = figures["other_cpu_pct"]
     result["uncached_cpu_ms"] = uncached["cpu_ms_per_request"]
     result.update(signed_in)
-    result.update({
-        "ratio": _figure(ratio),
-        "uncached_ratio": _figure(uncached["rps"] / static["rps"] if static["rps"] else 0.0),
-        "home_ratio": _figure(home["rps"] / static["rps"] if static["rps"] else 0.0),
-        "target_cached_p99_ms": TARGET_CACHED_P99_MS,
-        "target_ratio": TARGET_RATIO,
-        "cached_p99_target_met": p99_ok,
-        "ratio_target_met": ratio_ok,
-        "nginx_verified": nginx_verified,
-        "cached_id": cached_id,
-        "uncached_ids": len(rotate_ids),
-        "page_bytes": len(page),
-        "home_bytes": len(home_page),
-        "cached_response_headers": cache_headers,
-        "cached_response_headers_after_run": after,
-        "web_rss_mb": max(cached["rss_mb"], uncached["rss_mb"], home["rss_mb"]),
-        "load_before_runs": [round(x, 2) for x in load_at_runs],
-        "web_workers": web_workers,
-        "server": ("nginx microcache -> " if web.nginx else "") + " ".join(command[3:]),
-        "front": "nginx" if web.nginx else "gunicorn",
-        "connections": options["connections"],
-        "threads": options["threads"],
-        "duration_s": options["duration"],
-    })
+    result.update(
+        {
+            "ratio": _figure(ratio),
+            "uncached_ratio": _figure(uncached["rps"] / static["rps"] if static["rps"] else 0.0),
+            "home_ratio": _figure(home["rps"] / static["rps"] if static["rps"] else 0.0),
+            "target_cached_p99_ms": TARGET_CACHED_P99_MS,
+            "target_ratio": TARGET_RATIO,
+            "cached_p99_target_met": p99_ok,
+            "ratio_target_met": ratio_ok,
+            "nginx_verified": nginx_verified,
+            "cached_id": cached_id,
+            "uncached_ids": len(rotate_ids),
+            "page_bytes": len(page),
+            "home_bytes": len(home_page),
+            "cached_response_headers": cache_headers,
+            "cached_response_headers_after_run": after,
+            "web_rss_mb": max(cached["rss_mb"], uncached["rss_mb"], home["rss_mb"]),
+            "load_before_runs": [round(x, 2) for x in load_at_runs],
+            "web_workers": web_workers,
+            "server": ("nginx microcache -> " if web.nginx else "") + " ".join(command[3:]),
+            "front": "nginx" if web.nginx else "gunicorn",
+            "connections": options["connections"],
+            "threads": options["threads"],
+            "duration_s": options["duration"],
+        }
+    )
     _report_targets(result)
     return result
 
@@ -608,8 +705,17 @@ def _report_targets(result: dict) -> None:
     result["targets_met"] = met
 
 
-def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, data_dir: Path, env: dict,
-                    children: Children, rotate_ids: list[int], warm_ids: list[int]) -> dict:
+def _signed_in_runs(
+    port: int,
+    groups: list[int],
+    options: dict,
+    work: Path,
+    data_dir: Path,
+    env: dict,
+    children: Children,
+    rotate_ids: list[int],
+    warm_ids: list[int],
+) -> dict:
     """The signed-in reader's article pages (no cache helps them) on the idle site, then
     article pages, search and comment posts while an ingest runs into the same database.
     The idle run walks the first half of `rotate_ids`, the run during the ingest the
@@ -621,8 +727,8 @@ def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, dat
     sessions = signed.load_sessions(data_dir, env, 2 * posts + 20, children)
     cookies = signed.log_in(port, sessions)
     signed.check_signed_in(port, cookies, f"/articles/{rotate_ids[0]}/", sessions["reader"])
-    article_paths = [f"/articles/{i}/" for i in rotate_ids[:len(rotate_ids) // 2] or rotate_ids]
-    late_paths = [f"/articles/{i}/" for i in rotate_ids[len(rotate_ids) // 2:]]
+    article_paths = [f"/articles/{i}/" for i in rotate_ids[: len(rotate_ids) // 2] or rotate_ids]
+    late_paths = [f"/articles/{i}/" for i in rotate_ids[len(rotate_ids) // 2 :]]
     warm_paths = [f"/articles/{i}/" for i in warm_ids]
     queries = signed.search_queries(data_dir / "newsdesk.sqlite3", 4000)
     scripts = {
@@ -632,10 +738,19 @@ def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, dat
         "search": signed.paths_script(work, "search", queries[:2000], options["threads"], cookies),
         "search-warm": signed.paths_script(work, "search-warm", queries[2000:], options["threads"], cookies),
     }
-    result: dict = {"signed_in_user": sessions["reader"], "search_queries": len(queries),
-                    "ingest_connections": options["ingest_connections"]}
-    idle = _measure("signed-in", base + "/", pgid=groups, options=options, script=scripts["article"],
-                    warm_script=scripts["article-warm"])
+    result: dict = {
+        "signed_in_user": sessions["reader"],
+        "search_queries": len(queries),
+        "ingest_connections": options["ingest_connections"],
+    }
+    idle = _measure(
+        "signed-in",
+        base + "/",
+        pgid=groups,
+        options=options,
+        script=scripts["article"],
+        warm_script=scripts["article-warm"],
+    )
     _keep_figures(result, "signed_in", idle)
     # The same comment load without the ingest: what the write lock adds is the difference.
     result.update(_comment_run(port, groups, options, sessions, rotate_ids, posts, signed, "comment"))
@@ -644,58 +759,84 @@ def _signed_in_runs(port: int, groups: list[int], options: dict, work: Path, dat
         print("no ingest: the runs during an ingest are skipped")
         return result
 
-    ingest = signed.Ingest(data_dir, env, children, Path(options["corpus"]), options["ingest"],
-                           options["ingest_workers"])
+    ingest = signed.Ingest(
+        data_dir, env, children, Path(options["corpus"]), options["ingest"], options["ingest_workers"]
+    )
     try:
         ingest.start()
         waited = ingest.wait_flowing()
         ingest.probe_write_lock()
-        print(f"ingest: {options['ingest']} pages offered by {ingest.publisher.base}, "
-              f"{options['ingest_workers']} workers + scheduler; storing after {waited:.0f} s")
+        print(
+            f"ingest: {options['ingest']} pages offered by {ingest.publisher.base}, "
+            f"{options['ingest_workers']} workers + scheduler; storing after {waited:.0f} s"
+        )
         for name, script, warm in (("article", "article-late", "article-warm"), ("search", "search", "search-warm")):
             before = ingest.stored()
-            figures = _measure(f"{name} +ingest", base + "/", pgid=groups,
-                               options={**options, "connections": options["ingest_connections"]},
-                               script=scripts[script], warm_script=scripts[warm])
+            figures = _measure(
+                f"{name} +ingest",
+                base + "/",
+                pgid=groups,
+                options={**options, "connections": options["ingest_connections"]},
+                script=scripts[script],
+                warm_script=scripts[warm],
+            )
             figures["ingest_stored_during"] = ingest.stored() - before
             _keep_figures(result, f"{'signed_in' if name == 'article' else name}_during_ingest", figures)
         before = ingest.stored()
-        result.update(_comment_run(port, groups, options, sessions, rotate_ids, posts, signed,
-                                   "comment_during_ingest"))
+        result.update(_comment_run(port, groups, options, sessions, rotate_ids, posts, signed, "comment_during_ingest"))
         result["comment_during_ingest_stored_during"] = ingest.stored() - before
     finally:
         result.update(ingest.stop())
-    print(f"ingest: {result['ingest_stored']} articles stored in {result['ingest_seconds']:.0f} s "
-          f"({result['ingest_articles_per_s']:.1f}/s) while measured; waits for the write lock "
-          f"p50 {result['write_lock_wait_p50_ms']:.0f} ms, p99 {result['write_lock_wait_p99_ms']:.0f} ms, "
-          f"max {result['write_lock_wait_max_ms']:.0f} ms over {result['write_lock_probes']} probes")
+    print(
+        f"ingest: {result['ingest_stored']} articles stored in {result['ingest_seconds']:.0f} s "
+        f"({result['ingest_articles_per_s']:.1f}/s) while measured; waits for the write lock "
+        f"p50 {result['write_lock_wait_p50_ms']:.0f} ms, p99 {result['write_lock_wait_p99_ms']:.0f} ms, "
+        f"max {result['write_lock_wait_max_ms']:.0f} ms over {result['write_lock_probes']} probes"
+    )
     return result
 
 
-def _comment_run(port: int, groups: list[int], options: dict, sessions: dict, article_ids: list[int],
-                 posts: int, signed, name: str) -> dict:
+def _comment_run(
+    port: int, groups: list[int], options: dict, sessions: dict, article_ids: list[int], posts: int, signed, name: str
+) -> dict:
     """Comment posts at a fixed rate from a bounded client, with the server's CPU per post."""
     commenters = signed.prepare_commenters(port, sessions, article_ids, posts, options["comment_clients"])
     server_before, _ = _group_stats(groups)
     started = time.perf_counter()
-    outcome = signed.post_comments(port, commenters, article_ids, rate=options["comment_rate"],
-                                   seconds=options["duration"], clients=options["comment_clients"])
+    outcome = signed.post_comments(
+        port,
+        commenters,
+        article_ids,
+        rate=options["comment_rate"],
+        seconds=options["duration"],
+        clients=options["comment_clients"],
+    )
     seconds = time.perf_counter() - started
     server_after, _ = _group_stats(groups)
     figures = outcome.figures(seconds)
     figures["cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(1, figures["requests"]), 3)
     label = "comment +ingest" if name.endswith("ingest") else "comment"
-    print(f"{label:>9}: {figures['rps']:9.1f} posts/s p50 {figures['p50_ms']:8.2f} ms   "
-          f"p99 {figures['p99_ms']:8.2f} ms   {figures['requests']} posts by {options['comment_clients']} "
-          f"clients, {figures['cpu_ms_per_request']:.2f} ms server CPU each"
-          + (f"   {figures['errors']} errors {figures['statuses']}" if figures["errors"] else ""))
+    print(
+        f"{label:>9}: {figures['rps']:9.1f} posts/s p50 {figures['p50_ms']:8.2f} ms   "
+        f"p99 {figures['p99_ms']:8.2f} ms   {figures['requests']} posts by {options['comment_clients']} "
+        f"clients, {figures['cpu_ms_per_request']:.2f} ms server CPU each"
+        + (f"   {figures['errors']} errors {figures['statuses']}" if figures["errors"] else "")
+    )
     return {f"{name}_{key}": value for key, value in figures.items()}
 
 
 def _keep_figures(result: dict, name: str, figures: dict) -> None:
     """A wrk run's figures under `name_...` in the result, as for the other runs."""
-    for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "requests", "cpu_ms_per_request", "other_cpu_pct",
-                "ingest_stored_during"):
+    for key in (
+        "rps",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "requests",
+        "cpu_ms_per_request",
+        "other_cpu_pct",
+        "ingest_stored_during",
+    ):
         if key in figures:
             result[f"{name}_{key}"] = round(figures[key], 1) if key == "rps" else figures[key]
     result[f"{name}_errors"] = figures["non_2xx"] + figures["socket_errors"]
@@ -709,17 +850,77 @@ def _figure(value: float) -> float:
 
 # --- data generation (runs in a child process whose settings point at the data dir) ---
 
-BBC_SECTIONS = {"business": "business", "entertainment": "entertainment", "politics": "politics",
-                "sport": "sports", "tech": "technology"}
+BBC_SECTIONS = {
+    "business": "business",
+    "entertainment": "entertainment",
+    "politics": "politics",
+    "sport": "sports",
+    "tech": "technology",
+}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'‘“(£$0-9])")
 _NAME = re.compile(r"\b([A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})?)\b")
-FIRST = ["James", "Maria", "Ahmed", "Sofia", "Chen", "Olga", "David", "Amara", "Lucas", "Priya", "Tom",
-         "Elena", "Kwame", "Hana", "Mateo", "Fatima", "Jonas", "Aiko", "Sam", "Ines"]
-LAST = ["Smith", "Garcia", "Khan", "Rossi", "Wang", "Ivanova", "Brown", "Okafor", "Silva", "Patel",
-        "Novak", "Kim", "Muller", "Haddad", "Jensen", "Tanaka", "Lopez", "Nguyen", "Evans", "Costa"]
+FIRST = [
+    "James",
+    "Maria",
+    "Ahmed",
+    "Sofia",
+    "Chen",
+    "Olga",
+    "David",
+    "Amara",
+    "Lucas",
+    "Priya",
+    "Tom",
+    "Elena",
+    "Kwame",
+    "Hana",
+    "Mateo",
+    "Fatima",
+    "Jonas",
+    "Aiko",
+    "Sam",
+    "Ines",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Khan",
+    "Rossi",
+    "Wang",
+    "Ivanova",
+    "Brown",
+    "Okafor",
+    "Silva",
+    "Patel",
+    "Novak",
+    "Kim",
+    "Muller",
+    "Haddad",
+    "Jensen",
+    "Tanaka",
+    "Lopez",
+    "Nguyen",
+    "Evans",
+    "Costa",
+]
 PAPER = ["Daily", "Evening", "Morning", "Weekly", "Global", "National", "City", "Valley", "Coast", "Metro"]
-NOUN = ["Herald", "Tribune", "Post", "Chronicle", "Courier", "Gazette", "Observer", "Times", "Journal",
-        "Record", "Star", "Sentinel", "Dispatch", "Monitor", "Review"]
+NOUN = [
+    "Herald",
+    "Tribune",
+    "Post",
+    "Chronicle",
+    "Courier",
+    "Gazette",
+    "Observer",
+    "Times",
+    "Journal",
+    "Record",
+    "Star",
+    "Sentinel",
+    "Dispatch",
+    "Monitor",
+    "Review",
+]
 COUNTRIES = ["GB", "US", "IE", "AU", "CA", "NZ", "IN", "ZA", "DE", "FR", "ES", "IT", "NL", "SE", "JP", "BR"]
 
 
@@ -763,6 +964,7 @@ class Texts:
         words = [w for w in top_n_list("en", 6000) if w.isalpha()]
         weights = [1 / (rank + 10) for rank in range(len(words))]
         for section in ("world", "politics", "business", "technology", "science", "health", "sports"):
+
             def sentence(low: int, high: int) -> str:
                 text = " ".join(rng.choices(words, weights, k=rng.randint(low, high)))
                 return text[0].upper() + text[1:]
@@ -770,8 +972,7 @@ class Texts:
             self.sentences[section] = [sentence(8, 28) + "." for _ in range(4000)]
             self.headlines[section] = [sentence(5, 11) for _ in range(400)]
             self.names[section] = [
-                " ".join(w.capitalize() for w in rng.sample(words[200:3000], rng.choice((1, 2))))
-                for _ in range(400)
+                " ".join(w.capitalize() for w in rng.sample(words[200:3000], rng.choice((1, 2)))) for _ in range(400)
             ]
 
 
@@ -786,7 +987,12 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     from django.db import connection, transaction
 
     from newsdesk.articles.models import (
-        Article, ArticleHashtag, ArticleURL, Enrichment, Hashtag, HashtagAlias,
+        Article,
+        ArticleHashtag,
+        ArticleURL,
+        Enrichment,
+        Hashtag,
+        HashtagAlias,
     )
     from newsdesk.comments.models import Comment
     from newsdesk.sources.models import Feed, Source
@@ -808,15 +1014,32 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     sources = []
     for n in range(min(400, max(5, count // 250))):
         name = f"The {rng.choice(PAPER)} {rng.choice(NOUN)} {n}"
-        sources.append(Source(name=name, slug=_slugify(name), home_url=f"https://{_slugify(name)}.example/",
-                              country=rng.choice(COUNTRIES), language="en",
-                              kind=rng.choice(Source.Kind.values)))
+        sources.append(
+            Source(
+                name=name,
+                slug=_slugify(name),
+                home_url=f"https://{_slugify(name)}.example/",
+                country=rng.choice(COUNTRIES),
+                language="en",
+                kind=rng.choice(Source.Kind.values),
+            )
+        )
     Source.objects.bulk_create(sources)
     sources = list(Source.objects.all())
-    Feed.objects.bulk_create([
-        Feed(source=s, url=f"{s.home_url}rss.xml", kind=Feed.Kind.RSS, title=f"{s.name}: latest",
-             last_success_at=now, last_fetched_at=now, fetch_count=rng.randint(1, 500))
-        for s in sources])
+    Feed.objects.bulk_create(
+        [
+            Feed(
+                source=s,
+                url=f"{s.home_url}rss.xml",
+                kind=Feed.Kind.RSS,
+                title=f"{s.name}: latest",
+                last_success_at=now,
+                last_fetched_at=now,
+                fetch_count=rng.randint(1, 500),
+            )
+            for s in sources
+        ]
+    )
     feed_of = {f.source_id: f.pk for f in Feed.objects.all()}
 
     # Hashtags: name-like phrases of each section, with a kind.
@@ -830,8 +1053,9 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
                 tag_rows.append(Hashtag(slug=slug, name=name, kind=rng.choices(kinds, (3, 2, 3, 2))[0]))
     Hashtag.objects.bulk_create(tag_rows, batch_size=1000)
     tag_id = dict(Hashtag.objects.values_list("slug", "pk"))
-    HashtagAlias.objects.bulk_create([HashtagAlias(key=slug.replace("-", " "), hashtag_id=pk)
-                                      for slug, pk in tag_id.items()], batch_size=1000)
+    HashtagAlias.objects.bulk_create(
+        [HashtagAlias(key=slug.replace("-", " "), hashtag_id=pk) for slug, pk in tag_id.items()], batch_size=1000
+    )
     tags_of_section = {s: [tag_id[_slugify(n)] for n in texts.names[s]] for s in texts.sections}
     tag_weights = {s: [1 / (rank + 3) for rank in range(len(v))] for s, v in tags_of_section.items()}
     tag_counts: dict[int, int] = {}
@@ -841,8 +1065,9 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     centres = nrng.standard_normal((max(8, len(texts.sections) * 40), dim)).astype(np.float32)
 
     User = get_user_model()
-    User.objects.bulk_create([User(username=f"reader{n}", email=f"reader{n}@example.com",
-                                   password="!unusable") for n in range(40)])
+    User.objects.bulk_create(
+        [User(username=f"reader{n}", email=f"reader{n}@example.com", password="!unusable") for n in range(40)]
+    )
     user_ids = list(User.objects.values_list("pk", flat=True))
 
     ages = nrng.exponential(scale=20.0, size=count)  # days: most news is recent
@@ -861,10 +1086,13 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
             paragraphs, k = [], 0
             while k < len(sentences):
                 take = rng.randint(1, 4)
-                paragraphs.append(sentences[k:k + take])
+                paragraphs.append(sentences[k : k + take])
                 k += take
-            title = rng.choice(texts.headlines[section]) if rng.random() < 0.6 else \
-                min(rng.sample(pool, 3), key=len).rstrip(".")
+            title = (
+                rng.choice(texts.headlines[section])
+                if rng.random() < 0.6
+                else min(rng.sample(pool, 3), key=len).rstrip(".")
+            )
             html_parts = []
             for i, paragraph in enumerate(paragraphs):
                 if i and i % 6 == 0:
@@ -874,19 +1102,30 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
             words = len(body_text.split())
             source = sources[rng.randrange(len(sources))]
             published = now - timedelta(days=float(ages[n]))
-            rows.append(Article(
-                source_id=source.pk, feed_id=feed_of.get(source.pk),
-                url=f"{source.home_url}{published:%Y/%m}/{_slugify(title)[:60]}-{n}",
-                title=title, byline=f"{rng.choice(FIRST)} {rng.choice(LAST)}" if rng.random() < 0.6 else "",
-                description=sentences[0], body_text=body_text, body_html="\n".join(html_parts),
-                language="en",
-                lead_image=f"{source.home_url}images/{n}.jpg" if rng.random() < 0.5 else "",
-                word_count=words, reading_time=max(1, math.ceil(words / 230)),
-                origin=Article.Origin.PAGE if rng.random() < 0.9 else Article.Origin.FEED,
-                content_hash=f"{n:040x}", published_at=published, created_at=published, updated_at=published,
-            ))
-            plans.append((section, sentences, n == 0 or rng.random() < enriched_share,
-                          n == 0 or rng.random() < comment_share))
+            rows.append(
+                Article(
+                    source_id=source.pk,
+                    feed_id=feed_of.get(source.pk),
+                    url=f"{source.home_url}{published:%Y/%m}/{_slugify(title)[:60]}-{n}",
+                    title=title,
+                    byline=f"{rng.choice(FIRST)} {rng.choice(LAST)}" if rng.random() < 0.6 else "",
+                    description=sentences[0],
+                    body_text=body_text,
+                    body_html="\n".join(html_parts),
+                    language="en",
+                    lead_image=f"{source.home_url}images/{n}.jpg" if rng.random() < 0.5 else "",
+                    word_count=words,
+                    reading_time=max(1, math.ceil(words / 230)),
+                    origin=Article.Origin.PAGE if rng.random() < 0.9 else Article.Origin.FEED,
+                    content_hash=f"{n:040x}",
+                    published_at=published,
+                    created_at=published,
+                    updated_at=published,
+                )
+            )
+            plans.append(
+                (section, sentences, n == 0 or rng.random() < enriched_share, n == 0 or rng.random() < comment_share)
+            )
         with transaction.atomic():
             created = Article.objects.bulk_create(rows)
             ArticleURL.objects.bulk_create([ArticleURL(url=a.url, article_id=a.pk) for a in created])
@@ -902,32 +1141,49 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
                     centre = centres[texts.sections.index(section) * 40 + rng.randrange(40)]
                     vector = centre + noise[j]
                     vector /= np.linalg.norm(vector)
-                    enrichments.append(Enrichment(
-                        article_id=article.pk, summary=" ".join(sentences[i] for i in summary_idx),
-                        summary_sentences=summary_idx,
-                        key_points=[{"text": sentences[i], "sentences": [i]}
-                                    for i in picks[:rng.randint(3, 5)]],
-                        section=section, section_confidence=round(rng.uniform(0.3, 0.95), 4),
-                        embedding=vector.astype(np.float16).tobytes(), model="all-MiniLM-L6-v2",
-                        methods=methods, enriched_at=article.published_at, published_at=article.published_at,
-                    ))
-                    chosen = list(dict.fromkeys(rng.choices(tags_of_section[section], tag_weights[section],
-                                                            k=rng.randint(3, 8))))
+                    enrichments.append(
+                        Enrichment(
+                            article_id=article.pk,
+                            summary=" ".join(sentences[i] for i in summary_idx),
+                            summary_sentences=summary_idx,
+                            key_points=[{"text": sentences[i], "sentences": [i]} for i in picks[: rng.randint(3, 5)]],
+                            section=section,
+                            section_confidence=round(rng.uniform(0.3, 0.95), 4),
+                            embedding=vector.astype(np.float16).tobytes(),
+                            model="all-MiniLM-L6-v2",
+                            methods=methods,
+                            enriched_at=article.published_at,
+                            published_at=article.published_at,
+                        )
+                    )
+                    chosen = list(
+                        dict.fromkeys(rng.choices(tags_of_section[section], tag_weights[section], k=rng.randint(3, 8)))
+                    )
                     for position, hashtag_id in enumerate(chosen):
                         tag_counts[hashtag_id] = tag_counts.get(hashtag_id, 0) + 1
-                        links.append(ArticleHashtag(article_id=article.pk, hashtag_id=hashtag_id,
-                                                    score=round(1.0 / (position + 1), 3),
-                                                    mentions=rng.randint(1, 6), position=position,
-                                                    published_at=article.published_at))
+                        links.append(
+                            ArticleHashtag(
+                                article_id=article.pk,
+                                hashtag_id=hashtag_id,
+                                score=round(1.0 / (position + 1), 3),
+                                mentions=rng.randint(1, 6),
+                                position=position,
+                                published_at=article.published_at,
+                            )
+                        )
                     if rng.random() < 0.3:
                         pending_stories.append([article.pk])
                 if commented:
                     for _ in range(rng.randint(2, 6)):
-                        comments.append(Comment(article_id=article.pk, author_id=rng.choice(user_ids),
-                                                body=" ".join(rng.sample(texts.sentences[section], 2)),
-                                                status=Comment.Status.PUBLISHED,
-                                                created_at=article.published_at
-                                                + timedelta(minutes=rng.randint(5, 600))))
+                        comments.append(
+                            Comment(
+                                article_id=article.pk,
+                                author_id=rng.choice(user_ids),
+                                body=" ".join(rng.sample(texts.sentences[section], 2)),
+                                status=Comment.Status.PUBLISHED,
+                                created_at=article.published_at + timedelta(minutes=rng.randint(5, 600)),
+                            )
+                        )
             Enrichment.objects.bulk_create(enrichments)
             ArticleHashtag.objects.bulk_create(links)
             Comment.objects.bulk_create(comments)
@@ -937,10 +1193,19 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
 
     # Replies to some comments, so threads have depth.
     parents = list(Comment.objects.values_list("pk", "article_id")[: max(1, Comment.objects.count() // 3)])
-    Comment.objects.bulk_create([
-        Comment(article_id=article_id, parent_id=pk, author_id=rng.choice(user_ids),
-                body="I agree with this.", status=Comment.Status.PUBLISHED, created_at=now)
-        for pk, article_id in parents])
+    Comment.objects.bulk_create(
+        [
+            Comment(
+                article_id=article_id,
+                parent_id=pk,
+                author_id=rng.choice(user_ids),
+                body="I agree with this.",
+                status=Comment.Status.PUBLISHED,
+                created_at=now,
+            )
+            for pk, article_id in parents
+        ]
+    )
 
     for hashtag_id, used in tag_counts.items():
         Hashtag.objects.filter(pk=hashtag_id).update(article_count=used)
@@ -949,8 +1214,10 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     elapsed = time.perf_counter() - started
-    print(f"generated {count} articles in {elapsed:.0f} s ({count / elapsed:.0f}/s); "
-          + "; ".join(n for n in notes if n), flush=True)
+    print(
+        f"generated {count} articles in {elapsed:.0f} s ({count / elapsed:.0f}/s); " + "; ".join(n for n in notes if n),
+        flush=True,
+    )
     return {"articles": count, "cached_id": cached_id, "generate_s": round(elapsed, 1), "text": texts.origin}
 
 
@@ -967,20 +1234,32 @@ def _make_stories(singletons: list[list[int]], rng: random.Random) -> str:
     groups, k = [], 0
     while k + 1 < len(ids):
         take = rng.randint(2, 6)
-        groups.append(ids[k:k + take])
+        groups.append(ids[k : k + take])
         k += take
     try:
         with transaction.atomic():
             info = {a.pk: a for a in Article.objects.filter(pk__in=ids).select_related("source")}
-            stories = Story.objects.bulk_create([
-                Story(title=info[g[0]].title, representative_id=g[0],
-                      first_seen=min(info[i].published_at for i in g),
-                      last_seen=max(info[i].published_at for i in g),
-                      article_count=len(g), publisher_count=len({info[i].source_id for i in g}),
-                      country_count=len({info[i].source.country for i in g}))
-                for g in groups])
-            StoryMember.objects.bulk_create([StoryMember(article_id=i, story_id=s.pk, similarity=0.8)
-                                             for s, g in zip(stories, groups, strict=True) for i in g])
+            stories = Story.objects.bulk_create(
+                [
+                    Story(
+                        title=info[g[0]].title,
+                        representative_id=g[0],
+                        first_seen=min(info[i].published_at for i in g),
+                        last_seen=max(info[i].published_at for i in g),
+                        article_count=len(g),
+                        publisher_count=len({info[i].source_id for i in g}),
+                        country_count=len({info[i].source.country for i in g}),
+                    )
+                    for g in groups
+                ]
+            )
+            StoryMember.objects.bulk_create(
+                [
+                    StoryMember(article_id=i, story_id=s.pk, similarity=0.8)
+                    for s, g in zip(stories, groups, strict=True)
+                    for i in g
+                ]
+            )
     except Exception as error:  # noqa: BLE001 - the stories app is still changing; pages render without
         return f"no stories ({type(error).__name__}: {error})"
     return f"{len(groups)} stories"

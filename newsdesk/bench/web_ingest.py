@@ -46,10 +46,12 @@ COMMENTER = "bench-commenter-{}"
 SESSIONS_FILE = "bench-web-sessions.json"
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # Words too common to be a query anyone types (the rest of a headline is fair game).
-_STOP = frozenset("""about after again against also among around because been before being between both
+_STOP = frozenset(
+    """about after again against also among around because been before being between both
 could during each from have having here into just more most much other over said same should since some
 such than that their them then there these they this those through under until very were what when where
-which while will with would your says year years""".split())
+which while will with would your says year years""".split()
+)
 
 LOGIN_PATH = "/accounts/login/"
 SEARCH_PATH = "/search/?q={}"
@@ -58,6 +60,7 @@ COMMENT_PATH = "/comments/article/{}/"
 
 
 # --- accounts and sessions (child process, bench data dir) ----------------------------------
+
 
 def make_sessions(commenters: int) -> dict:
     """Create the reader and `commenters` accounts (once per data dir) and a fresh session
@@ -81,10 +84,18 @@ def make_sessions(commenters: int) -> dict:
         reader.save()
     names = [COMMENTER.format(n) for n in range(commenters)]
     existing = set(user_model.objects.filter(username__in=names).values_list("username", flat=True))
-    user_model.objects.bulk_create([user_model(username=name, email=f"{name}@bench.invalid", password="!")
-                                    for name in names if name not in existing])
-    backend = settings.AUTHENTICATION_BACKENDS[0] if getattr(settings, "AUTHENTICATION_BACKENDS", None) \
+    user_model.objects.bulk_create(
+        [
+            user_model(username=name, email=f"{name}@bench.invalid", password="!")
+            for name in names
+            if name not in existing
+        ]
+    )
+    backend = (
+        settings.AUTHENTICATION_BACKENDS[0]
+        if getattr(settings, "AUTHENTICATION_BACKENDS", None)
         else "django.contrib.auth.backends.ModelBackend"
+    )
     keys = []
     for user in user_model.objects.filter(username__in=names).order_by("pk"):
         session = import_module(settings.SESSION_ENGINE).SessionStore()  # the site's own store
@@ -93,8 +104,13 @@ def make_sessions(commenters: int) -> dict:
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         keys.append(session.session_key)
-    return {"reader": READER, "password": READER_PASSWORD, "commenters": keys,
-            "session_cookie": settings.SESSION_COOKIE_NAME, "csrf_cookie": settings.CSRF_COOKIE_NAME}
+    return {
+        "reader": READER,
+        "password": READER_PASSWORD,
+        "commenters": keys,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
 
 
 def load_sessions(data_dir: Path, env: dict, commenters: int, children) -> dict:
@@ -109,6 +125,7 @@ def load_sessions(data_dir: Path, env: dict, commenters: int, children) -> dict:
 
 
 # --- HTTP with cookies -------------------------------------------------------------------------
+
 
 @dataclass
 class Reply:
@@ -126,8 +143,15 @@ class Reply:
         return found
 
 
-def request(port: int, method: str, path: str, *, cookies: dict[str, str] | None = None,
-            form: dict[str, str] | None = None, timeout: float = 30.0) -> Reply:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    cookies: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Reply:
     """One request to 127.0.0.1:port on a connection of its own."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = {}
@@ -159,9 +183,13 @@ def log_in(port: int, sessions: dict) -> dict[str, str]:
     """The reader's cookies after logging in through the login form."""
     csrf_cookie, session_cookie = sessions["csrf_cookie"], sessions["session_cookie"]
     cookie, token = csrf_for(port, LOGIN_PATH, {}, csrf_cookie)
-    reply = request(port, "POST", LOGIN_PATH, cookies={csrf_cookie: cookie},
-                    form={"csrfmiddlewaretoken": token, "username": sessions["reader"],
-                          "password": sessions["password"]})
+    reply = request(
+        port,
+        "POST",
+        LOGIN_PATH,
+        cookies={csrf_cookie: cookie},
+        form={"csrfmiddlewaretoken": token, "username": sessions["reader"], "password": sessions["password"]},
+    )
     session = reply.cookies().get(session_cookie)
     if reply.status != 302 or not session:
         raise RuntimeError(f"logging in as {sessions['reader']} answered {reply.status} without a session")
@@ -177,6 +205,7 @@ def check_signed_in(port: int, cookies: dict[str, str], path: str, username: str
 
 
 # --- what the signed-in reader asks for ------------------------------------------------------
+
 
 def search_queries(db_path: Path, count: int, seed: int = 11) -> list[str]:
     """`count` search paths: one or two words of the articles' own headlines."""
@@ -235,6 +264,7 @@ def paths_script(work: Path, name: str, paths: list[str], threads: int, cookies:
 
 # --- comment posts ------------------------------------------------------------------------------
 
+
 @dataclass
 class Commenter:
     cookies: dict[str, str]
@@ -271,8 +301,7 @@ def _percentile(ordered: list[float], percent: float) -> float:
     return ordered[rank]
 
 
-def prepare_commenters(port: int, sessions: dict, article_ids: list[int], count: int,
-                       clients: int) -> list[Commenter]:
+def prepare_commenters(port: int, sessions: dict, article_ids: list[int], count: int, clients: int) -> list[Commenter]:
     """Load one article page per commenter (its CSRF cookie and form token), `clients`
     at a time: what a browser does before the reader types a comment."""
     keys = sessions["commenters"][:count]
@@ -283,16 +312,25 @@ def prepare_commenters(port: int, sessions: dict, article_ids: list[int], count:
     def work(offset: int) -> None:
         for n in range(offset, len(keys), clients):
             cookies = {sessions["session_cookie"]: keys[n]}
-            cookie, token = csrf_for(port, ARTICLE_PATH.format(article_ids[n % len(article_ids)]), cookies,
-                                     sessions["csrf_cookie"])
+            cookie, token = csrf_for(
+                port, ARTICLE_PATH.format(article_ids[n % len(article_ids)]), cookies, sessions["csrf_cookie"]
+            )
             made[n] = Commenter({**cookies, sessions["csrf_cookie"]: cookie}, token)
 
     _run_threads(work, clients)
     return [c for c in made if c is not None]
 
 
-def post_comments(port: int, commenters: list[Commenter], article_ids: list[int], *, rate: float,
-                  seconds: float, clients: int, seed: int = 5) -> PostResults:
+def post_comments(
+    port: int,
+    commenters: list[Commenter],
+    article_ids: list[int],
+    *,
+    rate: float,
+    seconds: float,
+    clients: int,
+    seed: int = 5,
+) -> PostResults:
     """Post the comment form at `rate` per second for `seconds` from `clients` threads, each
     post by the next commenter (so no account meets its rate limit); the latency of a
     post is from sending it to its redirect."""
@@ -308,12 +346,15 @@ def post_comments(port: int, commenters: list[Commenter], article_ids: list[int]
             delay = start + at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            form = {"csrfmiddlewaretoken": commenter.token,
-                    "body": f"Bench comment {rng.randrange(10**9)} on this report: worth reading."}
+            form = {
+                "csrfmiddlewaretoken": commenter.token,
+                "body": f"Bench comment {rng.randrange(10**9)} on this report: worth reading.",
+            }
             sent = time.perf_counter()
             try:
-                status = request(port, "POST", COMMENT_PATH.format(article_id), cookies=commenter.cookies,
-                                 form=form).status
+                status = request(
+                    port, "POST", COMMENT_PATH.format(article_id), cookies=commenter.cookies, form=form
+                ).status
             except (OSError, http.client.HTTPException):
                 status = 0
             elapsed = 1000 * (time.perf_counter() - sent)
@@ -349,6 +390,7 @@ def _run_threads(work, count: int) -> None:
 
 # --- the ingest ---------------------------------------------------------------------------------
 
+
 class Ingest:
     """A simulated publisher of `count` pages and the worker processes of `newsdesk up`
     (task workers and the scheduler, each in its own process group via `children`)
@@ -377,10 +419,15 @@ class Ingest:
             self.procs.append(self.children.start([*newsdesk, "worker", "--verbosity", "0"], env=self.env))
         self.procs.append(self.children.start([*newsdesk, "scheduler"], env=self.env))
         opml = self.data_dir / "bench-web-ingest.opml"
-        opml.write_bytes(build_opml(OpmlFeed(url, f"Bench feed {k}", self.publisher.base, None)
-                                    for k, url in enumerate(self.publisher.feed_urls)))
-        done = subprocess.run([*newsdesk, "import-opml", str(opml)], env=self.env, stdout=subprocess.DEVNULL,
-                              timeout=300, check=False)
+        opml.write_bytes(
+            build_opml(
+                OpmlFeed(url, f"Bench feed {k}", self.publisher.base, None)
+                for k, url in enumerate(self.publisher.feed_urls)
+            )
+        )
+        done = subprocess.run(
+            [*newsdesk, "import-opml", str(opml)], env=self.env, stdout=subprocess.DEVNULL, timeout=300, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"import-opml failed (exit {done.returncode})")
         self.started_at = time.perf_counter()
@@ -390,6 +437,7 @@ class Ingest:
         seconds from a thread, as the site's backend starts a transaction, and record how
         long each wait was: how long a web write such as a comment post waits for the
         workers' transactions."""
+
         def probe() -> None:
             db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
             try:
@@ -431,9 +479,14 @@ class Ingest:
         for proc in reversed(self.procs):
             self.children.stop(proc)
         self.publisher.stop()
-        return {"ingest_target": self.count, "ingest_stored": stored, "ingest_seconds": round(seconds, 1),
-                "ingest_articles_per_s": round(stored / seconds, 1) if seconds else 0.0,
-                "ingest_workers": self.workers, "write_lock_probes": len(waits),
-                "write_lock_wait_p50_ms": round(_percentile(waits, 50), 1),
-                "write_lock_wait_p99_ms": round(_percentile(waits, 99), 1),
-                "write_lock_wait_max_ms": round(waits[-1], 1) if waits else 0.0}
+        return {
+            "ingest_target": self.count,
+            "ingest_stored": stored,
+            "ingest_seconds": round(seconds, 1),
+            "ingest_articles_per_s": round(stored / seconds, 1) if seconds else 0.0,
+            "ingest_workers": self.workers,
+            "write_lock_probes": len(waits),
+            "write_lock_wait_p50_ms": round(_percentile(waits, 50), 1),
+            "write_lock_wait_p99_ms": round(_percentile(waits, 99), 1),
+            "write_lock_wait_max_ms": round(waits[-1], 1) if waits else 0.0,
+        }

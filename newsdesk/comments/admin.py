@@ -72,11 +72,7 @@ class CommentAdmin(admin.ModelAdmin):
     actions = ["hide", "unhide", "remove", "block_author"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_open_reports=Count("reports", filter=Q(reports__resolved=False)))
-        )
+        return super().get_queryset(request).annotate(_open_reports=Count("reports", filter=Q(reports__resolved=False)))
 
     @admin.display(description="comment")
     def excerpt(self, obj: Comment) -> str:
@@ -105,9 +101,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     def _apply(self, request, queryset, action, verb: str) -> None:
         done = sum(action(comment, request.user) for comment in queryset.select_related("author"))
-        self.message_user(
-            request, f"{verb} {done} of {queryset.count()} selected comment(s).", messages.SUCCESS
-        )
+        self.message_user(request, f"{verb} {done} of {queryset.count()} selected comment(s).", messages.SUCCESS)
 
     @admin.action(description="Hide selected comments (reversible)", permissions=["moderate"])
     def hide(self, request, queryset) -> None:
@@ -117,9 +111,7 @@ class CommentAdmin(admin.ModelAdmin):
     def unhide(self, request, queryset) -> None:
         self._apply(request, queryset, moderation.unhide, "Published")
 
-    @admin.action(
-        description="Remove selected comments (erases the text)", permissions=["moderate"]
-    )
+    @admin.action(description="Remove selected comments (erases the text)", permissions=["moderate"])
     def remove(self, request, queryset) -> None:
         self._apply(request, queryset, moderation.remove, "Removed")
 

@@ -26,9 +26,7 @@ def ensure_moderators_group(using: str = "default", **kwargs) -> None:
     group, _ = Group.objects.using(using).get_or_create(name="moderators")
     for app_label, codename in MODERATOR_PERMISSIONS:
         permission = (
-            Permission.objects.using(using)
-            .filter(content_type__app_label=app_label, codename=codename)
-            .first()
+            Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
         )
         if permission is not None:
             group.permissions.add(permission)
@@ -39,6 +37,4 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        post_migrate.connect(
-            ensure_moderators_group, sender=self, dispatch_uid="newsdesk.comments.moderators"
-        )
+        post_migrate.connect(ensure_moderators_group, sender=self, dispatch_uid="newsdesk.comments.moderators")

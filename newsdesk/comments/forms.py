@@ -19,9 +19,7 @@ class BodyField(forms.CharField):
     def __init__(self, *, rules: bool = True, **kwargs) -> None:
         self.rules = rules
         kwargs.setdefault("label", "Your comment")
-        kwargs.setdefault(
-            "help_text", f"Plain text, up to {MAX_LENGTH:,} characters. Links become clickable."
-        )
+        kwargs.setdefault("help_text", f"Plain text, up to {MAX_LENGTH:,} characters. Links become clickable.")
         attrs = {"rows": 4, "maxlength": MAX_LENGTH}
         if not rules:
             attrs["required"] = True  # the browser still asks for a text

@@ -24,9 +24,7 @@ class Comment(models.Model):
         DELETED = "deleted", "Deleted by its author"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="comments"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="comments")
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
@@ -35,12 +33,8 @@ class Comment(models.Model):
         related_name="replies",
         help_text="the top-level comment this replies to; replies are one level deep",
     )
-    body = models.TextField(
-        max_length=MAX_LENGTH, blank=True, help_text="plain text, exactly as typed"
-    )
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True
-    )
+    body = models.TextField(max_length=MAX_LENGTH, blank=True, help_text="plain text, exactly as typed")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True)
     held_reason = models.CharField(max_length=200, blank=True, help_text="why it awaits moderation")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -55,9 +49,7 @@ class Comment(models.Model):
             models.Index(fields=["article", "created_at"], name="comment_article_time"),
             models.Index(fields=["author", "created_at"], name="comment_author_time"),
         ]
-        permissions = [
-            ("moderate_comment", "Can hide, remove and approve comments and block their authors")
-        ]
+        permissions = [("moderate_comment", "Can hide, remove and approve comments and block their authors")]
 
     def __str__(self) -> str:
         return f"comment {self.pk} on article {self.article_id}"
@@ -81,21 +73,15 @@ class Report(models.Model):
         OTHER = "other", "Something else"
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_reports"
-    )
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_reports")
     reason = models.CharField(max_length=10, choices=Reason.choices)
     details = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    resolved = models.BooleanField(
-        default=False, db_index=True, help_text="a moderator has acted on the comment"
-    )
+    resolved = models.BooleanField(default=False, db_index=True, help_text="a moderator has acted on the comment")
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["comment", "reporter"], name="one_report_per_user")
-        ]
+        constraints = [models.UniqueConstraint(fields=["comment", "reporter"], name="one_report_per_user")]
 
     def __str__(self) -> str:
         return f"report of comment {self.comment_id}: {self.get_reason_display()}"

@@ -22,9 +22,7 @@ PERMISSION = "comments.moderate_comment"
 
 def can_moderate(user) -> bool:
     """Members of "moderators", or anyone granted comments.moderate_comment (superusers)."""
-    return bool(
-        getattr(user, "is_authenticated", False) and user.is_active and user.has_perm(PERMISSION)
-    )
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.has_perm(PERMISSION))
 
 
 def hold_reason(user, body: str) -> str:
@@ -91,12 +89,7 @@ def block_author(comment: Comment, by, reason: str = "") -> bool:
     """Stop the comment's author from commenting; False for moderators and superusers,
     who are blocked only by removing their rights."""
     author = comment.author
-    if (
-        author is None
-        or author.is_superuser
-        or can_moderate(author)
-        or author.pk == getattr(by, "pk", None)
-    ):
+    if author is None or author.is_superuser or can_moderate(author) or author.pk == getattr(by, "pk", None):
         return False
     set_blocked(author, True, by=by, reason=reason or f"from comment {comment.pk}")
     return True

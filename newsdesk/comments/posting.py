@@ -159,17 +159,13 @@ def reply_target(article: Article, parent_id: int | None) -> Comment | None:
     if parent is None:
         problem = Problem("parent", "no_parent", "The comment you are replying to does not exist.")
     elif parent.article_id != article.pk:
-        problem = Problem(
-            "parent", "other_article", "The comment you are replying to belongs to another article."
-        )
+        problem = Problem("parent", "other_article", "The comment you are replying to belongs to another article.")
     else:
         if parent.parent_id is not None:  # a reply to a reply joins its thread
             parent = parent.parent
         if parent.status == Comment.Status.PUBLISHED:
             return parent
-        problem = Problem(
-            "parent", "closed", "The comment you are replying to is no longer open for replies."
-        )
+        problem = Problem("parent", "closed", "The comment you are replying to is no longer open for replies.")
     raise InvalidComment([problem])
 
 

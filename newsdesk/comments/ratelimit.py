@@ -30,9 +30,7 @@ def comment_wait(user) -> str:
     """A message saying how long `user` must wait to comment again, or '' if they may."""
     now = timezone.now()
     for seconds, limit, label in _windows():
-        recent = Comment.objects.filter(
-            author=user, created_at__gt=now - timedelta(seconds=seconds)
-        )
+        recent = Comment.objects.filter(author=user, created_at__gt=now - timedelta(seconds=seconds))
         if recent.count() >= limit:
             # The window frees a slot when its oldest counted comment falls out of it.
             oldest = recent.order_by("-created_at").values_list("created_at", flat=True)[limit - 1]

@@ -76,8 +76,9 @@ def _has_comments(article: Article) -> bool:
     connection = connections[Comment.objects.db]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {quote(Comment._meta.db_table)}"
-                       f" WHERE {quote('article_id')} = %s LIMIT 1", [article.pk])
+        cursor.execute(
+            f"SELECT 1 FROM {quote(Comment._meta.db_table)} WHERE {quote('article_id')} = %s LIMIT 1", [article.pk]
+        )
         return cursor.fetchone() is not None
 
 
@@ -86,20 +87,13 @@ def build(article: Article, user) -> Thread:
     user_id = user.pk if signed_in else None
     blocked = is_blocked(user) if signed_in else False
     if not _has_comments(article):
-        return Thread(article=article, nodes=[], count=0, pending=0, signed_in=signed_in, blocked=blocked,
-                      user=user)
+        return Thread(article=article, nodes=[], count=0, pending=0, signed_in=signed_in, blocked=blocked, user=user)
     moderator = can_moderate(user)
-    comments = list(
-        Comment.objects.filter(article=article)
-        .select_related("author")
-        .order_by("created_at", "id")
-    )
+    comments = list(Comment.objects.filter(article=article).select_related("author").order_by("created_at", "id"))
     reported: set[int] = set()
     if signed_in:
         reported = set(
-            Report.objects.filter(reporter_id=user_id, comment__article=article).values_list(
-                "comment_id", flat=True
-            )
+            Report.objects.filter(reporter_id=user_id, comment__article=article).values_list("comment_id", flat=True)
         )
 
     def node(comment: Comment) -> Node:
@@ -111,13 +105,8 @@ def build(article: Article, user) -> Thread:
             placeholder="" if shown else PLACEHOLDERS.get(comment.status, "[unavailable]"),
             mine=mine,
             reported=comment.pk in reported,
-            can_edit=mine
-            and not blocked
-            and comment.status in (Comment.Status.PUBLISHED, Comment.Status.PENDING),
-            can_report=signed_in
-            and not mine
-            and not blocked
-            and comment.status == Comment.Status.PUBLISHED,
+            can_edit=mine and not blocked and comment.status in (Comment.Status.PUBLISHED, Comment.Status.PENDING),
+            can_report=signed_in and not mine and not blocked and comment.status == Comment.Status.PUBLISHED,
         )
 
     replies: dict[int, list[Node]] = {}

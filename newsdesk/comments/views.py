@@ -120,9 +120,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "submit": "Save",
     }
     if request.method == "GET":
-        return _form_page(
-            request, comment.article, EditForm(initial={"body": comment.body}), status=200, **page
-        )
+        return _form_page(request, comment.article, EditForm(initial={"body": comment.body}), status=200, **page)
     form = EditForm(request.POST)
     if is_blocked(request.user):
         form.is_valid()
@@ -248,7 +246,5 @@ def moderate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "remove":
         moderation.remove(comment, request.user)
     elif not moderation.block_author(comment, request.user, reason=request.POST.get("reason", "")):
-        raise PermissionDenied(
-            "This author cannot be blocked (a moderator, an administrator, or yourself)."
-        )
+        raise PermissionDenied("This author cannot be blocked (a moderator, an administrator, or yourself).")
     return _back(comment.article, comment)

@@ -64,9 +64,7 @@ def _from_block(block: HtmlElement) -> etree._Element | None:
     return _run(builder.HTML(builder.BODY(deepcopy(block))))
 
 
-def extract_body(
-    tree: HtmlElement, titles: Iterable[str] = ()
-) -> tuple[etree._Element, list[str]] | None:
+def extract_body(tree: HtmlElement, titles: Iterable[str] = ()) -> tuple[etree._Element, list[str]] | None:
     """The article body as trafilatura's XML element, chrome removed, with its text
     paragraphs; None if there is none.
 

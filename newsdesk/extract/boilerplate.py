@@ -111,11 +111,7 @@ def _is_card_list(section: HtmlElement) -> bool:
     """Several sibling blocks that each link elsewhere: teaser cards, however long
     their excerpts."""
     for container in (section, *section):
-        cards = [
-            child
-            for child in container
-            if child.find(".//a[@href]") is not None or child.get("href")
-        ]
+        cards = [child for child in container if child.find(".//a[@href]") is not None or child.get("href")]
         if len(cards) >= 2 and not _has_own_prose(container, container):
             return True
     return False
@@ -135,11 +131,7 @@ def _own_section(label: HtmlElement) -> HtmlElement | None:
         before = node.getprevious()
         while before is not None and not _text(before):
             before = before.getprevious()
-        if (
-            before is not None
-            or (parent.text and parent.text.strip())
-            or _has_own_prose(parent, node)
-        ):
+        if before is not None or (parent.text and parent.text.strip()) or _has_own_prose(parent, node):
             return node if node is not label else None
         node = parent
 
@@ -149,11 +141,7 @@ def _holds_article(elem: HtmlElement) -> bool:
     if elem.tag == "h1" or elem.get("itemprop") == "articleBody":
         return True
     for sub in elem.iter("h1", "div", "section", "article"):
-        if (
-            sub.tag == "h1"
-            or sub.get("itemprop") == "articleBody"
-            or _BODY_CLASS.search(sub.get("class") or "")
-        ):
+        if sub.tag == "h1" or sub.get("itemprop") == "articleBody" or _BODY_CLASS.search(sub.get("class") or ""):
             return True
     return False
 
@@ -268,11 +256,7 @@ def _scan(tree: HtmlElement) -> tuple[list[HtmlElement], ...]:
 def _prune_invisible(invisible: list[HtmlElement]) -> None:
     """Remove what readers never see (kept tails: the sentence around a tooltip stays)."""
     for elem in invisible:
-        if (
-            elem.getparent() is not None
-            and elem.tag not in _NEVER_REMOVE
-            and not _holds_article(elem)
-        ):
+        if elem.getparent() is not None and elem.tag not in _NEVER_REMOVE and not _holds_article(elem):
             elem.drop_tree()
 
 

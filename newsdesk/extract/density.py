@@ -41,9 +41,7 @@ _SKIP = frozenset(
         "textarea",
     }
 )
-_CONTAINERS = frozenset(
-    {"div", "article", "section", "main", "td", "body", "blockquote", "center", "font", "span"}
-)
+_CONTAINERS = frozenset({"div", "article", "section", "main", "td", "body", "blockquote", "center", "font", "span"})
 MIN_RUN = 10  # characters: shorter text runs are labels, dates, buttons
 # Reader comments are often the longest prose on a page.
 _COMMENTS = re.compile(r"comment|disqus|reply|\brespond\b", re.IGNORECASE)

@@ -41,9 +41,7 @@ _ARTICLE_TYPES = {
     "posting",
 }
 _SPACES = re.compile(r"\s+")
-_BY_PREFIX = re.compile(
-    r"^(?:by|from|written by|posted by|von|par|por|di|от)\s*:?\s+", re.IGNORECASE
-)
+_BY_PREFIX = re.compile(r"^(?:by|from|written by|posted by|von|par|por|di|от)\s*:?\s+", re.IGNORECASE)
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_].*)?$")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 MAX_BYLINE = 200
@@ -295,11 +293,7 @@ def _image(tree: HtmlElement, meta: dict[str, list[str]], ld: dict, base: str | 
         _url_of(ld.get("image")),
         _url_of(ld.get("thumbnailUrl")),
     ]
-    candidates.extend(
-        link.get("href")
-        for link in tree.iter("link")
-        if (link.get("rel") or "").lower() == "image_src"
-    )
+    candidates.extend(link.get("href") for link in tree.iter("link") if (link.get("rel") or "").lower() == "image_src")
     for candidate in candidates:
         if not candidate:
             continue
@@ -338,10 +332,7 @@ def _byline(tree: HtmlElement, meta: dict[str, list[str]], ld: dict) -> str | No
             return join_names(values)
     # a visible byline marked up as such (the first outside reader comments)
     for elem in _BYLINE_ELEMENTS(tree):
-        if any(
-            _COMMENTS.search(f"{a.get('class', '')} {a.get('id', '')}")
-            for a in elem.iterancestors()
-        ):
+        if any(_COMMENTS.search(f"{a.get('class', '')} {a.get('id', '')}") for a in elem.iterancestors()):
             continue
         names = [_clean(name.text_content()) for name in elem.xpath(".//*[@itemprop='name']")]
         return join_names([n for n in names if n] or [elem.text_content()])

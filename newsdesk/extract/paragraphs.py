@@ -159,11 +159,7 @@ def _is_chrome_line(text: str, words: int) -> bool:
 
 def _is_weak(elem: etree._Element, text: str, words: int) -> bool:
     """A block that cannot be article prose: a list, a heading, a short or linked line."""
-    return (
-        elem.tag in ("list", "head", "table")
-        or words < WEAK_BLOCK_WORDS
-        or _link_share(elem, text) > 0.5
-    )
+    return elem.tag in ("list", "head", "table") or words < WEAK_BLOCK_WORDS or _link_share(elem, text) > 0.5
 
 
 def filter_body(body: etree._Element, titles: Iterable[str] = ()) -> list[str]:
@@ -208,9 +204,7 @@ def filter_body(body: etree._Element, titles: Iterable[str] = ()) -> list[str]:
         elem, text, words = blocks[i]
         if i in drop or not text:
             drop.add(i)
-        elif elem.tag == "head" or (
-            elem.tag == "list" and _link_share(elem, text) > TEASER_LIST_SHARE
-        ):
+        elif elem.tag == "head" or (elem.tag == "list" and _link_share(elem, text) > TEASER_LIST_SHARE):
             drop.add(i)
         else:
             break

@@ -30,9 +30,7 @@ def reading_time(word_count: int) -> int:
     return max(1, math.ceil(word_count / WORDS_PER_MINUTE)) if word_count else 0
 
 
-def extract(
-    html: str | bytes, url: str | None = None, *, content_type: str | None = None
-) -> Extracted:
+def extract(html: str | bytes, url: str | None = None, *, content_type: str | None = None) -> Extracted:
     """Extract an article from a page.
 
     `url` is where the page was fetched from (base for relative links); `content_type`
@@ -46,9 +44,7 @@ def extract(
         raise
     except Exception as err:  # hostile input must never take the pipeline down
         LOGGER.debug("extraction failed for %s", url, exc_info=True)
-        raise ExtractionError(
-            f"cannot extract an article from this page: {type(err).__name__}: {err}"
-        ) from err
+        raise ExtractionError(f"cannot extract an article from this page: {type(err).__name__}: {err}") from err
 
 
 def _page_url(url: str | None) -> str | None:

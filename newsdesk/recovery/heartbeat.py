@@ -32,8 +32,9 @@ def beat(worker_id: str) -> None:
     now = timezone.now()
     updated = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(beat_at=now)
     if not updated:
-        WorkerHeartbeat.objects.create(worker_id=worker_id, host=socket.gethostname()[:255], pid=os.getpid(),
-                                       started_at=now, beat_at=now)
+        WorkerHeartbeat.objects.create(
+            worker_id=worker_id, host=socket.gethostname()[:255], pid=os.getpid(), started_at=now, beat_at=now
+        )
 
 
 class Heartbeat:

@@ -39,8 +39,9 @@ def task_health() -> TaskHealth:
     now = timezone.now()
     recent = TaskFailure.objects.filter(failed_at__gte=now - SHOWN_FOR)
     gave_up = recent.filter(outcome=TaskFailure.Outcome.GAVE_UP)
-    retries = TaskFailure.objects.filter(outcome=TaskFailure.Outcome.RETRIED,
-                                         failed_at__gte=now - SHOWN_FOR).values("retry_result_id")
+    retries = TaskFailure.objects.filter(outcome=TaskFailure.Outcome.RETRIED, failed_at__gte=now - SHOWN_FOR).values(
+        "retry_result_id"
+    )
     dead_after = timedelta(seconds=settings.NEWSDESK_WORKER_DEAD_AFTER)
     beats = WorkerHeartbeat.objects.all()
     return TaskHealth(

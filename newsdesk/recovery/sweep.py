@@ -76,12 +76,15 @@ def retry_delay(attempt: int) -> float:
 
 def close_lost_runs(now: datetime) -> int:
     dead_after = timedelta(seconds=settings.NEWSDESK_WORKER_DEAD_AFTER)
-    running = list(DBTaskResult.objects.running().filter(started_at__lt=now - dead_after)
-                   .only("id", "worker_ids", "started_at"))
+    running = list(
+        DBTaskResult.objects.running().filter(started_at__lt=now - dead_after).only("id", "worker_ids", "started_at")
+    )
     if not running:
         return 0
-    beats = {b.worker_id: b for b in WorkerHeartbeat.objects.filter(
-        worker_id__in={r.worker_ids[-1] for r in running if r.worker_ids})}
+    beats = {
+        b.worker_id: b
+        for b in WorkerHeartbeat.objects.filter(worker_id__in={r.worker_ids[-1] for r in running if r.worker_ids})
+    }
     closed = 0
     for row in running:
         worker_id = row.worker_ids[-1] if row.worker_ids else ""
@@ -89,11 +92,14 @@ def close_lost_runs(now: datetime) -> int:
         if beat is not None and (beat.beat_at >= now - dead_after or _alive_here(beat)):
             continue
         silent = f"no heartbeat since {beat.beat_at.isoformat()}" if beat else "no heartbeat at all"
-        text = (f"worker lost ({silent}; worker {worker_id or '?'} presumed dead after "
-                f"{settings.NEWSDESK_WORKER_DEAD_AFTER:g} s)\n")
+        text = (
+            f"worker lost ({silent}; worker {worker_id or '?'} presumed dead after "
+            f"{settings.NEWSDESK_WORKER_DEAD_AFTER:g} s)\n"
+        )
         # Only if still RUNNING: a worker that was merely slow may have finished it meanwhile.
         closed += DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.FAILED, finished_at=now, exception_class_path=WORKER_LOST, traceback=text)
+            status=TaskResultStatus.FAILED, finished_at=now, exception_class_path=WORKER_LOST, traceback=text
+        )
         log.warning("task %s: %s", row.pk, text.strip())
     return closed
 
@@ -149,9 +155,16 @@ def _handle(row: DBTaskResult, release, now: datetime) -> bool:
     attempt = previous.attempt + 1 if previous else 1
     lost = row.exception_class_path == WORKER_LOST
     args, kwargs = row.args_kwargs.get("args", []), row.args_kwargs.get("kwargs", {})
-    failure = TaskFailure(result_id=row.id, task_path=row.task_path, args_kwargs=row.args_kwargs,
-                          attempt=attempt, worker_lost=lost, error=_error_line(row),
-                          traceback=row.traceback, failed_at=row.finished_at or now)
+    failure = TaskFailure(
+        result_id=row.id,
+        task_path=row.task_path,
+        args_kwargs=row.args_kwargs,
+        attempt=attempt,
+        worker_lost=lost,
+        error=_error_line(row),
+        traceback=row.traceback,
+        failed_at=row.finished_at or now,
+    )
     if attempt >= settings.NEWSDESK_TASK_MAX_ATTEMPTS:
         release(args, kwargs, until=now + lease_time())
         failure.outcome = TaskFailure.Outcome.GAVE_UP
@@ -165,12 +178,18 @@ def _handle(row: DBTaskResult, release, now: datetime) -> bool:
     failure.retry_result_id = again.id
     failure.retry_at = when
     failure.save()
-    log.warning("task %s%s failed (attempt %d, %s); queued again for %s", row.task_path, tuple(args), attempt,
-                failure.error, when.isoformat())
+    log.warning(
+        "task %s%s failed (attempt %d, %s); queued again for %s",
+        row.task_path,
+        tuple(args),
+        attempt,
+        failure.error,
+        when.isoformat(),
+    )
     return True
 
 
 def _error_line(row: DBTaskResult) -> str:
-    """"OverflowError: date value out of range": the traceback's last line."""
+    """ "OverflowError: date value out of range": the traceback's last line."""
     lines = [line for line in (row.traceback or "").strip().splitlines() if line.strip()]
     return (lines[-1].strip() if lines else row.exception_class_path)[:1000]

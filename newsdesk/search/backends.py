@@ -101,9 +101,7 @@ def time_bounds(filters: SearchFilters) -> tuple[datetime | None, datetime | Non
 
 
 class Backend(Protocol):
-    def search(
-        self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> Results: ...
+    def search(self, query: Query, filters: SearchFilters, *, offset: int, limit: int) -> Results: ...
 
 
 def backend(using: str = "default") -> Backend:
@@ -120,9 +118,7 @@ def backend(using: str = "default") -> Backend:
     raise NotImplementedError(f"no full-text search for {connection.vendor}")
 
 
-def search(
-    query: str, filters: SearchFilters = SearchFilters(), *, offset: int = 0, limit: int = 20
-) -> Results:
+def search(query: str, filters: SearchFilters = SearchFilters(), *, offset: int = 0, limit: int = 20) -> Results:
     """Hits for the reader's `query`, best first, and how many there are in all (up to
     CANDIDATES; see Results and the module's docstring).
 

@@ -57,9 +57,7 @@ def _vocabulary(rng) -> list[str]:
     words: set[str] = set()
     while len(words) < VOCABULARY:
         length = rng.integers(2, 5)
-        words.add(
-            "".join(rng.choice(list(consonants)) + rng.choice(list(vowels)) for _ in range(length))
-        )
+        words.add("".join(rng.choice(list(consonants)) + rng.choice(list(vowels)) for _ in range(length)))
     vocabulary = sorted(words)
     rng.shuffle(vocabulary)
     for rank, word in (
@@ -151,9 +149,7 @@ def generate(count: int, seed: int = 1) -> None:
                 " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 rows,
             )
-            cursor.execute(
-                "SELECT id, published_at FROM articles_article ORDER BY id DESC LIMIT %s", [size]
-            )
+            cursor.execute("SELECT id, published_at FROM articles_article ORDER BY id DESC LIMIT %s", [size])
             for article_id, published in cursor.fetchall():
                 enrichments.append(
                     (
@@ -231,9 +227,7 @@ def measure(repeats: int, seed: int = 2) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM articles_article")
         total_articles = cursor.fetchone()[0]
-    print(
-        f"\n{total_articles} articles; {repeats} runs per query; page of 20 with snippets and total\n"
-    )
+    print(f"\n{total_articles} articles; {repeats} runs per query; page of 20 with snippets and total\n")
     print(f"{'query':<18} {'hits':>7} {'p50 ms':>8} {'p99 ms':>8}")
     every: list[float] = []
     for kind, query, filters in queries:
@@ -249,23 +243,17 @@ def measure(repeats: int, seed: int = 2) -> None:
 
 
 def _p99(times: list[float]) -> float:
-    return (
-        statistics.quantiles(times, n=100, method="inclusive")[98] if len(times) > 1 else times[0]
-    )
+    return statistics.quantiles(times, n=100, method="inclusive")[98] if len(times) > 1 else times[0]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument(
-        "--keep", metavar="DIR", help="build in DIR and keep it (reused when it exists)"
-    )
+    parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it (reused when it exists)")
     args = parser.parse_args(argv)
 
-    data_dir = (
-        Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="newsdesk-search-bench-"))
-    )
+    data_dir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="newsdesk-search-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     reuse = (data_dir / "bench.sqlite3").exists()
     _setup(data_dir)

@@ -37,15 +37,12 @@ def _option(option: dict) -> str:
     return f'<option value="{escape(str(option["value"]))}"{attrs}>{conditional_escape(option["label"])}</option>'
 
 
-
 class SearchForm(forms.Form):
     # No max_length: a long query is cut (query.clean), not refused.
     q = forms.CharField(
         label="Search for",
         required=False,
-        widget=forms.TextInput(
-            attrs={"type": "search", "maxlength": MAX_QUERY_CHARS, "autocomplete": "off"}
-        ),
+        widget=forms.TextInput(attrs={"type": "search", "maxlength": MAX_QUERY_CHARS, "autocomplete": "off"}),
         help_text='Use "double quotes" for a phrase and a minus to leave a word out: -rumour',
     )
     source = forms.ChoiceField(label="Source", required=False, widget=FastSelect)
@@ -61,18 +58,10 @@ class SearchForm(forms.Form):
         required=False,
         max_length=8,
         help_text="A language code such as en or de",
-        validators=[
-            RegexValidator(
-                r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", "Give a code such as en or pt-BR."
-            )
-        ],
+        validators=[RegexValidator(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", "Give a code such as en or pt-BR.")],
     )
-    since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

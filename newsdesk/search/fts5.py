@@ -87,9 +87,7 @@ class FTS5Backend:
     def __init__(self, using: str = "default") -> None:
         self.using = using
 
-    def search(
-        self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> Results:
+    def search(self, query: Query, filters: SearchFilters, *, offset: int, limit: int) -> Results:
         connection = connections[self.using]
         expression = match_expression(query)
         where, filter_params = _filter_sql(filters, connection)
@@ -115,10 +113,7 @@ class FTS5Backend:
             )
             rows, total, exact = ranked(cursor.fetchall(), offset=offset, limit=limit)
             snippets = _snippets(cursor, expression, [article_id for article_id, _ in rows])
-        hits = [
-            Hit(article_id, float(score), snippets.get(article_id, ""))
-            for article_id, score in rows
-        ]
+        hits = [Hit(article_id, float(score), snippets.get(article_id, "")) for article_id, score in rows]
         return Results(hits, total, exact)
 
 

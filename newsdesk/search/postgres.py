@@ -87,9 +87,7 @@ def _configs(filters: SearchFilters, cursor) -> list[str]:
     if filters.language:
         return [config_for(filters.language)]
     cursor.execute("SELECT DISTINCT language FROM sources_source")
-    return sorted(
-        {postgres_config(POSTGRES_SIMPLE), *(config_for(language) for (language,) in cursor)}
-    )
+    return sorted({postgres_config(POSTGRES_SIMPLE), *(config_for(language) for (language,) in cursor)})
 
 
 def _parsed(query: Query, config: str) -> tuple[str, list]:
@@ -188,9 +186,7 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
         # Walking the source's or hashtag's index (fewer articles than a section's), a
         # lookup per article (not EXISTS, which PostgreSQL may hash over the whole
         # section first).
-        found.other.append(
-            "(SELECT e.section FROM articles_enrichment e WHERE e.article_id = a.id) = %s"
-        )
+        found.other.append("(SELECT e.section FROM articles_enrichment e WHERE e.article_id = a.id) = %s")
         found.other_params.append(filters.section)
     elif filters.section:
         found.walk_rows = "e"
@@ -227,9 +223,7 @@ class PostgresBackend:
     def __init__(self, using: str = "default") -> None:
         self.using = using
 
-    def search(
-        self, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> Results:
+    def search(self, query: Query, filters: SearchFilters, *, offset: int, limit: int) -> Results:
         connection = connections[self.using]
         with transaction.atomic(using=self.using), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
@@ -237,9 +231,7 @@ class PostgresBackend:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             return self._search(cursor, query, filters, offset=offset, limit=limit)
 
-    def _search(
-        self, cursor, query: Query, filters: SearchFilters, *, offset: int, limit: int
-    ) -> Results:
+    def _search(self, cursor, query: Query, filters: SearchFilters, *, offset: int, limit: int) -> Results:
         found = _filters(filters, cursor)
         if found is None:
             return Results([], 0)
@@ -255,10 +247,7 @@ class PostgresBackend:
             rows = _rank(cursor, q_sql, q_params, ids)
         page, total, exact = ranked(rows, offset=offset, limit=limit)
         snippets = _snippets(cursor, q_sql, q_params, [article_id for article_id, _ in page])
-        hits = [
-            Hit(article_id, float(score), snippets.get(article_id, ""))
-            for article_id, score in page
-        ]
+        hits = [Hit(article_id, float(score), snippets.get(article_id, "")) for article_id, score in page]
         return Results(hits, total, exact and complete)
 
 
@@ -318,7 +307,11 @@ class _Plan:
         walked, walked_params = found.sql(other=False)
         self.domain = domain = _estimate(cursor, f"SELECT 1 FROM {found.tables} WHERE true{walked}", walked_params)
         word = _estimate(cursor, f"SELECT 1 FROM articles_article a WHERE a.search_vector @@ {q_sql}", q_params)
-        indexed = _estimate(cursor, f"SELECT 1 FROM {found.tables} WHERE a.search_vector @@ {q_sql}{walked}", [*q_params, *walked_params])
+        indexed = _estimate(
+            cursor,
+            f"SELECT 1 FROM {found.tables} WHERE a.search_vector @@ {q_sql}{walked}",
+            [*q_params, *walked_params],
+        )
         if needed < min(domain, WINDOW_MAX) / 2:
             self.window = int(2 * needed)
             indexed = indexed * self.window / domain
@@ -379,8 +372,7 @@ class _Plan:
         if len(found) > CANDIDATES:
             return found, True
         self.cursor.execute(
-            f"SELECT 1 FROM {self.found.tables} WHERE true{walked}"
-            f" ORDER BY {self.found.order} DESC OFFSET %s LIMIT 1",
+            f"SELECT 1 FROM {self.found.tables} WHERE true{walked} ORDER BY {self.found.order} DESC OFFSET %s LIMIT 1",
             [*walked_params, limit],
         )
         return found, self.cursor.fetchone() is None

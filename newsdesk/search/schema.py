@@ -144,10 +144,7 @@ def _postgres_configs() -> list[str]:
     return statements
 
 
-_CASES = " ".join(
-    f"WHEN '{code}' THEN '{postgres_config(name)}'"
-    for code, name in sorted(POSTGRES_CONFIGS.items())
-)
+_CASES = " ".join(f"WHEN '{code}' THEN '{postgres_config(name)}'" for code, name in sorted(POSTGRES_CONFIGS.items()))
 
 # Migration 0001's index on the expression (0002 replaces it with the stored column).
 POSTGRES_EXPRESSION_INDEX = """
@@ -220,9 +217,7 @@ def repair_sqlite(connection: BaseDatabaseWrapper) -> bool:
     or was unapplied on purpose).
     """
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT type, name FROM sqlite_master WHERE name = %s OR type = 'trigger'", [FTS_TABLE]
-        )
+        cursor.execute("SELECT type, name FROM sqlite_master WHERE name = %s OR type = 'trigger'", [FTS_TABLE])
         present = {name for kind, name in cursor.fetchall()}
         if FTS_TABLE not in present or present.issuperset(SQLITE_TRIGGERS):
             return False

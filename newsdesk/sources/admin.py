@@ -24,9 +24,19 @@ class FeedAdmin(admin.ModelAdmin):
     list_display = ("url", "source", "kind", "enabled", "last_success_at", "error_count", "next_fetch_at")
     list_filter = ("enabled", "kind")
     search_fields = ("url", "title", "source__name")
-    readonly_fields = ("etag", "last_modified", "last_fetched_at", "last_success_at", "last_status",
-                       "last_error", "error_count", "fetch_count", "entries_total", "last_new_entry_at",
-                       "locked_until")
+    readonly_fields = (
+        "etag",
+        "last_modified",
+        "last_fetched_at",
+        "last_success_at",
+        "last_status",
+        "last_error",
+        "error_count",
+        "fetch_count",
+        "entries_total",
+        "last_new_entry_at",
+        "locked_until",
+    )
 
 
 @admin.register(Entry)

@@ -98,10 +98,7 @@ def _root_name(text: str) -> str | None:
         elif text.startswith("<!--", start):
             pos = text.find("-->", start)
         elif text.startswith("<!", start):
-            if (
-                text[start : start + 9].upper() == "<!DOCTYPE"
-                and "html" in text[start : start + 20].lower()
-            ):
+            if text[start : start + 9].upper() == "<!DOCTYPE" and "html" in text[start : start + 20].lower():
                 return "html"
             bracket, close = text.find("[", start), text.find(">", start)
             pos = text.find("]>", start) if 0 <= bracket < close else close
@@ -123,9 +120,7 @@ def _head(content: bytes, size: int = 4096) -> str:
             return ""
     head = content[:size]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 1 and 0 in head[:2]):
-        encoding = (
-            "utf-16-le" if head.startswith(b"\xff\xfe") or head[1:2] == b"\0" else "utf-16-be"
-        )
+        encoding = "utf-16-le" if head.startswith(b"\xff\xfe") or head[1:2] == b"\0" else "utf-16-be"
         return head.decode(encoding, "replace").lstrip("\ufeff")
     return head.decode("utf-8", "replace").lstrip("\ufeff")
 

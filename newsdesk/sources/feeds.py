@@ -56,9 +56,7 @@ class FeedEntry:
     guid: str | None
     title: str | None
     summary_html: str | None
-    content_html: (
-        str | None
-    )  # only real content (content:encoded, atom content...), never the summary
+    content_html: str | None  # only real content (content:encoded, atom content...), never the summary
     author: str | None
     published: datetime | None  # the update time when the feed gives no publication time
     updated: datetime | None
@@ -120,9 +118,7 @@ def xml_from_root(text: str, *, what: str = "feed") -> str:
     data = _XML_DECLARATION.sub(lambda m: _blank(m.group()), text, count=1).encode("utf-8")
     parser = expat.ParserCreate()  # no namespaces: the prolog's prefixes do not matter
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = lambda _name, _sys, _pub, internal: _refuse_subset(
-        internal, what
-    )
+    parser.StartDoctypeDeclHandler = lambda _name, _sys, _pub, internal: _refuse_subset(internal, what)
     parser.StartElementHandler = lambda _name, _attrs: _stop_at_root(parser)
     try:
         for offset in range(0, len(data), _CHUNK):
@@ -153,6 +149,7 @@ def _refuse_subset(has_internal_subset: int, what: str) -> None:
 
 def _stop_at_root(parser: Any) -> None:
     raise _RootFound(parser.CurrentByteIndex)  # the byte offset of the root's "<"
+
 
 # --- feedparser, bounded ----------------------------------------------------------------
 
@@ -278,11 +275,7 @@ def _image(raw: Any, base: str) -> str | None:
         or (not m.get("medium") and not m.get("type"))
     ]
     candidates += [m.get("url") for m in raw.get("media_thumbnail") or []]
-    candidates += [
-        e.get("href")
-        for e in raw.get("enclosures") or []
-        if (e.get("type") or "").startswith("image/")
-    ]
+    candidates += [e.get("href") for e in raw.get("enclosures") or [] if (e.get("type") or "").startswith("image/")]
     candidates.append((raw.get("image") or {}).get("href"))
     for candidate in candidates:
         if url := absolute_url(candidate, base, limit=MAX_URL):
@@ -325,19 +318,13 @@ def _parse_json_feed(text: str, url: str) -> ParsedFeed:
         data = json.loads(text.lstrip("\ufeff"))
     except (ValueError, RecursionError) as exc:
         raise FeedError(f"malformed JSON: {exc}") from None
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
-        "https://jsonfeed.org/version/"
-    ):
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith("https://jsonfeed.org/version/"):
         raise FeedError("not a feed (JSON without a JSON Feed version)")
     site_url = absolute_url(_str(data.get("home_page_url")), url, limit=MAX_URL)
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError("not a usable feed: JSON Feed without an items list")
-    entries = [
-        e
-        for e in (_json_entry(item, site_url or url) for item in items if isinstance(item, dict))
-        if e
-    ]
+    entries = [e for e in (_json_entry(item, site_url or url) for item in items if isinstance(item, dict)) if e]
     return ParsedFeed(
         kind="json",
         title=_title(_str(data.get("title"))),
@@ -355,17 +342,11 @@ def _json_entry(item: dict, base: str) -> FeedEntry | None:
     content_html = _str(item.get("content_html"))
     if not content_html and (text := _str(item.get("content_text"))):
         text = text[:MAX_BODY_HTML]
-        content_html = "".join(
-            f"<p>{html.escape(p.strip())}</p>" for p in re.split(r"\n\s*\n", text) if p.strip()
-        )
+        content_html = "".join(f"<p>{html.escape(p.strip())}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
     content_html = clip(content_html, MAX_BODY_HTML)
     summary = _str(item.get("summary"))
-    authors = item.get("authors") or (
-        [item["author"]] if isinstance(item.get("author"), dict) else []
-    )
-    author = next(
-        (_str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), None
-    )
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    author = next((_str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), None)
     image = _str(item.get("image")) or _str(item.get("banner_image"))
     if not image:
         image = next(

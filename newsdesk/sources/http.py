@@ -74,9 +74,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024  # what Google reads of a robots.txt; the rest is ignored
 ZSTD_MAX_WINDOW = 8 * 1024 * 1024  # RFC 8878: HTTP zstd decoders need no bigger window
 _CHUNK = 64 * 1024
-ACCEPT_ENCODING = ", ".join(
-    ["gzip", "deflate"] + (["br"] if brotli else []) + (["zstd"] if zstandard else [])
-)
+ACCEPT_ENCODING = ", ".join(["gzip", "deflate"] + (["br"] if brotli else []) + (["zstd"] if zstandard else []))
 
 
 @dataclass(frozen=True)
@@ -330,9 +328,7 @@ def _inflate(raw: Iterable[bytes], wbits: int | None) -> Iterator[bytes]:
             if not data:
                 continue
             if wbits is None:
-                zlib_header = (
-                    len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-                )
+                zlib_header = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
                 wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
             decompressor = zlib.decompressobj(wbits)
         while data and not decompressor.eof:
@@ -389,9 +385,7 @@ if brotli:
 if zstandard:
     _DECODERS["zstd"] = _unzstd
 _DECODE_ERRORS: tuple[type[Exception], ...] = (
-    (zlib.error,)
-    + ((brotli.error,) if brotli else ())
-    + ((zstandard.ZstdError,) if zstandard else ())
+    (zlib.error,) + ((brotli.error,) if brotli else ()) + ((zstandard.ZstdError,) if zstandard else ())
 )
 
 
@@ -438,9 +432,7 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy, limiter: HostLimiter | None = None) -> None:
         self.policy = policy
-        self.limiter = limiter or LocalHostLimiter(
-            policy.host_concurrency, policy.host_delay, policy.max_concurrency
-        )
+        self.limiter = limiter or LocalHostLimiter(policy.host_concurrency, policy.host_delay, policy.max_concurrency)
         allow_hosts = frozenset(allow_entry(h) for h in policy.allow_hosts)
         self._client = httpx.Client(
             transport=_GuardedTransport(policy, allow_hosts),
@@ -449,9 +441,7 @@ class Fetcher:
             timeout=httpx.Timeout(policy.timeout, connect=policy.connect_timeout),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             # No cookies: every fetch stands alone, nothing leaks from one source to another.
-            cookies=http.cookiejar.CookieJar(
-                http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-            ),
+            cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         )
         self.robots = RobotsCache(self._fetch_robots, policy.user_agent)
 
@@ -527,9 +517,7 @@ class Fetcher:
         for _hop in range(self.policy.max_redirects + 1):
             target = self._checked_url(current, url)
             if check_robots and not self._robots_allow(str(target), current, url):
-                raise FetchError(
-                    "robots", current, _via(self.robots.explain(str(target)), current, url)
-                )
+                raise FetchError("robots", current, _via(self.robots.explain(str(target)), current, url))
             with self.limiter.slot(host_of(str(target))):
                 if deadline is None:  # waiting for a turn is not the server's slowness
                     deadline = time.monotonic() + self.policy.timeout
@@ -542,34 +530,23 @@ class Fetcher:
                             continue
                         return self._result(url, response, headers, started, max_bytes, truncate)
                 except BlockedAddress as exc:
-                    raise FetchError(
-                        "blocked-address", current, _via(str(exc), current, url)
-                    ) from None
+                    raise FetchError("blocked-address", current, _via(str(exc), current, url)) from None
                 except httpx.TimeoutException:
-                    message = (
-                        f"timeout: no complete answer from {target.host}"
-                        f" within {self.policy.timeout:g}s"
-                    )
+                    message = f"timeout: no complete answer from {target.host} within {self.policy.timeout:g}s"
                     raise FetchError("timeout", current, message) from None
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                     raise FetchError("bad-url", current, f"bad URL {current!r}: {exc}") from None
                 except httpx.TransportError as exc:
-                    raise FetchError(
-                        "network", current, _via(f"network error: {exc}", current, url)
-                    ) from None
+                    raise FetchError("network", current, _via(f"network error: {exc}", current, url)) from None
                 finally:
                     _deadline.reset(token)
-        raise FetchError(
-            "too-many-redirects", url, f"more than {self.policy.max_redirects} redirects from {url}"
-        )
+        raise FetchError("too-many-redirects", url, f"more than {self.policy.max_redirects} redirects from {url}")
 
     def _robots_allow(self, target: str, current: str, original: str) -> bool:
         try:
             return self.robots.allowed(target)
         except FetchError as exc:  # robots.txt could not be fetched: report it for the page
-            raise FetchError(
-                exc.kind, current, _via(str(exc), current, original), status=exc.status
-            ) from None
+            raise FetchError(exc.kind, current, _via(str(exc), current, original), status=exc.status) from None
 
     def _checked_url(self, url: str, original: str) -> httpx.URL:
         try:
@@ -600,9 +577,7 @@ class Fetcher:
         final_url = str(response.request.url)
         status = response.status_code
         if status >= 300 and status != 304:
-            retry_after = (
-                _retry_after(response.headers.get("retry-after")) if status in {429, 503} else None
-            )
+            retry_after = _retry_after(response.headers.get("retry-after")) if status in {429, 503} else None
             reason = response.reason_phrase or ""
             raise FetchError(
                 "http-status",
@@ -630,12 +605,8 @@ class Fetcher:
             elapsed=time.monotonic() - started,
         )
 
-    def _read_body(
-        self, response: httpx.Response, url: str, max_bytes: int, truncate: bool
-    ) -> bytes:
-        too_large = FetchError(
-            "too-large", url, f"too large: {url} is bigger than {max_bytes} bytes"
-        )
+    def _read_body(self, response: httpx.Response, url: str, max_bytes: int, truncate: bool) -> bytes:
+        too_large = FetchError("too-large", url, f"too large: {url} is bigger than {max_bytes} bytes")
         encoding = response.headers.get("content-encoding")
         declared = response.headers.get("content-length", "")
         if not truncate and not encoding and declared.isdigit() and int(declared) > max_bytes:

@@ -96,9 +96,7 @@ def build_opml(feeds: Iterable[OpmlFeed], title: str = "newsdesk subscriptions")
         parent = body
         if feed.category:
             if feed.category not in folders:
-                folders[feed.category] = etree.SubElement(
-                    body, "outline", text=feed.category, title=feed.category
-                )
+                folders[feed.category] = etree.SubElement(body, "outline", text=feed.category, title=feed.category)
             parent = folders[feed.category]
         outline = etree.SubElement(parent, "outline", type="rss", text=feed.title or feed.xml_url)
         if feed.title:

@@ -17,8 +17,19 @@ class StoryAdmin(admin.ModelAdmin):
     list_display = ("title", "article_count", "publisher_count", "country_count", "last_seen", "merged_into")
     list_filter = ("merged_into",)
     search_fields = ("title",)
-    readonly_fields = ("representative", "first_seen", "last_seen", "article_count", "publisher_count",
-                       "country_count", "hashtags", "summary", "merged_into", "created_at", "updated_at")
+    readonly_fields = (
+        "representative",
+        "first_seen",
+        "last_seen",
+        "article_count",
+        "publisher_count",
+        "country_count",
+        "hashtags",
+        "summary",
+        "merged_into",
+        "created_at",
+        "updated_at",
+    )
     inlines = [StoryMemberInline]
     actions = ["merge_selected"]
 

@@ -11,8 +11,9 @@ def grant_story_permissions(using: str = "default", **kwargs) -> None:
 
     group, _ = Group.objects.using(using).get_or_create(name="moderators")
     for app_label, codename in MODERATOR_PERMISSIONS:
-        permission = Permission.objects.using(using).filter(content_type__app_label=app_label,
-                                                            codename=codename).first()
+        permission = (
+            Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+        )
         if permission is not None:
             group.permissions.add(permission)
 

@@ -76,8 +76,9 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
             clusterer = _restored(since, exclude={a.pk for a in new})
             entities = _entities([a.pk for a in new])
             for article in new:
-                placed[article.pk] = _place(article, vectors[article.pk], clusterer,
-                                            entities.get(article.pk, frozenset()), touched)
+                placed[article.pk] = _place(
+                    article, vectors[article.pk], clusterer, entities.get(article.pk, frozenset()), touched
+                )
             # Applied after the whole batch, as the clusterer reports them (a copy placed
             # later in the batch still finds its original where the database has it).
             with transaction.atomic():
@@ -125,8 +126,10 @@ def _stale_stories(article_ids: list[int]) -> set[int]:
     died after placing some of its articles and before refreshing left them so."""
     stories = StoryMember.objects.filter(article_id__in=article_ids).values("story_id")
     return set(
-        Story.objects.filter(pk__in=stories).annotate(members_now=Count("members"))
-        .exclude(article_count=F("members_now")).values_list("pk", flat=True)
+        Story.objects.filter(pk__in=stories)
+        .annotate(members_now=Count("members"))
+        .exclude(article_count=F("members_now"))
+        .values_list("pk", flat=True)
     )
 
 
@@ -136,8 +139,9 @@ def _refresh(story_ids: set[int]) -> None:
     the write lock, so no outdated record is written over a newer one."""
     if not story_ids:
         return
-    computed = [(story, member_ids(story.pk), compute_refresh(story))
-                for story in Story.objects.filter(pk__in=story_ids)]
+    computed = [
+        (story, member_ids(story.pk), compute_refresh(story)) for story in Story.objects.filter(pk__in=story_ids)
+    ]
     for start in range(0, len(computed), REFRESH_GROUP):
         with transaction.atomic():
             for story, members, fields in computed[start : start + REFRESH_GROUP]:
@@ -147,8 +151,9 @@ def _refresh(story_ids: set[int]) -> None:
     send_stories_changed(StoryMember.objects.filter(story_id__in=story_ids).values_list("article_id", flat=True))
 
 
-def _place(article: Article, vector, clusterer: clustering.OnlineClusterer, entities: frozenset,
-           touched: set[int]) -> int:
+def _place(
+    article: Article, vector, clusterer: clustering.OnlineClusterer, entities: frozenset, touched: set[int]
+) -> int:
     """Decide the article's story (a copy's original's, else the clusterer's), then write
     its membership, and its story when new, in one short transaction. Folding writes the
     fingerprint in a transaction of its own; it is idempotent, so a retry after a crash
@@ -173,8 +178,9 @@ def _place(article: Article, vector, clusterer: clustering.OnlineClusterer, enti
             story = Story.objects.create(title=article.title, representative=article, first_seen=seen, last_seen=seen)
             clusterer.rename(key, str(story.pk))
             story_id = story.pk
-        StoryMember.objects.create(article=article, story_id=story_id, similarity=round(float(similarity), 4),
-                                   title_vector=to_blob(vector))
+        StoryMember.objects.create(
+            article=article, story_id=story_id, similarity=round(float(similarity), 4), title_vector=to_blob(vector)
+        )
     touched.add(story_id)
     return story_id
 
@@ -198,16 +204,25 @@ def _restored(since, exclude: set[int]) -> clustering.OnlineClusterer:
     """A clusterer holding the stories active since `since`, with their articles."""
     clusterer = clustering.OnlineClusterer()
     members = list(
-        StoryMember.objects.filter(story__merged_into__isnull=True, story__last_seen__gte=since,
-                                   article__published_at__gte=earlier(since, ACTIVE))
+        StoryMember.objects.filter(
+            story__merged_into__isnull=True,
+            story__last_seen__gte=since,
+            article__published_at__gte=earlier(since, ACTIVE),
+        )
         .exclude(article_id__in=exclude)
         .select_related("article__source")
         .order_by("article__published_at", "article_id")
     )
     entities = _entities([m.article_id for m in members])
     clusterer.restore(
-        [(_item(m.article, from_blob(bytes(m.title_vector)), entities.get(m.article_id, frozenset())),
-          str(m.story_id)) for m in members if m.title_vector]
+        [
+            (
+                _item(m.article, from_blob(bytes(m.title_vector)), entities.get(m.article_id, frozenset())),
+                str(m.story_id),
+            )
+            for m in members
+            if m.title_vector
+        ]
     )
     return clusterer
 
@@ -229,8 +244,10 @@ def _time(article: Article):
 
 def _entities(article_ids: list[int]) -> dict[int, frozenset]:
     found: dict[int, set[str]] = {}
-    for article_id, slug in ArticleHashtag.objects.filter(article_id__in=article_ids).exclude(
-        hashtag__kind=Hashtag.Kind.TOPIC
-    ).values_list("article_id", "hashtag__slug"):
+    for article_id, slug in (
+        ArticleHashtag.objects.filter(article_id__in=article_ids)
+        .exclude(hashtag__kind=Hashtag.Kind.TOPIC)
+        .values_list("article_id", "hashtag__slug")
+    ):
         found.setdefault(article_id, set()).add(slug)
     return {k: frozenset(v) for k, v in found.items()}

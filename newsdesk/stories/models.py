@@ -51,7 +51,9 @@ class Story(models.Model):
     publisher_count = models.PositiveIntegerField(default=0, db_index=True)
     country_count = models.PositiveIntegerField(default=0)
     hashtags = models.JSONField(default=list, help_text="slugs of the main hashtags, best first")
-    summary = models.JSONField(default=list, help_text='[{"text": ..., "article": id}, ...] sentences citing their articles')
+    summary = models.JSONField(
+        default=list, help_text='[{"text": ..., "article": id}, ...] sentences citing their articles'
+    )
     merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="absorbed")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

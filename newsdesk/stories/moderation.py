@@ -34,8 +34,9 @@ def detach(article: Article, by=None) -> Story:
     old = member.story
     if old.members.count() == 1:
         raise ModerationError("this article is already alone in its story")
-    new = Story.objects.create(title=article.title, representative=article, first_seen=article.published_at,
-                               last_seen=article.published_at)
+    new = Story.objects.create(
+        title=article.title, representative=article, first_seen=article.published_at, last_seen=article.published_at
+    )
     member.story, member.locked, member.similarity = new, True, 1.0
     member.save()
     StoryEvent.objects.create(kind=StoryEvent.Kind.DETACH, story=old, other=new, articles=[article.pk], by=by)
@@ -70,15 +71,18 @@ def undo(event: StoryEvent, by=None) -> None:
         raise ModerationError("a story this step involved no longer exists")
     if event.kind == StoryEvent.Kind.MERGE:
         Story.objects.filter(pk=event.other_id).update(merged_into=None)
-        StoryMember.objects.filter(article_id__in=event.articles, story=event.story).update(story_id=event.other_id,
-                                                                                           locked=True)
+        StoryMember.objects.filter(article_id__in=event.articles, story=event.story).update(
+            story_id=event.other_id, locked=True
+        )
     elif event.kind == StoryEvent.Kind.DETACH:
         StoryMember.objects.filter(article_id__in=event.articles, story_id=event.other_id).update(
-            story=event.story, locked=True)
+            story=event.story, locked=True
+        )
     else:
         raise ModerationError("this step cannot be undone")
     event.undone = True
     event.save(update_fields=["undone"])
-    StoryEvent.objects.create(kind=StoryEvent.Kind.UNDO, story=event.story, other_id=event.other_id,
-                              articles=event.articles, by=by)
+    StoryEvent.objects.create(
+        kind=StoryEvent.Kind.UNDO, story=event.story, other_id=event.other_id, articles=event.articles, by=by
+    )
     _changed(event.story_id, event.other_id)

@@ -38,10 +38,12 @@ def _shown_story(article_id: int) -> Story | None:
     connection = connections[Story.objects.db]
     quote = connection.ops.quote_name
     story, member = quote(Story._meta.db_table), quote(StoryMember._meta.db_table)
-    sql = (f"SELECT {plain_rows.columns(connection, _STORY_FIELDS, story)} FROM {story}"
-           f" INNER JOIN {member} ON ({story}.{quote('id')} = {member}.{quote('story_id')})"
-           f" WHERE ({story}.{quote('article_count')} >= %s AND {member}.{quote('article_id')} = %s"
-           f" AND {story}.{quote('merged_into_id')} IS NULL) ORDER BY {story}.{quote('id')} ASC LIMIT 1")
+    sql = (
+        f"SELECT {plain_rows.columns(connection, _STORY_FIELDS, story)} FROM {story}"
+        f" INNER JOIN {member} ON ({story}.{quote('id')} = {member}.{quote('story_id')})"
+        f" WHERE ({story}.{quote('article_count')} >= %s AND {member}.{quote('article_id')} = %s"
+        f" AND {story}.{quote('merged_into_id')} IS NULL) ORDER BY {story}.{quote('id')} ASC LIMIT 1"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [2, article_id])
         row = cursor.fetchone()
@@ -55,10 +57,12 @@ def _story_sources(story_id: int) -> list[Source]:
     quote = connection.ops.quote_name
     source, article = quote(Source._meta.db_table), quote(Article._meta.db_table)
     member = quote(StoryMember._meta.db_table)
-    sql = (f"SELECT DISTINCT {plain_rows.columns(connection, _SOURCE_FIELDS, source)} FROM {source}"
-           f" INNER JOIN {article} ON ({source}.{quote('id')} = {article}.{quote('source_id')})"
-           f" INNER JOIN {member} ON ({article}.{quote('id')} = {member}.{quote('article_id')})"
-           f" WHERE {member}.{quote('story_id')} = %s ORDER BY {source}.{quote('name')} ASC LIMIT 12")
+    sql = (
+        f"SELECT DISTINCT {plain_rows.columns(connection, _SOURCE_FIELDS, source)} FROM {source}"
+        f" INNER JOIN {article} ON ({source}.{quote('id')} = {article}.{quote('source_id')})"
+        f" INNER JOIN {member} ON ({article}.{quote('id')} = {member}.{quote('article_id')})"
+        f" WHERE {member}.{quote('story_id')} = %s ORDER BY {source}.{quote('name')} ASC LIMIT 12"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [story_id])
         rows = cursor.fetchall()
@@ -79,8 +83,9 @@ def top_stories(limit: int = 10, *, hours: float = 48.0):
     from newsdesk.stories.models import Story
 
     now = timezone.now()
-    recent = Story.objects.filter(merged_into__isnull=True, last_seen__gte=now - timedelta(hours=hours),
-                                  article_count__gte=2).order_by("-publisher_count", "-last_seen")[: limit * 5]
+    recent = Story.objects.filter(
+        merged_into__isnull=True, last_seen__gte=now - timedelta(hours=hours), article_count__gte=2
+    ).order_by("-publisher_count", "-last_seen")[: limit * 5]
 
     def score(story) -> float:
         age = max(0.0, (now - story.last_seen).total_seconds() / 3600)

@@ -75,7 +75,8 @@ def member_ids(story_id: int) -> list[int]:
     """The story's member article ids, in the order `compute_refresh` reads them: what a
     computed record depends on, to check it is still current before writing it."""
     return list(
-        StoryMember.objects.filter(story_id=story_id).order_by("article__published_at", "article_id")
+        StoryMember.objects.filter(story_id=story_id)
+        .order_by("article__published_at", "article_id")
         .values_list("article_id", flat=True)
     )
 
@@ -131,6 +132,7 @@ def _summary(articles: list[Article]) -> list[dict]:
     chosen: list[tuple[str, Article, set[str]]] = []
     used_sources: set[int] = set()
     while candidates and len(chosen) < SUMMARY_SENTENCES:
+
         def score(c: tuple[str, Article, set[str]]) -> float:
             text, article, ts = c
             if not ts:

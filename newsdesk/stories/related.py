@@ -73,8 +73,9 @@ def tier(query: Query, candidate: Candidate) -> int:
     return 1 if candidate.publisher == query.publisher else 0
 
 
-def rank(query: Query, candidates: Iterable[Candidate], limit: int = 10,
-         weights: Weights = Weights()) -> list[Candidate]:
+def rank(
+    query: Query, candidates: Iterable[Candidate], limit: int = 10, weights: Weights = Weights()
+) -> list[Candidate]:
     """The best `limit` candidates in page order, each with `score` and `tier` set.
 
     Scores live in plain tuples until a candidate is picked: copying every frozen
@@ -90,8 +91,7 @@ def rank(query: Query, candidates: Iterable[Candidate], limit: int = 10,
     return chosen
 
 
-def _best_copies(query: Query, candidates: Iterable[Candidate],
-                 weights: Weights) -> list[tuple[int, float, Candidate]]:
+def _best_copies(query: Query, candidates: Iterable[Candidate], weights: Weights) -> list[tuple[int, float, Candidate]]:
     """(tier, relevance, candidate) for the best-placed copy of each text, in the
     order the picks consider them: tier, relevance, newest, id."""
     best_copy: dict[int | str, tuple[int, float, Candidate]] = {}
@@ -106,8 +106,7 @@ def _best_copies(query: Query, candidates: Iterable[Candidate],
     return sorted(best_copy.values(), key=lambda e: (e[0], -e[1], -e[2].time, str(e[2].id)))
 
 
-def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str],
-          weights: Weights) -> tuple[int, float]:
+def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str], weights: Weights) -> tuple[int, float]:
     """The pool position of the next pick and its score after the publisher penalty.
 
     Only the top tier competes, and a penalty never raises a score, so the scan stops

@@ -42,13 +42,17 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
     with connections[Article.objects.db].cursor() as cursor:
         story_id, original_id, blob = _own_rows(cursor, article.pk)
         root = original_id or article.pk
-        own_copies = {root, article.pk, *_column(cursor, f"SELECT article_id FROM {_T.duplicate} WHERE original_id = %s",
-                                                  [root])}
+        own_copies = {
+            root,
+            article.pk,
+            *_column(cursor, f"SELECT article_id FROM {_T.duplicate} WHERE original_id = %s", [root]),
+        }
         candidates: set[int] = set()
         story_ids: set[int] = set()
         if story_id is not None:
-            story_ids = set(_column(cursor, f"SELECT article_id FROM {_T.member} WHERE story_id = %s LIMIT 200",
-                                    [story_id]))
+            story_ids = set(
+                _column(cursor, f"SELECT article_id FROM {_T.member} WHERE story_id = %s LIMIT 200", [story_id])
+            )
             candidates |= story_ids
         vector = from_blob(bytes(blob)) if blob else None
         similar: dict[int, float] = {}
@@ -70,18 +74,21 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
         similarity = similar.get(pk)
         if similarity is None and pk in vectors:
             similarity = float(vectors[pk] @ vector)
-        items.append(ranking.Candidate(
-            id=pk,
-            similarity=similarity or 0.0,
-            same_story=pk in story_ids,
-            publisher=str(source_id),
-            time=published_at,
-            entities=frozenset(tags_of.get(pk, ())),
-            duplicate_of=original_of.get(pk),
-        ))
+        items.append(
+            ranking.Candidate(
+                id=pk,
+                similarity=similarity or 0.0,
+                same_story=pk in story_ids,
+                publisher=str(source_id),
+                time=published_at,
+                entities=frozenset(tags_of.get(pk, ())),
+                duplicate_of=original_of.get(pk),
+            )
+        )
     when = effective_time(article.published_at, article.created_at).timestamp()
-    query = ranking.Query(id=article.pk, publisher=str(article.source_id), time=when,
-                          entities=frozenset(tags_of.get(article.pk, ())))
+    query = ranking.Query(
+        id=article.pk, publisher=str(article.source_id), time=when, entities=frozenset(tags_of.get(article.pk, ()))
+    )
     chosen = ranking.rank(query, items, limit=limit)
     if not chosen:
         return []
@@ -131,13 +138,16 @@ def _shared_entity_articles(cursor, article: Article) -> set[int]:
     if not entity_tags:
         return set()
     since = connections[Article.objects.db].ops.adapt_datetimefield_value(
-        earlier(effective_time(article.published_at, article.created_at), WINDOW))
-    return set(_column(
-        cursor,
-        f"SELECT article_id FROM {_T.tag_link} WHERE hashtag_id IN ({_marks(entity_tags)})"
-        f" AND published_at >= %s ORDER BY published_at DESC LIMIT 60",
-        [*entity_tags, since],
-    ))
+        earlier(effective_time(article.published_at, article.created_at), WINDOW)
+    )
+    return set(
+        _column(
+            cursor,
+            f"SELECT article_id FROM {_T.tag_link} WHERE hashtag_id IN ({_marks(entity_tags)})"
+            f" AND published_at >= %s ORDER BY published_at DESC LIMIT 60",
+            [*entity_tags, since],
+        )
+    )
 
 
 def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], want_vectors: bool):
@@ -193,8 +203,9 @@ def _tag_pairs(cursor, ids: list[int]) -> list[tuple[int, int]]:
     packed = cursor.fetchone()[0]
     if not packed:
         return []
-    return [(int(article_id), int(tag_id)) for article_id, _, tag_id in
-            (pair.partition(":") for pair in packed.split(","))]
+    return [
+        (int(article_id), int(tag_id)) for article_id, _, tag_id in (pair.partition(":") for pair in packed.split(","))
+    ]
 
 
 def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
@@ -207,10 +218,11 @@ def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
             copies_of[original_id].append(copy_id)
     rows = _shown_articles(chosen_ids)
     copy_ids = [copy_id for ids in copies_of.values() for copy_id in ids]
-    copy_sources = {
-        a.pk: a.source
-        for a in Article.objects.filter(pk__in=copy_ids).select_related("source").only("id", "source")
-    } if copy_ids else {}
+    copy_sources = (
+        {a.pk: a.source for a in Article.objects.filter(pk__in=copy_ids).select_related("source").only("id", "source")}
+        if copy_ids
+        else {}
+    )
     result = []
     for candidate in chosen:
         other = rows.get(candidate.id)
@@ -226,8 +238,7 @@ def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:
 # The related box's articles, as `select_related("source").defer("body_html",
 # "body_text").annotate(excerpt_summary=F("enrichment__summary")).in_bulk(ids)` would
 # give them, read with one plain query: compiling that queryset cost about 1 ms a page.
-_SHOWN_ARTICLE_FIELDS = [f for f in Article._meta.concrete_fields
-                         if f.attname not in ("body_html", "body_text")]
+_SHOWN_ARTICLE_FIELDS = [f for f in Article._meta.concrete_fields if f.attname not in ("body_html", "body_text")]
 _SOURCE_FIELDS = list(Source._meta.concrete_fields)
 
 
@@ -236,10 +247,12 @@ def _shown_articles(ids: list[int]) -> dict[int, Article]:
     set from the enrichment's summary) by id."""
     connection = connections[Article.objects.db]
     quote = connection.ops.quote_name
-    sql = (f"SELECT {plain_rows.columns(connection, _SHOWN_ARTICLE_FIELDS, 'a')},"
-           f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')}, e.summary FROM {_T.article} a"
-           f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
-           f" LEFT OUTER JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})")
+    sql = (
+        f"SELECT {plain_rows.columns(connection, _SHOWN_ARTICLE_FIELDS, 'a')},"
+        f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')}, e.summary FROM {_T.article} a"
+        f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
+        f" LEFT OUTER JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()

@@ -198,8 +198,9 @@ class VectorIndex:
                     if newer < len(shard.keys):
                         # Enough candidates that about 2k of them are new enough, within limits.
                         filtered = True
-                        count = min(max(wanted, STRADDLE_CANDIDATES_MAX),
-                                    math.ceil(2 * wanted * len(shard.keys) / newer))
+                        count = min(
+                            max(wanted, STRADDLE_CANDIDATES_MAX), math.ceil(2 * wanted * len(shard.keys) / newer)
+                        )
             matches = shard.index.search(query, count, threads=1)
             keys, distances = matches.keys, matches.distances
             if len(excluded) or filtered:
@@ -281,7 +282,7 @@ class VectorIndex:
                     f"{getattr(self, name)!r}: rebuild it (VectorIndex(..., reset=True).rebuild(rows))"
                 )
         stems = {int(window): stem for window, stem in manifest["shards"].items()}
-        wanted = sorted(stems)[-self.keep_windows:]
+        wanted = sorted(stems)[-self.keep_windows :]
         shards = {}
         for window in wanted:
             current = self._shards.get(window)

@@ -45,13 +45,21 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
     countries = sorted({s.country for s in publishers if s.country})
     hashtags = sorted(Hashtag.objects.filter(slug__in=item.hashtags), key=lambda h: item.hashtags.index(h.slug))
     sources_of = {a.pk: a.source for a in members}
-    summary = [{"text": s["text"], "article": by_id.get(s["article"]), "source": sources_of.get(s["article"])}
-               for s in item.summary]
+    summary = [
+        {"text": s["text"], "article": by_id.get(s["article"]), "source": sources_of.get(s["article"])}
+        for s in item.summary
+    ]
     context = {
-        "story": item, "coverage": coverage, "publishers": publishers, "countries": countries,
-        "hashtags": hashtags, "summary": summary,
+        "story": item,
+        "coverage": coverage,
+        "publishers": publishers,
+        "countries": countries,
+        "hashtags": hashtags,
+        "summary": summary,
         "can_moderate": request.user.has_perm("stories.change_story"),
-        "events": item.events.select_related("other", "by")[:20] if request.user.has_perm("stories.change_story") else [],
+        "events": item.events.select_related("other", "by")[:20]
+        if request.user.has_perm("stories.change_story")
+        else [],
     }
     return render(request, "stories/story.html", context)
 

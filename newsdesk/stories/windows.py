@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 
-
 def earlier(moment: datetime, span: timedelta) -> datetime:
     """`moment - span`, or the first representable moment when that falls before year 1."""
     try:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
-
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from lxml import etree
@@ -150,8 +149,9 @@ def _codes(value: str) -> np.ndarray:
     return np.frombuffer(value.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-def _aligned_segments(values: list[str], text: str,
-                      sentences: list[Sentence]) -> list[list[tuple[int, int, int]]] | None:
+def _aligned_segments(
+    values: list[str], text: str, sentences: list[Sentence]
+) -> list[list[tuple[int, int, int]]] | None:
     """Per run, its (start, end, sentence) segments; None when the runs' visible
     characters are not exactly those of `text`.
 
@@ -197,7 +197,7 @@ def _segments(values: list[str], marks: np.ndarray) -> list[list[tuple[int, int,
     for value in values:
         end = offset + len(value)
         first = np.searchsorted(changes, offset, side="right")
-        cuts = changes[first:np.searchsorted(changes, end, side="left")]
+        cuts = changes[first : np.searchsorted(changes, end, side="left")]
         found = []
         start = offset
         for cut in (*cuts.tolist(), end):

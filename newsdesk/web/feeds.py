@@ -118,4 +118,6 @@ class SectionFeed(LatestFeed):
 
 def atom(feed_class: type[LatestFeed]) -> type[LatestFeed]:
     """The same feed as Atom 1.0."""
-    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description})
+    return type(
+        f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description}
+    )

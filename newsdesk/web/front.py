@@ -158,8 +158,9 @@ def runtime_dir(directory: Path) -> Path:
     return Path("/var/cache/newsdesk-nginx") / digest
 
 
-def nginx_config(directory: Path, *, listen: str, upstream: str, access_log: str = "/dev/stdout",
-                 worker_processes: str = "auto") -> str:
+def nginx_config(
+    directory: Path, *, listen: str, upstream: str, access_log: str = "/dev/stdout", worker_processes: str = "auto"
+) -> str:
     from django.conf import settings
 
     # Behind a proxy of its own (NEWSDESK_PROXY_COUNT > 0, which terminates HTTPS) nginx
@@ -170,10 +171,15 @@ def nginx_config(directory: Path, *, listen: str, upstream: str, access_log: str
     if os.geteuid() == 0:  # workers drop to this user: it must own the cache and temp dirs
         user = f"user {_worker_user()[0]};\n"
     return NGINX_CONF % {
-        "dir": directory, "run": runtime_dir(directory), "listen": _listen(listen), "upstream": upstream,
+        "dir": directory,
+        "run": runtime_dir(directory),
+        "listen": _listen(listen),
+        "upstream": upstream,
         "cookies": "|".join(re.escape(n) for n in names),
         "access_log": f"{access_log} newsdesk" if access_log else "off",
-        "worker_processes": worker_processes, "user": user, "proto_map": proto_map,
+        "worker_processes": worker_processes,
+        "user": user,
+        "proto_map": proto_map,
         "upstream_servers": f"        server {upstream} max_fails=0;\n" * UPSTREAM_COPIES,
         "upstream_copies": UPSTREAM_COPIES,
     }
@@ -210,11 +216,23 @@ def gunicorn_command(bind: str, web_workers: int, *, access_log: bool = True) ->
     """gunicorn as `newsdesk up` runs it; behind nginx the access log is nginx's (with the
     client's address and the cache status), so gunicorn keeps none."""
     return [
-        sys.executable, "-m", "gunicorn", "newsdesk.wsgi:application",
-        "--config", "python:newsdesk.web.gunicorn_conf",
-        "--bind", bind, "--workers", str(web_workers), "--threads", "4",
-        "--worker-class", "gthread", *(["--access-logfile", "-"] if access_log else []),
-        "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "newsdesk.wsgi:application",
+        "--config",
+        "python:newsdesk.web.gunicorn_conf",
+        "--bind",
+        bind,
+        "--workers",
+        str(web_workers),
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        *(["--access-logfile", "-"] if access_log else []),
+        "--log-level",
+        "warning",
     ]
 
 
@@ -223,7 +241,7 @@ def inherit_socket(command: list[str], fd: int) -> list[str]:
     its address: a restarted master then needs no bind, and connections made meanwhile
     wait in the socket's backlog instead of being refused."""
     i = command.index("--bind")
-    return [*command[:i + 1], f"fd://{fd}", *command[i + 2:]]
+    return [*command[: i + 1], f"fd://{fd}", *command[i + 2 :]]
 
 
 def listen_socket(bind: str, backlog: int = 2048) -> socket.socket | None:
@@ -234,7 +252,8 @@ def listen_socket(bind: str, backlog: int = 2048) -> socket.socket | None:
     host, _, port = bind.rpartition(":")
     host = host.strip("[]") or "0.0.0.0"
     family, kind, proto, _, address = socket.getaddrinfo(
-        host, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        host, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if family == socket.AF_INET6:
@@ -251,8 +270,9 @@ def nginx_inherit_env(fd: int) -> dict[str, str]:
     return {"NGINX": f"{fd};"}
 
 
-def plan(bind: str, web_workers: int, data_dir: Path, *, front: str | None = None,
-         upstream_bind: str | None = None) -> Front:
+def plan(
+    bind: str, web_workers: int, data_dir: Path, *, front: str | None = None, upstream_bind: str | None = None
+) -> Front:
     """The web processes for `bind`: nginx + gunicorn when nginx is installed (and
     `front` is not "gunicorn"), else gunicorn alone on `bind`."""
     front = (front or os.environ.get("NEWSDESK_FRONT") or "auto").lower()
@@ -262,8 +282,14 @@ def plan(bind: str, web_workers: int, data_dir: Path, *, front: str | None = Non
     if front == "nginx" and not nginx:
         raise RuntimeError("NEWSDESK_FRONT=nginx but nginx is not installed (apt-get install nginx)")
     if not nginx:
-        note = ("nginx is not installed: gunicorn serves directly, without the microcache "
-                "(apt-get install nginx to put it in front)") if front == "auto" else "gunicorn only"
+        note = (
+            (
+                "nginx is not installed: gunicorn serves directly, without the microcache "
+                "(apt-get install nginx to put it in front)"
+            )
+            if front == "auto"
+            else "gunicorn only"
+        )
         return Front(bind=bind, gunicorn=gunicorn_command(bind, web_workers), gunicorn_bind=bind, note=note)
     upstream = upstream_bind or os.environ.get("NEWSDESK_UPSTREAM_BIND") or f"127.0.0.1:{free_port()}"
     directory = Path(data_dir) / "nginx"
@@ -285,9 +311,12 @@ def plan(bind: str, web_workers: int, data_dir: Path, *, front: str | None = Non
 
     proxies = settings.NEWSDESK_PROXY_COUNT + 1
     return Front(
-        bind=bind, gunicorn=gunicorn_command(upstream, web_workers, access_log=False), gunicorn_bind=upstream,
+        bind=bind,
+        gunicorn=gunicorn_command(upstream, web_workers, access_log=False),
+        gunicorn_bind=upstream,
         nginx=[nginx, "-c", str(conf), "-p", str(directory), "-e", str(directory / "error.log")],
-        nginx_dir=directory, env={"NEWSDESK_PROXY_COUNT": str(proxies)},
+        nginx_dir=directory,
+        env={"NEWSDESK_PROXY_COUNT": str(proxies)},
         note=f"nginx on {bind} (microcache) in front of gunicorn on {upstream}",
     )
 

@@ -171,8 +171,17 @@ def render_html(request: HttpRequest, template: str, context: dict) -> str:
     return render_to_string(template, context, request)
 
 
-def respond(request: HttpRequest, html: str, *, state: str, status: int = 200, scope: str = "",
-            current: int = 0, etag: str = "", modified: float = 0.0) -> HttpResponse:
+def respond(
+    request: HttpRequest,
+    html: str,
+    *,
+    state: str,
+    status: int = 200,
+    scope: str = "",
+    current: int = 0,
+    etag: str = "",
+    modified: float = 0.0,
+) -> HttpResponse:
     """The response for a page: `private` unless it came from (or went to) the cache, in
     which case it is public for shared caches for `shared_seconds()`, with validators."""
     response = HttpResponse(html, status=status)
@@ -199,8 +208,13 @@ def cacheable(request: HttpRequest) -> bool:
     if getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in request.COOKIES:
         return False  # a message waits to be shown: render for this reader alone
     params = list(request.GET.lists())
-    return not params or (len(params) == 1 and params[0][0] == "page" and len(params[0][1]) == 1
-                          and params[0][1][0].isdigit() and len(params[0][1][0]) < 6)
+    return not params or (
+        len(params) == 1
+        and params[0][0] == "page"
+        and len(params[0][1]) == 1
+        and params[0][1][0].isdigit()
+        and len(params[0][1][0]) < 6
+    )
 
 
 def _key(request: HttpRequest) -> str:
@@ -226,8 +240,9 @@ def page(request: HttpRequest, scope: str, build: Callable[[], str]) -> HttpResp
     key = _key(request)
     entry = _cache().get(key)
     if entry is not None and entry[SCOPE] == scope and entry[VERSION] == current:
-        return respond(request, entry[HTML], state="hit", scope=scope, current=current, etag=entry[ETAG],
-                       modified=entry[MODIFIED])
+        return respond(
+            request, entry[HTML], state="hit", scope=scope, current=current, etag=entry[ETAG], modified=entry[MODIFIED]
+        )
     html = build()
     if CSRF_FIELD in html:
         LOGGER.error("not caching %s: the anonymous page holds a CSRF token", scope)
@@ -269,8 +284,7 @@ class FastPageMiddleware:
         if request.method not in ("GET", "HEAD") or timeout() <= 0:
             return None
         cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or getattr(settings, "MESSAGE_COOKIE_NAME",
-                                                               "messages") in cookies:
+        if settings.SESSION_COOKIE_NAME in cookies or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookies:
             return None
         try:
             return _key(request)
@@ -289,8 +303,9 @@ class FastPageMiddleware:
     def _replay(request: HttpRequest, entry) -> HttpResponse:
         response = HttpResponse(entry[HTML], headers=entry[HEADERS])
         response[HEADER] = "hit"
-        return get_conditional_response(request, etag=entry[ETAG], last_modified=int(entry[MODIFIED]),
-                                        response=response)
+        return get_conditional_response(
+            request, etag=entry[ETAG], last_modified=int(entry[MODIFIED]), response=response
+        )
 
 
 # --- what changes what ---------------------------------------------------------------------

@@ -32,16 +32,18 @@ class Trend:
         return self.before == 0
 
 
-def trending_hashtags(limit: int = 12, *, hours: float = 24.0, now: datetime | None = None,
-                      min_recent: int = 2) -> list[Trend]:
+def trending_hashtags(
+    limit: int = 12, *, hours: float = 24.0, now: datetime | None = None, min_recent: int = 2
+) -> list[Trend]:
     now = now or timezone.now()
     window = timedelta(hours=hours)
     split = now - window
     rows = (
         ArticleHashtag.objects.filter(published_at__gte=now - 2 * window, published_at__lte=now)
         .values("hashtag_id")
-        .annotate(recent=Count("id", filter=Q(published_at__gte=split)),
-                  before=Count("id", filter=Q(published_at__lt=split)))
+        .annotate(
+            recent=Count("id", filter=Q(published_at__gte=split)), before=Count("id", filter=Q(published_at__lt=split))
+        )
         .filter(recent__gte=min_recent)
     )
     counts = [(row["hashtag_id"], row["recent"], row["before"]) for row in rows]

@@ -46,8 +46,9 @@ def _listing():
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return pagecache.page(request, pagecache.HOME, lambda: pagecache.render_html(
-        request, "newsdesk/home.html", _home_context(request)))
+    return pagecache.page(
+        request, pagecache.HOME, lambda: pagecache.render_html(request, "newsdesk/home.html", _home_context(request))
+    )
 
 
 def _home_context(request: HttpRequest) -> dict:
@@ -73,8 +74,13 @@ def _top_stories() -> list[dict]:
     rows = []
     for story in stories:
         found = sorted(sources.get(story.pk, {}).values(), key=lambda s: s.name.lower())
-        rows.append({"story": story, "sources": found[:STORY_SOURCES_SHOWN],
-                     "more_sources": max(0, len(found) - STORY_SOURCES_SHOWN)})
+        rows.append(
+            {
+                "story": story,
+                "sources": found[:STORY_SOURCES_SHOWN],
+                "more_sources": max(0, len(found) - STORY_SOURCES_SHOWN),
+            }
+        )
     return rows
 
 
@@ -94,12 +100,14 @@ def _article(pk: int) -> Article:
     in one plain query: the same instances, publisher and enrichment (or None) attached."""
     connection = connections[Article.objects.db]
     quote = connection.ops.quote_name
-    sql = (f"SELECT {plain_rows.columns(connection, _ARTICLE_FIELDS, 'a')},"
-           f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')},"
-           f" {plain_rows.columns(connection, _ENRICHMENT_FIELDS, 'e')}"
-           f" FROM {quote(Article._meta.db_table)} a"
-           f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
-           f" LEFT OUTER JOIN {quote(Enrichment._meta.db_table)} e ON e.article_id = a.id WHERE a.id = %s")
+    sql = (
+        f"SELECT {plain_rows.columns(connection, _ARTICLE_FIELDS, 'a')},"
+        f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')},"
+        f" {plain_rows.columns(connection, _ENRICHMENT_FIELDS, 'e')}"
+        f" FROM {quote(Article._meta.db_table)} a"
+        f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
+        f" LEFT OUTER JOIN {quote(Enrichment._meta.db_table)} e ON e.article_id = a.id WHERE a.id = %s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
@@ -121,10 +129,12 @@ def _hashtags(item: Article) -> list[Hashtag]:
     "hashtag").order_by("position")`'s hashtags, in one plain query."""
     connection = connections[Article.objects.db]
     quote = connection.ops.quote_name
-    sql = (f"SELECT {plain_rows.columns(connection, _HASHTAG_FIELDS, 'h')}"
-           f" FROM {quote(ArticleHashtag._meta.db_table)} l"
-           f" INNER JOIN {quote(Hashtag._meta.db_table)} h ON l.hashtag_id = h.id"
-           f" WHERE l.article_id = %s ORDER BY l.position ASC")
+    sql = (
+        f"SELECT {plain_rows.columns(connection, _HASHTAG_FIELDS, 'h')}"
+        f" FROM {quote(ArticleHashtag._meta.db_table)} l"
+        f" INNER JOIN {quote(Hashtag._meta.db_table)} h ON l.hashtag_id = h.id"
+        f" WHERE l.article_id = %s ORDER BY l.position ASC"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [item.pk])
         rows = cursor.fetchall()
@@ -151,12 +161,14 @@ def _article_context(request: HttpRequest, item: Article, **extra) -> dict:
     if enrichment:
         for point in enrichment.key_points or []:
             sentences = [i for i in point.get("sentences", []) if isinstance(i, int) and 0 <= i < count]
-            key_points.append({
-                "text": point.get("text", ""),
-                "sentences": sentences,
-                "anchor": sentence_id(sentences[0]) if sentences else "",
-                "data": " ".join(str(i) for i in sentences),
-            })
+            key_points.append(
+                {
+                    "text": point.get("text", ""),
+                    "sentences": sentences,
+                    "anchor": sentence_id(sentences[0]) if sentences else "",
+                    "data": " ".join(str(i) for i in sentences),
+                }
+            )
     context = {
         "article": item,
         "enrichment": enrichment,
@@ -230,8 +242,7 @@ def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
             status = 429
         else:
             answer = answer_question(item, question)
-    context = {"question": question, "answer": answer, "asked": True,
-               "wait": ratelimit.wait_text(wait) if wait else ""}
+    context = {"question": question, "answer": answer, "asked": True, "wait": ratelimit.wait_text(wait) if wait else ""}
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the "try again later" text must show in place.
         response = render(request, "newsdesk/_answer.html", {"article": item, **context})
@@ -273,9 +284,7 @@ def source(request: HttpRequest, slug: str) -> HttpResponse:
     item = get_object_or_404(Source, slug=slug)
     articles = _listing().filter(source=item)
     feeds = Feed.objects.filter(source=item)
-    return render(
-        request, "newsdesk/source.html", {"source": item, "feeds": feeds, "page": _page(request, articles)}
-    )
+    return render(request, "newsdesk/source.html", {"source": item, "feeds": feeds, "page": _page(request, articles)})
 
 
 def section(request: HttpRequest, section: str) -> HttpResponse:

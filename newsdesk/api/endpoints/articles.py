@@ -31,19 +31,11 @@ router = Router(tags=["articles"])
 
 
 class ArticleFilters(Schema):
-    source: str | None = Field(
-        None, max_length=100, pattern=SLUG_PATTERN, description="a source's slug"
-    )
+    source: str | None = Field(None, max_length=100, pattern=SLUG_PATTERN, description="a source's slug")
     section: Section | None = Field(None, description="the AI section")
-    hashtag: str | None = Field(
-        None, max_length=121, description='a hashtag\'s slug; "#Kyiv" is read as "kyiv"'
-    )
-    language: str | None = Field(
-        None, max_length=12, pattern=LANGUAGE_PATTERN, description='"en" also matches "en-GB"'
-    )
-    from_: date | None = Field(
-        None, alias="from", description="published on or after this day (site time zone)"
-    )
+    hashtag: str | None = Field(None, max_length=121, description='a hashtag\'s slug; "#Kyiv" is read as "kyiv"')
+    language: str | None = Field(None, max_length=12, pattern=LANGUAGE_PATTERN, description='"en" also matches "en-GB"')
+    from_: date | None = Field(None, alias="from", description="published on or after this day (site time zone)")
     to: date | None = Field(None, description="published on or before this day (site time zone)")
 
     @field_validator("hashtag")
@@ -107,14 +99,8 @@ def listing(
     if not query and not searching:
         queryset = _filtered(search_filters)
         count = queryset.count()
-        ids = list(
-            queryset.order_by("-published_at", "-id").values_list("id", flat=True)[
-                offset : offset + limit
-            ]
-        )
-        items = [
-            {**serialize.article_item(request, a), "match": None} for a in serialize.in_order(ids)
-        ]
+        ids = list(queryset.order_by("-published_at", "-id").values_list("id", flat=True)[offset : offset + limit])
+        items = [{**serialize.article_item(request, a), "match": None} for a in serialize.in_order(ids)]
         return page(request, items, count=count, limit=limit, offset=offset)
 
     if offset > backends.MAX_OFFSET:
@@ -139,9 +125,7 @@ def listing(
         for hit in hits
         if hit.article_id in found
     ]
-    return page(
-        request, items, count=total, limit=limit, offset=offset, max_offset=backends.MAX_OFFSET
-    )
+    return page(request, items, count=total, limit=limit, offset=offset, max_offset=backends.MAX_OFFSET)
 
 
 @router.get("/articles", response={200: ArticlePage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
@@ -225,12 +209,8 @@ def get_article(request: HttpRequest, article_id: int = id_param("article")):
         "publisher_sections": article.publisher_sections,
         "enrichment": serialize.enrichment_out(serialize.enrichment_of(article)),
         "story": _story_of(article),
-        "duplicate_of": NearDuplicate.objects.filter(article=article)
-        .values_list("original_id", flat=True)
-        .first(),
-        "comment_count": Comment.objects.filter(
-            article=article, status=Comment.Status.PUBLISHED
-        ).count(),
+        "duplicate_of": NearDuplicate.objects.filter(article=article).values_list("original_id", flat=True).first(),
+        "comment_count": Comment.objects.filter(article=article, status=Comment.Status.PUBLISHED).count(),
     }
 
 

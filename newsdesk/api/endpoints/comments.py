@@ -31,9 +31,7 @@ def _article(article_id: int) -> Article:
     return article
 
 
-def _comment_out(
-    comment: Comment, *, shown: bool, placeholder: str, mine: bool, moderator: bool, replies=()
-) -> dict:
+def _comment_out(comment: Comment, *, shown: bool, placeholder: str, mine: bool, moderator: bool, replies=()) -> dict:
     return {
         "id": comment.pk,
         "parent": comment.parent_id,

@@ -43,14 +43,10 @@ def list_hashtags(
     )
 
 
-@router.get(
-    "/trending/hashtags", response={200: TrendingOut, **errors()}, openapi_extra=OPTIONAL_TOKEN
-)
+@router.get("/trending/hashtags", response={200: TrendingOut, **errors()}, openapi_extra=OPTIONAL_TOKEN)
 def trending_hashtags(
     request: HttpRequest,
-    hours: int = Query(
-        24, ge=1, le=24 * 30, description="the window: articles published in the last N hours"
-    ),
+    hours: int = Query(24, ge=1, le=24 * 30, description="the window: articles published in the last N hours"),
     kind: HashtagKind | None = Query(None),
     limit: int = Query(20, ge=1, le=100),
 ):
@@ -59,9 +55,7 @@ def trending_hashtags(
     recent = ArticleHashtag.objects.filter(published_at__gte=since)
     if kind:
         recent = recent.filter(hashtag__kind=kind.value)
-    counts = list(
-        recent.values("hashtag_id").annotate(n=Count("id")).order_by("-n", "hashtag_id")[:limit]
-    )
+    counts = list(recent.values("hashtag_id").annotate(n=Count("id")).order_by("-n", "hashtag_id")[:limit])
     tags = Hashtag.objects.in_bulk([row["hashtag_id"] for row in counts])
     items = [
         {**serialize.hashtag_out(request, tags[row["hashtag_id"]]), "recent_count": row["n"]}
@@ -71,9 +65,7 @@ def trending_hashtags(
     return {"hours": hours, "since": since, "items": items}
 
 
-@router.get(
-    "/hashtags/{slug}", response={200: HashtagDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
-)
+@router.get("/hashtags/{slug}", response={200: HashtagDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_hashtag(
     request: HttpRequest,
     slug: str = Path(..., max_length=120, description="the hashtag's slug"),
@@ -86,11 +78,7 @@ def get_hashtag(
         raise not_found(f"There is no hashtag #{slug}.")
     queryset = Article.objects.filter(article_hashtags__hashtag=tag)
     count = queryset.count()
-    ids = list(
-        queryset.order_by("-published_at", "-id").values_list("id", flat=True)[
-            offset : offset + limit
-        ]
-    )
+    ids = list(queryset.order_by("-published_at", "-id").values_list("id", flat=True)[offset : offset + limit])
     items = [{**serialize.article_item(request, a), "match": None} for a in serialize.in_order(ids)]
     return {
         **serialize.hashtag_out(request, tag),

@@ -85,9 +85,7 @@ def _url_taken(url: str) -> str | None:
 def list_sources(
     request: HttpRequest,
     country: str | None = Query(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2"),
-    language: str | None = Query(
-        None, max_length=8, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
-    ),
+    language: str | None = Query(None, max_length=8, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"),
     kind: SourceKind | None = Query(None),
     limit: int = limit_param(),
     offset: int = offset_param(),
@@ -125,9 +123,7 @@ def create_source(request: HttpRequest, payload: SourceIn):
     return Status(201, _detail(request, source))
 
 
-@router.get(
-    "/sources/{slug}", response={200: SourceDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
-)
+@router.get("/sources/{slug}", response={200: SourceDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_source(request: HttpRequest, slug: str = slug_param()):
     """One source with its feeds and their health."""
     return _detail(request, _source(slug))
@@ -204,17 +200,13 @@ def create_feed(request: HttpRequest, payload: FeedIn, slug: str = slug_param())
     return Status(201, serialize.feed_out(feed, source.slug))
 
 
-@router.get(
-    "/feeds/{feed_id}", response={200: FeedOut, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
-)
+@router.get("/feeds/{feed_id}", response={200: FeedOut, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_feed(request: HttpRequest, feed_id: int = id_param("feed")):
     """One feed and its health."""
     return serialize.feed_out(_feed(feed_id))
 
 
-@router.patch(
-    "/feeds/{feed_id}", auth=token_required, response={200: FeedOut, **errors(400, 403, 404, 409)}
-)
+@router.patch("/feeds/{feed_id}", auth=token_required, response={200: FeedOut, **errors(400, 403, 404, 409)})
 def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_param("feed")):
     """Change a feed's URL, title, or turn it on or off (staff only)."""
     _staff(request)

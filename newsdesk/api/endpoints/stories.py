@@ -17,7 +17,7 @@ from newsdesk.api.schemas import StoryDetail, StoryPage
 router = Router(tags=["stories"])
 
 
-class StoryOrder(str, Enum):
+class StoryOrder(str, Enum):  # noqa: UP042 (str and Enum: how django-ninja documents it)
     newest = "newest"
     covered = "covered"
 
@@ -35,9 +35,7 @@ def list_stories(
         StoryOrder.newest,
         description="newest: latest coverage first; covered: most publishers first",
     ),
-    hours: int | None = Query(
-        None, ge=1, le=24 * 365, description="only stories seen in the last N hours"
-    ),
+    hours: int | None = Query(None, ge=1, le=24 * 365, description="only stories seen in the last N hours"),
     limit: int = limit_param(),
     offset: int = offset_param(),
 ):
@@ -58,9 +56,7 @@ def list_stories(
     )
 
 
-@router.get(
-    "/stories/{story_id}", response={200: StoryDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN
-)
+@router.get("/stories/{story_id}", response={200: StoryDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_story(request: HttpRequest, story_id: int = id_param("story")):
     """One story with its articles, oldest first."""
     from newsdesk.stories.models import Story

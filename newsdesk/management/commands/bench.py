@@ -31,8 +31,7 @@ BENCHMARKS = {
 }
 
 
-_BASE_OPTIONS = {"verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color",
-                 "skip_checks"}
+_BASE_OPTIONS = {"verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color", "skip_checks"}
 
 
 class Command(BaseCommand):
@@ -50,14 +49,16 @@ class Command(BaseCommand):
         speed.add_argument("--passes", type=int, default=3)
 
         ingest = sub.add_parser("ingest", help="end-to-end ingest into SQLite from a simulated publisher")
-        ingest.add_argument("--corpus", type=Path,
-                            default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles")
+        ingest.add_argument(
+            "--corpus", type=Path, default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles"
+        )
         ingest.add_argument("--articles", type=int, default=2000)
         ingest.add_argument("--workers", type=int, default=2)
 
         enrich = sub.add_parser("enrich", help="AI enrichment throughput and ask-the-article latency")
-        enrich.add_argument("--corpus", type=Path,
-                            default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles")
+        enrich.add_argument(
+            "--corpus", type=Path, default=DEFAULT_SHARED / "corpora" / "summaries" / "bbc" / "articles"
+        )
         enrich.add_argument("--articles", type=int, default=400)
         enrich.add_argument("--processes", type=int, default=2)
 

@@ -14,8 +14,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, output: str, **options):
         feeds = [
-            OpmlFeed(xml_url=f.url, title=f.title or f.source.name, html_url=f.source.home_url,
-                     category=f.source.get_kind_display())
+            OpmlFeed(
+                xml_url=f.url,
+                title=f.title or f.source.name,
+                html_url=f.source.home_url,
+                category=f.source.get_kind_display(),
+            )
             for f in Feed.objects.select_related("source").order_by("source__name", "url")
         ]
         data = build_opml(feeds)

@@ -37,8 +37,12 @@ class Command(BaseCommand):
                 if time.monotonic() - last_recovery > recover_every():
                     recovered = recover()
                     if recovered.lost or recovered.retried or recovered.given_up:
-                        log.info("recovery: %d run(s) of dead workers closed, %d failed run(s) queued again, "
-                                 "%d given up", recovered.lost, recovered.retried, recovered.given_up)
+                        log.info(
+                            "recovery: %d run(s) of dead workers closed, %d failed run(s) queued again, %d given up",
+                            recovered.lost,
+                            recovered.retried,
+                            recovered.given_up,
+                        )
                     last_recovery = time.monotonic()
                 if time.monotonic() - last_repair > lease_time().total_seconds():
                     if repaired := enqueue_missing_enrichment():

@@ -31,7 +31,13 @@ from django.core.management.base import BaseCommand
 from newsdesk.articles.subscribe import load_default_publishers
 from newsdesk.sources.models import Source
 from newsdesk.web.front import (
-    Front, inherit_socket, listen_socket, nginx_inherit_env, plan, remove_runtime, wait_for_http,
+    Front,
+    inherit_socket,
+    listen_socket,
+    nginx_inherit_env,
+    plan,
+    remove_runtime,
+    wait_for_http,
 )
 from newsdesk.web.gunicorn_conf import die_with_parent
 
@@ -42,14 +48,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("NEWSDESK_BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("NEWSDESK_WEB_WORKERS", "2")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("NEWSDESK_WORKERS", "2")),
-                            help="task worker processes")
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("NEWSDESK_WORKERS", "2")), help="task worker processes"
+        )
         parser.add_argument("--no-web", action="store_true")
-        parser.add_argument("--no-scheduler", action="store_true",
-                            help="when another machine runs the one scheduler")
-        parser.add_argument("--front", choices=["auto", "nginx", "gunicorn"],
-                            default=os.environ.get("NEWSDESK_FRONT", "auto"),
-                            help="nginx microcache in front of gunicorn (auto: when nginx is installed)")
+        parser.add_argument("--no-scheduler", action="store_true", help="when another machine runs the one scheduler")
+        parser.add_argument(
+            "--front",
+            choices=["auto", "nginx", "gunicorn"],
+            default=os.environ.get("NEWSDESK_FRONT", "auto"),
+            help="nginx microcache in front of gunicorn (auto: when nginx is installed)",
+        )
 
     def handle(self, *args, bind, web_workers, workers, no_web, no_scheduler, front="auto", **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -87,8 +96,14 @@ class Command(BaseCommand):
             envs["front"] = nginx_inherit_env(outer.fileno())
             pass_fds["front"] = (outer.fileno(),)
 
-        supervisor = Supervisor(commands, self.stdout, envs=envs, waits=waits, pass_fds=pass_fds,
-                                groups={"web": signal.SIGKILL, "front": signal.SIGQUIT})
+        supervisor = Supervisor(
+            commands,
+            self.stdout,
+            envs=envs,
+            waits=waits,
+            pass_fds=pass_fds,
+            groups={"web": signal.SIGKILL, "front": signal.SIGQUIT},
+        )
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
         signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
         if not no_web:
@@ -122,9 +137,15 @@ class Supervisor:
     RETRY = 0.25
     MAX_RETRY = 30.0
 
-    def __init__(self, commands: dict[str, list[str]], out, envs: dict[str, dict[str, str]] | None = None,
-                 waits: dict[str, str] | None = None, pass_fds: dict[str, tuple[int, ...]] | None = None,
-                 groups: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        out,
+        envs: dict[str, dict[str, str]] | None = None,
+        waits: dict[str, str] | None = None,
+        pass_fds: dict[str, tuple[int, ...]] | None = None,
+        groups: dict[str, int] | None = None,
+    ) -> None:
         self.commands = commands
         self.out = out
         self.envs = envs or {}
@@ -162,8 +183,9 @@ class Supervisor:
             elif child.poll() is not None:
                 self._signal_group(name, child, self.groups.get(name))
                 delay = self._restart_delay(name, now)
-                self.out.write(f"{name} exited with {child.returncode}; restarting"
-                               + (f" in {delay:g} s" if delay else ""))
+                self.out.write(
+                    f"{name} exited with {child.returncode}; restarting" + (f" in {delay:g} s" if delay else "")
+                )
                 self.restart_at[name] = now + delay
 
     def _restart_delay(self, name: str, now: float) -> float:
@@ -180,7 +202,9 @@ class Supervisor:
         env = {**os.environ, **self.envs[name]} if self.envs.get(name) else None
         own_group = name in self.groups
         self.children[name] = subprocess.Popen(
-            self.commands[name], env=env, pass_fds=self.pass_fds.get(name, ()),
+            self.commands[name],
+            env=env,
+            pass_fds=self.pass_fds.get(name, ()),
             process_group=0 if own_group else None,
             preexec_fn=partial(die_with_parent, signal.SIGTERM, os.getpid()) if own_group else None,
         )

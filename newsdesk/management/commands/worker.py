@@ -35,8 +35,15 @@ class Command(BaseCommand):
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id).start()
         try:
-            call_command("db_worker", queue_name="*", interval=0.5, reload=False, batch=batch,
-                         worker_id=worker_id, verbosity=options["verbosity"])
+            call_command(
+                "db_worker",
+                queue_name="*",
+                interval=0.5,
+                reload=False,
+                batch=batch,
+                worker_id=worker_id,
+                verbosity=options["verbosity"],
+            )
         finally:
             heartbeat.stop()
 

@@ -21,8 +21,13 @@ register = template.Library()
 
 # What json_script escapes: nothing in the data can close the <script> element or
 # start a comment or CDATA section in it.
-_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026",
-                 ord("\u2028"): "\\u2028", ord("\u2029"): "\\u2029"}
+_JSON_ESCAPES = {
+    ord(">"): "\\u003E",
+    ord("<"): "\\u003C",
+    ord("&"): "\\u0026",
+    ord("\u2028"): "\\u2028",
+    ord("\u2029"): "\\u2029",
+}
 
 
 @register.filter
@@ -107,8 +112,7 @@ class CachedURLNode(URLNode):
             return super().render(context)
         view_name = self.view_name.resolve(context)
         current_app = _current_app(context)
-        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(),
-               get_urlconf())
+        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(), get_urlconf())
         url = _URLS.get(key)
         if url is None:
             url = reverse(view_name, args=args, current_app=current_app)

@@ -20,20 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="what the token is for")
-        parser.add_argument(
-            "--expires-days", type=float, default=None, help="expire after this many days"
-        )
+        parser.add_argument("--expires-days", type=float, default=None, help="expire after this many days")
         group = parser.add_mutually_exclusive_group()
-        group.add_argument(
-            "--list", action="store_true", dest="list_tokens", help="list the user's tokens"
-        )
-        group.add_argument(
-            "--revoke", metavar="PREFIX", help="revoke the token starting with PREFIX"
-        )
+        group.add_argument("--list", action="store_true", dest="list_tokens", help="list the user's tokens")
+        group.add_argument("--revoke", metavar="PREFIX", help="revoke the token starting with PREFIX")
 
-    def handle(
-        self, *args, username: str, name: str, expires_days, list_tokens: bool, revoke, **options
-    ):
+    def handle(self, *args, username: str, name: str, expires_days, list_tokens: bool, revoke, **options):
         User = get_user_model()
         try:
             user = User.objects.get(**{User.USERNAME_FIELD: username})
@@ -42,21 +34,13 @@ class Command(BaseCommand):
 
         if list_tokens:
             for token in ApiToken.objects.filter(user=user):
-                state = (
-                    "revoked" if token.revoked_at else ("active" if token.is_usable else "expired")
-                )
-                used = (
-                    token.last_used_at.isoformat(timespec="seconds")
-                    if token.last_used_at
-                    else "never"
-                )
+                state = "revoked" if token.revoked_at else ("active" if token.is_usable else "expired")
+                used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
                 self.stdout.write(f"{token.prefix}  {state:8}  last used {used}  {token.name}")
             return
 
         if revoke:
-            tokens = ApiToken.objects.filter(
-                user=user, prefix__startswith=revoke, revoked_at__isnull=True
-            )
+            tokens = ApiToken.objects.filter(user=user, prefix__startswith=revoke, revoked_at__isnull=True)
             count = tokens.count()
             if count != 1:
                 raise CommandError(

@@ -1,8 +1,8 @@
 """Maintain the SQLite full-text index by hand; the triggers keep it current otherwise.
 
-    newsdesk search_index check     # FTS5 integrity check against the articles table
-    newsdesk search_index rebuild   # re-index every article (after a restore, say)
-    newsdesk search_index optimize  # merge the index segments (after a big import)
+newsdesk search_index check     # FTS5 integrity check against the articles table
+newsdesk search_index rebuild   # re-index every article (after a restore, say)
+newsdesk search_index optimize  # merge the index segments (after a big import)
 """
 
 from __future__ import annotations
