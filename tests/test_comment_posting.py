@@ -25,11 +25,10 @@ from django.utils import timezone
 
 from newsdesk.accounts.models import set_blocked
 from newsdesk.api.models import ApiToken
-from newsdesk.articles.models import Article
 from newsdesk.comments import posting
 from newsdesk.comments.models import Comment
 from newsdesk.comments.signals import comments_changed
-from newsdesk.sources.models import Source
+from tests.test_comments import make_article, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -50,27 +49,6 @@ def _fresh_limits():
 
 
 # --- Data ----------------------------------------------------------------------------------
-
-
-def make_article(n: int = 1) -> Article:
-    source, _ = Source.objects.get_or_create(
-        slug="wire", defaults={"name": "The Wire", "home_url": "https://wire.example/"}
-    )
-    return Article.objects.create(
-        source=source,
-        url=f"https://wire.example/news/{n}/",
-        title=f"Story number {n}",
-        body_text="Something happened.",
-        content_hash=f"{n:040x}",
-        published_at=timezone.now(),
-    )
-
-
-def make_user(name: str, *, days_old: int = 30) -> User:
-    user = User.objects.create_user(name, f"{name}@example.org")
-    user.date_joined = timezone.now() - timedelta(days=days_old)
-    user.save(update_fields=["date_joined"])
-    return user
 
 
 @pytest.fixture
