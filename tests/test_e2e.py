@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,16 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from newsdesk.web.front import free_port
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, rss
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

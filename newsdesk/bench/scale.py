@@ -34,13 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from newsdesk.web.front import free_port
+
 # --- Throw-away servers --------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def postgres_bindir() -> Path | None:

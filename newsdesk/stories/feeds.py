@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from newsdesk.articles.models import Article
 from newsdesk.stories.models import Story
-from newsdesk.web.feeds import LatestFeed, _articles, atom
+from newsdesk.web.feeds import LatestFeed, atom, feed_articles
 
 
 class StoryFeed(LatestFeed):
@@ -28,7 +28,7 @@ class StoryFeed(LatestFeed):
         return reverse("story", args=[obj.pk])
 
     def listing(self, obj: Story) -> QuerySet[Article]:
-        return _articles().filter(story_member__story=obj)
+        return feed_articles().filter(story_member__story=obj)
 
 
 AtomStoryFeed = atom(StoryFeed)

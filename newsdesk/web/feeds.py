@@ -19,7 +19,8 @@ from newsdesk.sources.models import Source
 ITEMS = 50
 
 
-def _articles() -> QuerySet[Article]:
+def feed_articles() -> QuerySet[Article]:
+    """What every feed lists from: articles with their source and enrichment, no HTML body."""
     return Article.objects.select_related("source", "enrichment").defer("body_html")
 
 
@@ -34,7 +35,7 @@ class LatestFeed(Feed):
         return self.listing(obj)[:ITEMS]
 
     def listing(self, obj) -> QuerySet[Article]:
-        return _articles()
+        return feed_articles()
 
     def item_title(self, item: Article) -> str:
         return item.title
@@ -79,7 +80,7 @@ class SourceFeed(LatestFeed):
         return reverse("source", args=[obj.slug])
 
     def listing(self, obj: Source) -> QuerySet[Article]:
-        return _articles().filter(source=obj)
+        return feed_articles().filter(source=obj)
 
 
 class HashtagFeed(LatestFeed):
@@ -96,7 +97,7 @@ class HashtagFeed(LatestFeed):
         return reverse("hashtag", args=[obj.slug])
 
     def listing(self, obj: Hashtag) -> QuerySet[Article]:
-        return _articles().filter(article_hashtags__hashtag=obj)
+        return feed_articles().filter(article_hashtags__hashtag=obj)
 
 
 class SectionFeed(LatestFeed):
@@ -113,7 +114,7 @@ class SectionFeed(LatestFeed):
         return reverse("section", args=[obj])
 
     def listing(self, obj: str) -> QuerySet[Article]:
-        return _articles().filter(enrichment__section=obj)
+        return feed_articles().filter(enrichment__section=obj)
 
 
 def atom(feed_class: type[LatestFeed]) -> type[LatestFeed]:
