@@ -63,10 +63,6 @@ BLOCKED = "Your account has been blocked from commenting by a moderator."
 NOT_ALLOWED = "Only signed-in readers can comment."
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
-# comment_wait() words its message for the web form, which shows the text again under
-# it; the service's message is the same without that clause, for any client.
-_FORM_HINT = "; your text is kept below"
-
 
 # --- Refusals ----------------------------------------------------------------------------
 
@@ -196,7 +192,7 @@ def post_comment(author, article: Article, body: str, parent: int | None = None)
     reason = moderation.hold_reason(author, body)
     with transaction.atomic():
         if wait := comment_wait(author):
-            raise RateLimited(wait.replace(_FORM_HINT, ""))
+            raise RateLimited(wait)
         duplicate = (
             Comment.objects.filter(
                 article=article,

@@ -37,7 +37,7 @@ def comment_wait(user) -> str:
             wait = max(1, math.ceil((oldest + timedelta(seconds=seconds) - now).total_seconds()))
             return (
                 f"You have posted {limit} comments {label}, the most we accept. "
-                f"Please wait {wait_text(wait)} before posting again; your text is kept below."
+                f"Please wait {wait_text(wait)} before posting again."
             )
     return ""
 
