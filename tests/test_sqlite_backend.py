@@ -14,15 +14,15 @@ memory and inside a test transaction).
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.subprocess_json import run_json
 
 ROUNDS = 20
 
@@ -43,23 +43,9 @@ while not stop.is_set():
 
 @pytest.mark.slow
 def test_a_transaction_starts_soon_after_the_lock_is_free(tmp_path):
-    env = {
-        **os.environ,
-        "NEWSDESK_DATA_DIR": str(tmp_path),
-        "NEWSDESK_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.test_sqlite_backend"],
-        env=env,
-        cwd=Path(__file__).parents[1],
-        capture_output=True,
-        text=True,
-        timeout=200,
+    result = run_json(
+        ["-m", "tests.test_sqlite_backend"], tmp_path, timeout=200, DJANGO_SETTINGS_MODULE="newsdesk.settings"
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["engine"] == "newsdesk.sqlite"
     assert result["busy_handler_p90_s"] > 0.022, result  # the holder did hold the lock
     assert result["backend_p90_s"] < 0.5 * result["busy_handler_p90_s"], result

@@ -18,14 +18,14 @@ test database is in memory and inside a test transaction).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.subprocess_json import run_json
 
 BATCH = 192
 EARLIER = 256  # articles placed before the measured batch
@@ -49,24 +49,13 @@ PLACES = ["northern Japan", "Bavaria", "Chile", "Ontario", "Kenya", "Portugal", 
 
 @pytest.mark.slow
 def test_a_concurrent_write_waits_for_one_article_not_for_the_batch(tmp_path):
-    env = {
-        **os.environ,
-        "NEWSDESK_DATA_DIR": str(tmp_path),
-        "NEWSDESK_VECTOR_DIR": str(tmp_path / "vectors"),
-        "NEWSDESK_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.test_write_lock"],
-        env=env,
-        cwd=Path(__file__).parents[1],
-        capture_output=True,
-        text=True,
+    result = run_json(
+        ["-m", "tests.test_write_lock"],
+        tmp_path,
         timeout=280,
+        NEWSDESK_VECTOR_DIR=str(tmp_path / "vectors"),
+        DJANGO_SETTINGS_MODULE="newsdesk.settings",
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["placed"] == BATCH
     assert result["probes"] >= 10, result  # the other writer did write during the batch
     assert result["max_wait_s"] < MAX_SHARE * result["batch_s"], result

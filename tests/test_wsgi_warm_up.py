@@ -4,11 +4,9 @@ objects (a 200 ms pause of every request in the process)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.subprocess_json import run_json
 
 CHILD = """
 import gc, json, threading
@@ -23,23 +21,7 @@ print(json.dumps({"warm_up_threads": len(warm), "frozen": gc.get_freeze_count(),
 
 
 def _run(tmp_path: Path, warm_up: str) -> dict:
-    env = {
-        **os.environ,
-        "NEWSDESK_DATA_DIR": str(tmp_path),
-        "NEWSDESK_LOG_LEVEL": "WARNING",
-        "NEWSDESK_WARM_UP": warm_up,
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        env=env,
-        cwd=Path(__file__).parents[1],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(["-c", CHILD], tmp_path, timeout=180, NEWSDESK_WARM_UP=warm_up)
 
 
 def test_the_warmed_up_model_is_frozen_out_of_full_collections(tmp_path):
