@@ -27,8 +27,7 @@ from newsdesk.accounts.models import set_blocked
 from newsdesk.api.models import ApiToken
 from newsdesk.comments import posting
 from newsdesk.comments.models import Comment
-from newsdesk.comments.signals import comments_changed
-from tests.test_comments import make_article, make_user
+from tests.test_comments import comments_changed_ids, make_article, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -277,19 +276,10 @@ def test_daily_limit_is_refused_by_both(article, alice, settings):
 
 
 def test_double_submit_is_one_comment_across_clients(article, alice, django_capture_on_commit_callbacks):
-    seen = []
-
-    def receiver(sender, article_id, **kwargs):
-        seen.append(article_id)
-
-    comments_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            web = web_post(alice, article, "Same words")
-            api = api_post(alice, article, "Same words")
-            again = web_post(alice, article, "Same words")
-    finally:
-        comments_changed.disconnect(receiver)
+    with comments_changed_ids() as seen, django_capture_on_commit_callbacks(execute=True):
+        web = web_post(alice, article, "Same words")
+        api = api_post(alice, article, "Same words")
+        again = web_post(alice, article, "Same words")
     assert (web.kind, api.kind, again.kind) == ("posted", "duplicate", "posted")
     assert web.comment_id == api.comment_id == again.comment_id
     assert Comment.objects.count() == 1
@@ -298,20 +288,11 @@ def test_double_submit_is_one_comment_across_clients(article, alice, django_capt
 
 def test_each_client_notifies_the_page_cache(alice, django_capture_on_commit_callbacks):
     first, second = make_article(1), make_article(2)
-    seen = []
-
-    def receiver(sender, article_id, **kwargs):
-        seen.append(article_id)
-
-    comments_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            web_post(alice, first, "On the first")
-            api_post(alice, second, "On the second")
-            set_blocked(alice, True)
-            both_refuse(alice, first, "Refused")
-    finally:
-        comments_changed.disconnect(receiver)
+    with comments_changed_ids() as seen, django_capture_on_commit_callbacks(execute=True):
+        web_post(alice, first, "On the first")
+        api_post(alice, second, "On the second")
+        set_blocked(alice, True)
+        both_refuse(alice, first, "Refused")
     assert seen == [first.pk, second.pk]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -26,6 +28,21 @@ User = get_user_model()
 @pytest.fixture(autouse=True)
 def _fresh_limits():
     cache.clear()
+
+
+@contextmanager
+def comments_changed_ids() -> Iterator[list[int]]:
+    """The article ids `comments_changed` is sent for while the block runs."""
+    seen: list[int] = []
+
+    def receiver(sender, article_id, **kwargs):
+        seen.append(article_id)
+
+    comments_changed.connect(receiver)
+    try:
+        yield seen
+    finally:
+        comments_changed.disconnect(receiver)
 
 
 def make_article(n: int = 1) -> Article:
@@ -139,17 +156,8 @@ def test_double_submit_posts_once(article, alice):
 
 
 def test_comments_changed_signal(article, alice, django_capture_on_commit_callbacks):
-    seen = []
-
-    def receiver(sender, article_id, **kwargs):
-        seen.append(article_id)
-
-    comments_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            post(signed_in(alice), article, "Signal me")
-    finally:
-        comments_changed.disconnect(receiver)
+    with comments_changed_ids() as seen, django_capture_on_commit_callbacks(execute=True):
+        post(signed_in(alice), article, "Signal me")
     assert seen == [article.pk]
 
 
