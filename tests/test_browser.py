@@ -101,7 +101,17 @@ def log_in(driver, base: str, name: str, next_url: str) -> None:
     by_css(driver, "#id_username").send_keys(name)
     by_css(driver, "#id_password").send_keys(PASSWORD)
     by_css(driver, "form.account-form button[type=submit]").click()
-    wait(driver, lambda d: next_url in d.current_url and d.execute_script("return document.readyState") == "complete")
+    # The login page's own address holds next_url: wait until the browser has left it.
+    wait(
+        driver,
+        lambda d: (
+            "/accounts/login/" not in d.current_url
+            and next_url in d.current_url
+            and d.execute_script("return document.readyState") == "complete"
+            and name in by_css(d, ".account-links").text
+        ),
+        message=f"signed in as {name}",
+    )
 
 
 def log_out(driver) -> None:
