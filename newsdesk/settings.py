@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "newsdesk",
     "newsdesk.sources",
     "newsdesk.articles",
+    "newsdesk.pipeline",
     "newsdesk.stories",
     "newsdesk.search",
     "newsdesk.accounts",

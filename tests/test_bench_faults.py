@@ -121,10 +121,10 @@ def test_page_number_reads_the_publishers_urls_only():
 
 def test_snapshot_and_the_work_of_running_tasks(db):
     tasks = [
-        ("a", "RUNNING", "newsdesk.articles.tasks.process_entries_task", [[10, 12]], ["w1"]),
-        ("b", "RUNNING", "newsdesk.articles.tasks.enrich_articles_task", [[1, 2]], ["w2"]),
-        ("c", "READY", "newsdesk.articles.tasks.place_in_stories_task", [[4, 7]], []),
-        ("d", "RUNNING", "newsdesk.articles.tasks.fetch_feed_task", [1], ["w2"]),
+        ("a", "RUNNING", "newsdesk.pipeline.tasks.process_entries_task", [[10, 12]], ["w1"]),
+        ("b", "RUNNING", "newsdesk.pipeline.tasks.enrich_articles_task", [[1, 2]], ["w2"]),
+        ("c", "READY", "newsdesk.stories.tasks.place_in_stories_task", [[4, 7]], []),
+        ("d", "RUNNING", "newsdesk.pipeline.tasks.fetch_feed_task", [1], ["w2"]),
     ]
     db.executemany(
         f"INSERT INTO {faults.TASKS_TABLE} VALUES (?, ?, ?, ?, ?)",
@@ -138,10 +138,10 @@ def test_snapshot_and_the_work_of_running_tasks(db):
     since = datetime.now(UTC) - timedelta(hours=1)
     done = {task_id: faults.work_done(db, path, args, since) for task_id, path, args in snap.running}
     assert done == {"a": False, "b": True, "d": True}  # entry 12 pending; feed polled after `since`
-    assert faults.work_done(db, "newsdesk.articles.tasks.fetch_feed_task", {"args": [1]}, datetime.now(UTC)) is False
+    assert faults.work_done(db, "newsdesk.pipeline.tasks.fetch_feed_task", {"args": [1]}, datetime.now(UTC)) is False
     # Place: 4 is not enriched (nothing to place yet), 7 is enriched and not placed.
-    assert faults.work_done(db, "newsdesk.articles.tasks.place_in_stories_task", {"args": [[4]]}, since)
-    assert not faults.work_done(db, "newsdesk.articles.tasks.place_in_stories_task", {"args": [[4, 7]]}, since)
+    assert faults.work_done(db, "newsdesk.stories.tasks.place_in_stories_task", {"args": [[4]]}, since)
+    assert not faults.work_done(db, "newsdesk.stories.tasks.place_in_stories_task", {"args": [[4, 7]]}, since)
 
 
 def test_sqlite_integrity_on_a_sound_file(tmp_path):

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from newsdesk.articles.subscribe import add_url
 from newsdesk.extract import pipeline as extract_pipeline
 from newsdesk.extract.decode import decode_text
+from newsdesk.pipeline.add import add_url
 from newsdesk.sources import http as http_module
 from newsdesk.sources.http import FetchResult
 from tests.fixtureserver import FixtureServer, Reply

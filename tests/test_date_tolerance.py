@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
-from newsdesk.articles import tasks
-from newsdesk.articles.enrich import enrich_articles
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment
+from newsdesk.pipeline.enrich import enrich_articles
 from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
+from newsdesk.stories import tasks as story_tasks
 from newsdesk.stories.models import Story, StoryMember
 from newsdesk.stories.related_db import related_for
 from newsdesk.stories.windows import earlier, effective_time, later
@@ -87,7 +87,7 @@ def test_every_stage_tolerates_dates_at_the_ends_of_the_calendar(client, setting
 
     assert enrich_articles(batch) == 5
     assert set(Enrichment.objects.values_list("published_at", flat=True)) >= {FIRST_DAY, LAST_SECOND}
-    assert tasks.place_in_stories_task.call(batch) == 5
+    assert story_tasks.place_in_stories_task.call(batch) == 5
     assert StoryMember.objects.filter(article_id__in=batch).count() == 5
     # A 9999 member does not make its story "fresh" for ever.
     assert not Story.objects.filter(last_seen__gt=timezone.now()).exists()
@@ -96,7 +96,7 @@ def test_every_stage_tolerates_dates_at_the_ends_of_the_calendar(client, setting
     # same event joins the story of the real articles.
     later_one = make(sources[0], 10, "Japan earthquake: tsunami warning issued for the northern coast", timezone.now())
     enrich_articles([later_one.pk])
-    tasks.place_in_stories_task.call([later_one.pk])
+    story_tasks.place_in_stories_task.call([later_one.pk])
     quake_story = StoryMember.objects.get(article=normal[0]).story_id
     assert StoryMember.objects.get(article=later_one).story_id == quake_story
 

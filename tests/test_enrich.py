@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from newsdesk.ai import summary as summary_module
-from newsdesk.articles import enrich
-from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias, from_blob
+from newsdesk.pipeline import enrich
 from newsdesk.sources.models import Source
 from tests.llmserver import Completion, LLMServer
 
@@ -59,7 +59,7 @@ def test_enrichment_is_stored_with_its_methods(source):
     assert stored.section in {"world", "politics"}
     assert stored.published_at == article.published_at  # the section's date index
     assert stored.methods == enrich.method_versions()
-    assert len(enrich.from_blob(stored.embedding)) == 384
+    assert len(from_blob(stored.embedding)) == 384
     slugs = list(ArticleHashtag.objects.filter(article=article).values_list("hashtag__slug", flat=True))
     assert "vladimir-putin" in slugs and "kyiv" in slugs
     assert Hashtag.objects.get(slug="vladimir-putin").article_count == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newsdesk.articles.enrich import from_blob
+from newsdesk.articles.models import from_blob
 from newsdesk.stories.vectors import MANIFEST, VectorIndex
 from tests.fixtureserver import Reply
 from tests.pages import article_page, rss

@@ -24,10 +24,10 @@ import pytest
 from django.utils import timezone
 
 from newsdesk import limits
-from newsdesk.articles import pipeline
 from newsdesk.articles.models import Article
 from newsdesk.articles.store import ArticleData, save_article
 from newsdesk.dates import EARLIEST
+from newsdesk.pipeline import ingest
 from newsdesk.sources import sitemaps
 from newsdesk.sources.models import Entry, Feed, Source
 from newsdesk.sources.opml import parse_opml
@@ -63,15 +63,15 @@ def serve_feed(
     return Feed.objects.create(source=source, url=server.url(f"{prefix}/feed"))
 
 
-def poll(feed: Feed) -> tuple[pipeline.FeedOutcome, pipeline.PageOutcome]:
+def poll(feed: Feed) -> tuple[ingest.FeedOutcome, ingest.PageOutcome]:
     """One poll and the pages it found, as a worker runs them; the feed is reloaded."""
-    outcome = pipeline.fetch_feed(feed.pk)
-    pages = pipeline.process_entries(outcome.new_entries)
+    outcome = ingest.fetch_feed(feed.pk)
+    pages = ingest.process_entries(outcome.new_entries)
     feed.refresh_from_db()
     return outcome, pages
 
 
-def assert_refused(feed: Feed, outcome: pipeline.FeedOutcome, reason: str) -> None:
+def assert_refused(feed: Feed, outcome: ingest.FeedOutcome, reason: str) -> None:
     assert outcome.status == "error", outcome
     assert reason in feed.last_error, feed.last_error
     assert feed.error_count == 1 and feed.next_fetch_at > timezone.now()

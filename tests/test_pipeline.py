@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsdesk.articles import pipeline
 from newsdesk.articles.models import Article
-from newsdesk.articles.subscribe import AddError, add_url
+from newsdesk.pipeline import ingest
+from newsdesk.pipeline.add import AddError, add_url
 from newsdesk.sources.models import Entry, Feed
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, atom, rss
@@ -227,7 +227,7 @@ def test_publisher_sections_reach_the_article_and_file_a_borderline_story(fixtur
     """The page's article:section and the feed's categories are kept on the article, and
     the same borderline text (a council's transport plan) is filed where its publisher
     filed it."""
-    from newsdesk.articles.enrich import enrich_articles
+    from newsdesk.pipeline.enrich import enrich_articles
 
     for name, section in (("a", "Sport"), ("b", None), ("c", None)):
         fixture_server.route(f"{prefix}/{name}", html_reply(article_page(f"Story {name}", section=section)))
@@ -297,12 +297,12 @@ def test_transient_errors_are_retried_then_stored(fixture_server, prefix):
     assert not Article.objects.exists()
     assert entry.state == Entry.State.PENDING and entry.attempts == 1
     assert entry.next_attempt_at >= timezone.now() + timedelta(seconds=110)  # Retry-After honoured
-    assert pipeline.claim_due_entries() == []  # not due yet
+    assert ingest.claim_due_entries() == []  # not due yet
 
     later = entry.next_attempt_at + timedelta(seconds=1)
-    due = pipeline.claim_due_entries(now=later)
+    due = ingest.claim_due_entries(now=later)
     assert due == [entry.pk]
-    pipeline.process_entries(due)
+    ingest.process_entries(due)
     assert Article.objects.get().origin == Article.Origin.PAGE
 
 
@@ -324,10 +324,10 @@ def test_crash_mid_batch_loses_nothing(fixture_server, prefix, monkeypatch):
     serve_site(fixture_server, prefix, [f"Crash test {n}" for n in range(4)])
     add_url(fixture_server.url(f"{prefix}/feed.xml"))
     feed = Feed.objects.get()
-    outcome = pipeline.fetch_feed(feed.pk)
+    outcome = ingest.fetch_feed(feed.pk)
     assert len(outcome.new_entries) == 4
 
-    real_extract = pipeline.extract
+    real_extract = ingest.extract
     seen = []
 
     def dying_extract(*args, **kwargs):
@@ -336,20 +336,20 @@ def test_crash_mid_batch_loses_nothing(fixture_server, prefix, monkeypatch):
             raise SystemExit("worker killed")  # not an Exception: nothing may catch it
         return real_extract(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "extract", dying_extract)
+    monkeypatch.setattr(ingest, "extract", dying_extract)
     with pytest.raises(SystemExit):
-        pipeline.process_entries(outcome.new_entries)
+        ingest.process_entries(outcome.new_entries)
     stored = list(Article.objects.all())
     assert len(stored) == 2
     assert all(LOREM[3] in a.body_text for a in stored)  # whole articles only
     pending = Entry.objects.filter(state=Entry.State.PENDING)
     assert pending.count() == 2
-    assert pipeline.claim_due_entries() == []  # still leased
+    assert ingest.claim_due_entries() == []  # still leased
 
-    monkeypatch.setattr(pipeline, "extract", real_extract)
-    due = pipeline.claim_due_entries(now=timezone.now() + pipeline.lease_time() + timedelta(seconds=1))
+    monkeypatch.setattr(ingest, "extract", real_extract)
+    due = ingest.claim_due_entries(now=timezone.now() + ingest.lease_time() + timedelta(seconds=1))
     assert sorted(due) == sorted(pending.values_list("pk", flat=True))
-    pipeline.process_entries(due)
+    ingest.process_entries(due)
     assert Article.objects.count() == 4
     assert not Entry.objects.filter(state=Entry.State.PENDING).exists()
 

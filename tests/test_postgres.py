@@ -358,7 +358,7 @@ def overlapping(requests) -> bool:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_processes_share_one_queue(fixture_server, two_workers):
-    from newsdesk.articles.tasks import fetch_feed_task
+    from newsdesk.pipeline.tasks import fetch_feed_task
 
     source = make_source("shared-queue")
     feeds = []
@@ -385,7 +385,7 @@ def test_two_worker_processes_share_one_queue(fixture_server, two_workers):
 def test_one_feed_is_never_polled_by_two_workers_at_once(fixture_server, two_workers):
     """Six polls of one slow feed queued at once: the workers run them side by side, but
     the feed's lock lets only one poll in at a time; the others report "busy"."""
-    from newsdesk.articles.tasks import fetch_feed_task
+    from newsdesk.pipeline.tasks import fetch_feed_task
 
     path = "/pg-lock/feed.xml"
     fixture_server.route(path, Reply(200, rss([]), {"Content-Type": "application/rss+xml"}, delay=2.0))

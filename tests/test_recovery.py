@@ -28,12 +28,13 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from newsdesk.articles import pipeline, tasks
 from newsdesk.articles.models import Article
-from newsdesk.articles.subscribe import add_url
+from newsdesk.pipeline import ingest, tasks
+from newsdesk.pipeline.add import add_url
 from newsdesk.recovery.models import TaskFailure, WorkerHeartbeat
 from newsdesk.recovery.sweep import WORKER_LOST, close_lost_runs, recover
 from newsdesk.sources.models import Entry, Feed, Source
+from newsdesk.stories import tasks as story_tasks
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, rss
 from tests.test_e2e import database, env, newsdesk, spawn, stop, wait_for  # noqa: F401 (env is a fixture)
@@ -81,9 +82,9 @@ def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server,
     def overflow(*args, **kwargs):
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(pipeline, "parse_feed", overflow)
+    monkeypatch.setattr(ingest, "parse_feed", overflow)
     before = timezone.now()
-    outcome = pipeline.fetch_feed(feed.pk)
+    outcome = ingest.fetch_feed(feed.pk)
     assert outcome.status == "error"
     feed.refresh_from_db()
     assert feed.error_count == 1
@@ -96,9 +97,9 @@ def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server,
     def crash(*args, **kwargs):
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(pipeline, "parse_feed", crash)
+    monkeypatch.setattr(ingest, "parse_feed", crash)
     Feed.objects.filter(pk=feed.pk).update(next_fetch_at=timezone.now())
-    pipeline.fetch_feed(feed.pk)
+    ingest.fetch_feed(feed.pk)
     feed.refresh_from_db()
     assert feed.error_count == 2 and feed.last_error == "internal error: RuntimeError: parser bug"
     assert (feed.next_fetch_at - timezone.now()).total_seconds() > first_delay * 1.5  # exponential
@@ -113,25 +114,25 @@ def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server,
 def test_a_page_that_raises_costs_only_itself_and_falls_back_in_the_end(fixture_server, prefix, monkeypatch):
     titles = ["Bridge reopens", "Museum extends hours", "Ferry timetable changes"]
     feed = add_url(serve_site(fixture_server, prefix, titles)).feeds[0]
-    outcome = pipeline.fetch_feed(feed.pk)
+    outcome = ingest.fetch_feed(feed.pk)
     assert len(outcome.new_entries) == 3
-    real_extract = pipeline.extract
+    real_extract = ingest.extract
 
     def extract(content, url, **kwargs):
         if url.endswith("/news/1"):
             raise OverflowError("date value out of range")
         return real_extract(content, url, **kwargs)
 
-    monkeypatch.setattr(pipeline, "extract", extract)
-    result = pipeline.process_entries(outcome.new_entries)
+    monkeypatch.setattr(ingest, "extract", extract)
+    result = ingest.process_entries(outcome.new_entries)
     assert result.created == 2 and result.retried == 1
     broken = Entry.objects.get(url__endswith="/news/1")
     assert broken.state == Entry.State.PENDING and broken.attempts == 1
     assert broken.last_error == "internal error: OverflowError: date value out of range"
     assert broken.next_attempt_at > timezone.now() + timedelta(seconds=45)  # backed off
 
-    for _ in range(pipeline.MAX_PAGE_ATTEMPTS - 1):
-        pipeline.process_entries([broken.pk])
+    for _ in range(ingest.MAX_PAGE_ATTEMPTS - 1):
+        ingest.process_entries([broken.pk])
     broken.refresh_from_db()
     assert broken.state == Entry.State.DONE
     article = Article.objects.get(pk=broken.article_id)
@@ -144,8 +145,8 @@ def test_a_batch_run_again_queues_enrichment_for_pages_its_dead_run_stored(fixtu
     """A worker killed mid-batch had stored two pages (each commits alone) and queued
     nothing; the retry skips those done entries but must still send their articles on."""
     feed = add_url(serve_site(fixture_server, prefix, ["Dam inspected", "Pier closes", "Tram line opens"])).feeds[0]
-    entry_ids = pipeline.fetch_feed(feed.pk).new_entries
-    pipeline.process_entries(entry_ids[:2])  # what the dead run managed
+    entry_ids = ingest.fetch_feed(feed.pk).new_entries
+    ingest.process_entries(entry_ids[:2])  # what the dead run managed
     DBTaskResult.objects.all().delete()
 
     tasks.process_entries_task.call(entry_ids)
@@ -187,7 +188,7 @@ def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staf
         raise OverflowError("date value out of range")
 
     monkeypatch.setattr(newsdesk.stories.assign, "place_articles", broken)
-    result = tasks.place_in_stories_task.enqueue([1, 2, 3])
+    result = story_tasks.place_in_stories_task.enqueue([1, 2, 3])
     row = run(DBTaskResult.objects.get(pk=result.id))
     assert row.status == "FAILED"
 

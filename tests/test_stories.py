@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from newsdesk.articles.enrich import to_blob
-from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, to_blob
 from newsdesk.sources.models import Source
 from newsdesk.stories import index, moderation
 from newsdesk.stories.models import NearDuplicate, Story, StoryEvent, StoryMember

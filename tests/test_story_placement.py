@@ -14,8 +14,7 @@ import pytest
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
-from newsdesk.articles.enrich import to_blob
-from newsdesk.articles.models import Article, Enrichment
+from newsdesk.articles.models import Article, Enrichment, to_blob
 from newsdesk.sources.models import Source
 from newsdesk.stories import clustering, moderation
 from newsdesk.stories.assign import place_articles

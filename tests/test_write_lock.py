@@ -68,8 +68,7 @@ def _articles(count: int, offset: int) -> list[int]:
     from django.utils import timezone
 
     from newsdesk.ai import embeddings
-    from newsdesk.articles.enrich import to_blob
-    from newsdesk.articles.models import Article, Enrichment
+    from newsdesk.articles.models import Article, Enrichment, to_blob
     from newsdesk.sources.models import Source
 
     sources = [

@@ -129,8 +129,8 @@ def _my_ids(part: int, parts: int) -> list[int]:
 
 def _embed(part: int, parts: int) -> dict:
     from newsdesk.ai.embeddings import embed, get_model
-    from newsdesk.articles.enrich import embedding_text
     from newsdesk.articles.models import Article
+    from newsdesk.pipeline.enrich import embedding_text
 
     get_model()
     texts = [embedding_text(a) for a in Article.objects.filter(pk__in=_my_ids(part, parts))]
@@ -141,7 +141,7 @@ def _embed(part: int, parts: int) -> dict:
 
 
 def _enrich(part: int, parts: int) -> dict:
-    from newsdesk.articles.enrich import enrich_articles, warm_up
+    from newsdesk.pipeline.enrich import enrich_articles, warm_up
 
     warm_up()
     ids = _my_ids(part, parts)

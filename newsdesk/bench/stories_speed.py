@@ -77,8 +77,7 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
     from django.core.management import call_command
 
     from newsdesk.ai import embeddings
-    from newsdesk.articles.enrich import to_blob
-    from newsdesk.articles.models import Article, Enrichment
+    from newsdesk.articles.models import Article, Enrichment, to_blob
     from newsdesk.bench.publisher import load_articles
     from newsdesk.sources.models import Source
     from newsdesk.stories import clustering, duplicates, index

@@ -1004,7 +1004,7 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     started = time.perf_counter()
     print(f"generating {count} articles from {texts.origin}", flush=True)
     try:
-        from newsdesk.articles.enrich import method_versions
+        from newsdesk.pipeline.enrich import method_versions
 
         methods = method_versions()
     except Exception:  # noqa: BLE001 - cosmetic only

@@ -7,7 +7,7 @@ Two steps, every few seconds (`newsdesk scheduler`):
    killed worker: django_tasks_db would leave it RUNNING for ever. It is closed as FAILED
    with a `WorkerLost` "exception" saying since when the worker was silent.
 2. *Failed runs.* Each FAILED row of a recoverable pipeline task (see
-   `newsdesk.articles.tasks.RECOVERABLE`) not seen before gets a `TaskFailure`: what it
+   `newsdesk.pipeline.tasks.recoverable()`) not seen before gets a `TaskFailure`: what it
    held is handed on (a feed's lock released, a page batch's lease renewed) and the same
    task is queued again, at once after a lost worker, else after 30 s, 2 min, 8 min ...;
    after NEWSDESK_TASK_MAX_ATTEMPTS runs it is given up and shown to staff instead.
@@ -126,11 +126,13 @@ def _alive_here(beat: WorkerHeartbeat) -> bool:
 
 
 def retry_failed_runs(now: datetime) -> tuple[int, int]:
-    from newsdesk.articles.tasks import RECOVERABLE
+    from newsdesk.pipeline.tasks import recoverable
+
+    handlers = recoverable()
 
     failed = list(
         DBTaskResult.objects.failed()
-        .filter(task_path__in=list(RECOVERABLE))
+        .filter(task_path__in=list(handlers))
         .exclude(id__in=TaskFailure.objects.values("result_id"))
         .order_by("finished_at")[:BATCH]
     )
@@ -138,7 +140,7 @@ def retry_failed_runs(now: datetime) -> tuple[int, int]:
     for row in failed:
         try:
             with transaction.atomic():
-                if _handle(row, RECOVERABLE[row.task_path], now):
+                if _handle(row, handlers[row.task_path], now):
                     retried += 1
                 else:
                     given_up += 1
@@ -149,7 +151,7 @@ def retry_failed_runs(now: datetime) -> tuple[int, int]:
 
 def _handle(row: DBTaskResult, release, now: datetime) -> bool:
     """Record one failed run and queue it again; False when it is given up."""
-    from newsdesk.articles.pipeline import lease_time
+    from newsdesk.pipeline.ingest import lease_time
 
     previous = TaskFailure.objects.filter(retry_result_id=row.id).first()
     attempt = previous.attempt + 1 if previous else 1

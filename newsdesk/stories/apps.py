@@ -23,4 +23,8 @@ class StoriesConfig(AppConfig):
     verbose_name = "Stories and related articles"
 
     def ready(self) -> None:
+        from newsdesk.pipeline import chain
+        from newsdesk.stories.tasks import PLACE
+
         post_migrate.connect(grant_story_permissions, sender=self, dispatch_uid="newsdesk.stories.moderators")
+        chain.register(PLACE)

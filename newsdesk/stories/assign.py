@@ -42,8 +42,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
-from newsdesk.articles.enrich import from_blob, to_blob
-from newsdesk.articles.models import Article, ArticleHashtag, Hashtag
+from newsdesk.articles.models import Article, ArticleHashtag, Hashtag, from_blob, to_blob
 from newsdesk.stories import clustering
 from newsdesk.stories.folding import fold_duplicate
 from newsdesk.stories.models import Story, StoryEvent, StoryLock, StoryMember

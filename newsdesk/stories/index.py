@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from newsdesk.articles.enrich import from_blob
-from newsdesk.articles.models import Enrichment
+from newsdesk.articles.models import Enrichment, from_blob
 from newsdesk.stories.vectors import MANIFEST, VectorIndex
 from newsdesk.stories.windows import effective_time
 

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from django.db import connections
 
-from newsdesk.articles.enrich import from_blob
-from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, from_blob
 from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
 from newsdesk.stories import related as ranking

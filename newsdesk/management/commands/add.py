@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from newsdesk.articles.subscribe import AddError, add_url
+from newsdesk.pipeline.add import AddError, add_url
 
 
 class Command(BaseCommand):

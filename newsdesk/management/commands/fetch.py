@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from newsdesk.articles import chain, pipeline
+from newsdesk.pipeline import chain, ingest
 from newsdesk.sources.models import Feed
 
 
@@ -30,20 +30,20 @@ class Command(BaseCommand):
 
     def _pass(self) -> None:
         fresh: list[int] = []
-        for feed_id in pipeline.claim_due_feeds(limit=10_000):
-            outcome = pipeline.fetch_feed(feed_id, enqueue=fresh.extend)
+        for feed_id in ingest.claim_due_feeds(limit=10_000):
+            outcome = ingest.fetch_feed(feed_id, enqueue=fresh.extend)
             url = Feed.objects.values_list("url", flat=True).get(pk=feed_id)
             if outcome.status == "error":
                 self.stderr.write(f"{url}: {outcome.error}")
             else:
                 self.stdout.write(f"{url}: {outcome.status}, {len(outcome.new_entries)} new")
-        total = pipeline.PageOutcome()
-        for batch in pipeline.batches(fresh + pipeline.claim_due_entries(limit=100_000)):
-            total.add(pipeline.process_entries(batch))
+        total = ingest.PageOutcome()
+        for batch in ingest.batches(fresh + ingest.claim_due_entries(limit=100_000)):
+            total.add(ingest.process_entries(batch))
         # The stages the workers run after storing, in the same order, in this process.
         counts = chain.run(total.stored)
         self.stdout.write(
             f"articles: {total.created} new, {total.updated} updated, {total.unchanged} unchanged, "
             f"{total.fallback} from feed content, {total.retried} to retry, {total.failed} failed; "
-            f"{counts[chain.enrich]} enriched, {counts[chain.place]} placed in stories"
+            f"{counts.get('enrich', 0)} enriched, {counts.get('place', 0)} placed in stories"
         )

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from newsdesk.articles.subscribe import source_for
 from newsdesk.links import canonical_url
+from newsdesk.pipeline.add import source_for
 from newsdesk.sources.models import Feed
 from newsdesk.sources.opml import parse_opml
 

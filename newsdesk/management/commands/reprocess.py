@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from newsdesk.articles.enrich import enrich_articles, outdated_articles
 from newsdesk.articles.models import Article
-from newsdesk.articles.tasks import enrich_articles_task
+from newsdesk.pipeline.enrich import enrich_articles, outdated_articles
+from newsdesk.pipeline.tasks import enrich_articles_task
 
 BATCH = 256
 

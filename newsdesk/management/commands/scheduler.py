@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from newsdesk.articles.pipeline import lease_time
-from newsdesk.articles.tasks import enqueue_due_work, enqueue_missing_enrichment
+from newsdesk.pipeline.ingest import lease_time
+from newsdesk.pipeline.tasks import enqueue_due_work, enqueue_stranded
 from newsdesk.recovery.sweep import recover
 
 log = logging.getLogger("newsdesk.scheduler")
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                         )
                     last_recovery = time.monotonic()
                 if time.monotonic() - last_repair > lease_time().total_seconds():
-                    if repaired := enqueue_missing_enrichment():
+                    if repaired := enqueue_stranded():
                         log.info("queued enrichment for %d article(s) that missed it", repaired)
                     last_repair = time.monotonic()
                 if time.monotonic() - last_prune > PRUNE_EVERY:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from newsdesk.articles.subscribe import load_default_publishers
+from newsdesk.pipeline.add import load_default_publishers
 from newsdesk.sources.models import Source
 from newsdesk.web.front import (
     Front,

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args, batch: bool, **options):
-        from newsdesk.articles.enrich import warm_up
+        from newsdesk.pipeline.enrich import warm_up
         from newsdesk.recovery.heartbeat import Heartbeat, new_worker_id
 
         backend = settings.TASKS["default"]["BACKEND"]

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from newsdesk.articles import pipeline
 from newsdesk.articles.models import Article
 from newsdesk.links import canonical_url, host_of
+from newsdesk.pipeline import ingest
 from newsdesk.sources.client import get_fetcher
 from newsdesk.sources.discovery import COMMON_FEED_PATHS, classify, discover_feeds, page_site_name
 from newsdesk.sources.feeds import FeedError, parse_feed
@@ -136,7 +136,7 @@ def _add_article(result: FetchResult, source: Source | None) -> Added:
     entry, _ = Entry.objects.get_or_create(url=url, defaults={"source": source})
     Entry.objects.filter(pk=entry.pk).update(state=Entry.State.PENDING, attempts=0)
     entry.refresh_from_db()
-    pipeline.store_page(entry, result)
+    ingest.store_page(entry, result)
     entry.refresh_from_db()
     if entry.article is None:
         raise AddError(f"{url}: no article found ({entry.last_error or 'nothing to extract'})")

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from newsdesk.ai import embeddings, gazetteer, hashtags, llm, sections, summary
-from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias
+from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias, to_blob
 from newsdesk.extract.language import guess_language
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,6 @@ def warm_up() -> None:
 
 def embedding_text(article: Article) -> str:
     return f"{article.title}\n\n{article.body_text or article.description}"
-
-
-def to_blob(vector: np.ndarray) -> bytes:
-    return vector.astype(np.float16).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
 
 
 class KnownAliases(Mapping[str, str]):
