@@ -2,7 +2,7 @@
 article does not say. Uses the packaged MiniLM model, offline.
 
 The museum article was written for these tests; the corpus tests read the seed page and
-the hand-written question sets of newsdesk/bench/ask.py when ../shared is present.
+the hand-written question sets of bench/ask.py when ../shared is present.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _needs_shared():
 )
 def test_seed_article_questions(question, sentences):
     _needs_shared()
-    from newsdesk.bench.ask import SEED, load_article
+    from bench.ask import SEED, load_article
 
     title, body = load_article(SHARED, SEED)
     answer = ask(question, title, body)
@@ -137,9 +137,9 @@ def test_seed_article_questions(question, sentences):
 @pytest.mark.corpus
 @pytest.mark.slow
 def test_question_sets_accuracy():
-    """Guards against regressions; the figures are reported by python -m newsdesk.bench.ask."""
+    """Guards against regressions; the figures are reported by python -m bench.ask."""
     _needs_shared()
-    from newsdesk.bench.ask import HOLDOUT, MORE_QUESTIONS, QUESTIONS, evaluate
+    from bench.ask import HOLDOUT, MORE_QUESTIONS, QUESTIONS, evaluate
 
     assert evaluate(SHARED, QUESTIONS)["accuracy"] >= 0.9
     assert evaluate(SHARED, QUESTIONS + MORE_QUESTIONS)["accuracy"] >= 0.85

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.bench import faults
+from bench import faults
 
 BASE = "http://127.0.0.1:4242"
 
@@ -235,7 +235,7 @@ def test_top_level_is_the_worse_database_and_serialises():
 def test_bench_faults_is_registered():
     from newsdesk.management.commands.bench import BENCHMARKS
 
-    assert BENCHMARKS["faults"][0] == "newsdesk.bench.faults"
+    assert BENCHMARKS["faults"][0] == "bench.faults"
 
 
 def test_next_kill_waits_for_the_previous_victim_to_be_back():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 
-from newsdesk.bench.stories import predict_related, predict_stories
+from bench.stories import predict_related, predict_stories
 
 DAY_MS = 86_400_000
 HEADLINES = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.bench import web
+from bench import web
 from newsdesk.web import front
 
 FIELDS = [
@@ -80,7 +80,7 @@ def test_parse_wrk_refuses_a_report_without_latency_distribution():
 
 
 def test_percentiles_of_comment_posts():
-    from newsdesk.bench.web_ingest import PostResults
+    from bench.web_ingest import PostResults
 
     results = PostResults(latencies_ms=[float(n) for n in range(1, 101)], errors=2, statuses={302: 100, 429: 2})
     figures = results.figures(10.0)
@@ -91,7 +91,7 @@ def test_percentiles_of_comment_posts():
 def test_search_paths_are_words_of_the_headlines(tmp_path):
     import sqlite3
 
-    from newsdesk.bench.web_ingest import search_queries
+    from bench.web_ingest import search_queries
 
     db = tmp_path / "db.sqlite3"
     with sqlite3.connect(db) as conn:
@@ -107,7 +107,7 @@ def test_search_paths_are_words_of_the_headlines(tmp_path):
 
 
 def test_signed_in_script_sends_the_session_cookie(tmp_path):
-    from newsdesk.bench.web_ingest import paths_script
+    from bench.web_ingest import paths_script
 
     script = paths_script(tmp_path, "x", ["/a/", "/b/"], 2, {"sessionid": "abc"}).read_text()
     assert 'wrk.headers["Cookie"] = "sessionid=abc"' in script
@@ -117,7 +117,7 @@ def test_signed_in_script_sends_the_session_cookie(tmp_path):
 def test_bench_web_is_registered():
     from newsdesk.management.commands.bench import BENCHMARKS
 
-    assert BENCHMARKS["web"][0] == "newsdesk.bench.web"
+    assert BENCHMARKS["web"][0] == "bench.web"
 
 
 @pytest.mark.slow
@@ -168,7 +168,7 @@ def test_children_are_gone_after_a_run(tmp_path):
     code = (
         "import json, os, django;"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'newsdesk.settings'); django.setup();"
-        "from newsdesk.bench import web;"
+        "from bench import web;"
         f"print(json.dumps(web.run(articles=120, duration=1, warmup=0, connections=4, threads=1,"
         f" web_workers=1, data_dir={str(tmp_path / 'data')!r}, seed=5, ingest=0)))"
     )
@@ -204,7 +204,7 @@ def test_sigterm_mid_run_stops_every_child(tmp_path):
     code = (
         "import os, django;"
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'newsdesk.settings'); django.setup();"
-        "from newsdesk.bench import web;"
+        "from bench import web;"
         f"web.run(articles=120, duration=30, warmup=0, connections=4, threads=1, web_workers=1,"
         f" data_dir={str(data)!r}, seed=5, ingest=0)"
     )

@@ -399,7 +399,7 @@ def test_corpus_f1(tmp_path: Path) -> None:
     scorer = SHARED / "eval" / "score.py"
     if not corpus.is_dir() or not scorer.is_file():
         pytest.skip("../shared corpora are not available")
-    from newsdesk.bench.extraction import predict_extraction
+    from bench.extraction import predict_extraction
 
     output = tmp_path / "extraction.json"
     summary = predict_extraction(corpus, output)

@@ -313,7 +313,7 @@ def test_kpcrowd_f1_at_10(tmp_path):
     if not (KPCROWD / "docs").is_dir():
         pytest.skip("../shared kpcrowd corpus is absent")
     pytest.importorskip("nltk", reason="the hashtags scorer needs nltk")
-    from newsdesk.bench.hashtags import predict_hashtags
+    from bench.hashtags import predict_hashtags
 
     out = tmp_path / "hashtags.json"
     report = predict_hashtags(KPCROWD / "docs", out)

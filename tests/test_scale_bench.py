@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from newsdesk.bench.scale import postgres_bindir
+from devtools.services import postgres_bindir
 
 pytestmark = [
     pytest.mark.slow,

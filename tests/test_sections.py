@@ -330,7 +330,7 @@ def test_a_stray_label_does_not_overrule_a_plain_text() -> None:
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BBC = SHARED / "corpora" / "summaries" / "bbc"
 # The figure measured when this test was written (scorer accuracy on the dev articles),
-# minus 0.01 of slack; see the benchmark report in newsdesk/bench/categories.py.
+# minus 0.01 of slack; see the benchmark report in bench/categories.py.
 ACHIEVED = 0.9535
 
 
@@ -339,7 +339,7 @@ ACHIEVED = 0.9535
 @pytest.mark.skipif(not (BBC / "articles").is_dir(), reason="../shared corpora absent")
 def test_bbc_benchmark_accuracy(tmp_path: Path) -> None:
     """Run the predictor as the checker does: on a copy under opaque folder names."""
-    from newsdesk.bench.categories import predict_categories
+    from bench.categories import predict_categories
 
     opaque = tmp_path / "articles"
     names = {}

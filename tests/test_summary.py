@@ -200,7 +200,7 @@ def test_our_sentences_are_never_two_of_the_scorer():
     if not SHARED.is_dir():
         pytest.skip("../shared is absent")
     scorer = _scorer()
-    from newsdesk.bench.summaries import read_article
+    from bench.summaries import read_article
 
     files = sorted((SHARED / "corpora" / "summaries" / "bbc" / "articles").glob("*/*.txt"))[::7]
     for path in files:
@@ -215,7 +215,7 @@ def test_summaries_benchmark_beats_textrank(tmp_path):
     if not SHARED.is_dir():
         pytest.skip("../shared is absent")
     pytest.importorskip("rouge_score")
-    from newsdesk.bench.summaries import predict_summaries
+    from bench.summaries import predict_summaries
 
     articles = SHARED / "corpora" / "summaries" / "bbc" / "articles"
     output = tmp_path / "summaries.json"
@@ -234,7 +234,7 @@ def test_predictor_reads_only_the_article_files(tmp_path):
     """Opaque folder names and no summaries/ beside: the predictions do not change."""
     if not SHARED.is_dir():
         pytest.skip("../shared is absent")
-    from newsdesk.bench.summaries import predict_summaries
+    from bench.summaries import predict_summaries
 
     source = SHARED / "corpora" / "summaries" / "bbc" / "articles"
     copy = tmp_path / "in"

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from newsdesk.bench.vectors import exact_neighbours, recall, related_benchmark, synthetic_embeddings
+from bench.vectors import exact_neighbours, recall, related_benchmark, synthetic_embeddings
 from newsdesk.stories import vectors
 from newsdesk.stories.vectors import DAY, ORIGIN, VectorIndex
 

@@ -13,7 +13,7 @@ Each sentence is scored on three signals, because each fails where another holds
   many" a number, "where" a place, "why" a reason, and sentences that hold one rank up.
 
 A question is answered only when the best sentence clears a threshold calibrated on a
-hand-written set of answerable and unanswerable questions (newsdesk/bench/ask.py), so
+hand-written set of answerable and unanswerable questions (bench/ask.py), so
 that "What is the capital of Peru?" asked of an article on Russia and Ukraine gets a
 plain "the article does not say" instead of the least bad sentence.
 """
@@ -34,7 +34,7 @@ __all__ = ["VERSION", "Answer", "Quote", "ask", "sentence_vectors"]
 
 VERSION = "hybrid-minilm-idf-cues-1"
 
-# Weights and threshold, calibrated on the evaluation set in newsdesk/bench/ask.py.
+# Weights and threshold, calibrated on the evaluation set in bench/ask.py.
 MEANING_WEIGHT = 1.0
 WORDS_WEIGHT = 0.6
 CUE_WEIGHT = 0.3

@@ -19,7 +19,7 @@ the article the summary and the other points do not already cover, with leading
 connectives ("However,", "He added that") trimmed so that each stands on its own.
 
 On the BBC News Summary benchmark this beats sumy's TextRank, LexRank and a MiniLM
-centroid (see newsdesk/bench/summaries.py); it needs no model and takes about a
+centroid (see bench/summaries.py); it needs no model and takes about a
 millisecond per article.
 """
 

@@ -1,6 +1,6 @@
 """Online story clustering: each article joins a story the moment it arrives.
 
-Why this design (figures: `newsdesk bench predict stories`, see newsdesk/bench/stories.py):
+Why this design (figures: `newsdesk bench predict stories`, see bench/stories.py):
 
 * Two views of a headline, averaged: the MiniLM cosine, which knows that "ousted" and
   "removed" mean the same, and a lexical cosine over stemmed words weighted by how rare
@@ -55,7 +55,7 @@ _MIN_WEIGHT = 1.0
 @dataclass(frozen=True)
 class Params:
     # Mean combined similarity at and above which an article joins a story and two
-    # stories merge (the sweep in newsdesk/bench/stories.py is flat from 0.14 to 0.22).
+    # stories merge (the sweep in bench/stories.py is flat from 0.14 to 0.22).
     threshold: float = 0.18
     # Weight of the lexical view against the embedding view (1 = their plain mean).
     lexical_weight: float = 1.0

@@ -7,7 +7,7 @@ The rules readers expect from a news site (../shared/DESIGN.md), in priority ord
    own publisher comes next, then articles that are only on the same topic or entities.
 2. Within a tier, by relevance: the caller's similarity (MiniLM cosine, or better its
    mean with the lexical cosine of `clustering.lexical_similarity`, see
-   newsdesk/bench/stories.py), plus a bonus for shared entities, less a small amount
+   bench/stories.py), plus a bonus for shared entities, less a small amount
    per day between the two articles, because news from the same cycle is more related
    than an equally similar piece from another week.
 3. One text once: copies of a text (and copies of the article itself) are folded into

@@ -1,6 +1,6 @@
 """Nearest-neighbour index of article embeddings, sharded by time window, on USearch.
 
-Why USearch (HNSW, half-precision vectors): `newsdesk bench related` (newsdesk/bench/
+Why USearch (HNSW, half-precision vectors): `newsdesk bench related` (bench/
 vectors.py) compared FAISS, USearch and hnswlib on 1,000,000 synthetic 384-d sentence-
 embedding-like vectors on this project's 2-core machine; its docstring has the table.
 USearch with f16 vectors reached the same recall as the f32 indexes at about half their
@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from usearch.index import Index
 
-# Chosen by `newsdesk bench related` (see newsdesk/bench/vectors.py): recall@10 >= 0.95 on
+# Chosen by `newsdesk bench related` (see bench/vectors.py): recall@10 >= 0.95 on
 # 1M vectors in one index, with margin, and smaller windows do better still.
 DTYPE = "f16"
 CONNECTIVITY = 16  # HNSW M

@@ -13,21 +13,21 @@ from django.core.management.base import BaseCommand, CommandError
 DEFAULT_SHARED = Path.cwd().parent / "shared"
 # task -> (module, function(input_path, output_path) -> summary dict)
 PREDICTORS = {
-    "extraction": ("newsdesk.bench.extraction", "predict_extraction"),
-    "hashtags": ("newsdesk.bench.hashtags", "predict_hashtags"),
-    "summaries": ("newsdesk.bench.summaries", "predict_summaries"),
-    "categories": ("newsdesk.bench.categories", "predict_categories"),
-    "stories": ("newsdesk.bench.stories", "predict_stories"),
-    "related": ("newsdesk.bench.stories", "predict_related"),
+    "extraction": ("bench.extraction", "predict_extraction"),
+    "hashtags": ("bench.hashtags", "predict_hashtags"),
+    "summaries": ("bench.summaries", "predict_summaries"),
+    "categories": ("bench.categories", "predict_categories"),
+    "stories": ("bench.stories", "predict_stories"),
+    "related": ("bench.stories", "predict_related"),
 }
 # Speed benchmarks whose module defines `add_arguments(parser)` and `run(**options) -> dict`
 # (the dict is printed as the last line).
 BENCHMARKS = {
-    "related": ("newsdesk.bench.vectors", "nearest-neighbour index: latency, recall, memory on 1M vectors"),
-    "stories-speed": ("newsdesk.bench.stories_speed", "per-article cost of dedup + clustering + indexing"),
-    "web": ("newsdesk.bench.web", "article and home pages under wrk, side by side with nginx"),
-    "scale": ("newsdesk.bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
-    "faults": ("newsdesk.bench.faults", "SIGKILLs during an ingest: losses, resume time, web errors"),
+    "related": ("bench.vectors", "nearest-neighbour index: latency, recall, memory on 1M vectors"),
+    "stories-speed": ("bench.stories_speed", "per-article cost of dedup + clustering + indexing"),
+    "web": ("bench.web", "article and home pages under wrk, side by side with nginx"),
+    "scale": ("bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
+    "faults": ("bench.faults", "SIGKILLs during an ingest: losses, resume time, web errors"),
 }
 
 
@@ -76,17 +76,17 @@ class Command(BaseCommand):
         elif bench == "predict":
             result = self._predict(options["task"], options["input"], options["output"])
         elif bench == "extraction-speed":
-            from newsdesk.bench.extraction import extraction_speed
+            from bench.extraction import extraction_speed
 
             result = extraction_speed(self._exists(options["input"]), passes=options["passes"])
         elif bench == "enrich":
-            from newsdesk.bench.enrich import enrich_benchmark
+            from bench.enrich import enrich_benchmark
 
             result = enrich_benchmark(
                 self._exists(options["corpus"]), articles=options["articles"], processes=options["processes"]
             )
         else:
-            from newsdesk.bench.ingest import ingest_benchmark
+            from bench.ingest import ingest_benchmark
 
             result = ingest_benchmark(
                 self._exists(options["corpus"]), articles=options["articles"], workers=options["workers"]

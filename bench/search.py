@@ -1,6 +1,6 @@
 """Search latency at scale: generate N articles in a scratch SQLite database and time queries.
 
-    .venv/bin/python -m newsdesk.search.bench --articles 100000
+    .venv/bin/python -m bench.search --articles 100000
 
 The database is created in a temporary directory (never the configured one) with the
 project's migrations, so the FTS5 table and its triggers are the real ones and indexing

@@ -17,7 +17,7 @@ vectors (all-MiniLM-L6-v2 of the title):
              anchors: online MiniLM 0.772, offline average-link MiniLM 0.808
     related  P@5 0.913, P@1 0.928, MRR 0.951   (anchors: MiniLM cosine 0.890, hybrid 0.882)
 
-The sensitivity sweep (`python -m newsdesk.bench.stories sweep CSV`) varies each
+The sensitivity sweep (`python -m bench.stories sweep CSV`) varies each
 parameter around its default; B3 F1 stays within about 0.015 of the default over
 threshold 0.14-0.22, lexical weight 0.75-1.5 and min_lexical 0-0.08 (mean over file
 order, two within-day shuffles and two random halves of the stories; see the report in

@@ -1,8 +1,8 @@
 """Benchmarks of the extract stage: quality on the article-extraction corpus, and speed
 side by side with plain trafilatura.
 
-    python -m newsdesk.bench.extraction predict DIR OUT.json
-    python -m newsdesk.bench.extraction speed DIR [PASSES]
+    python -m bench.extraction predict DIR OUT.json
+    python -m bench.extraction speed DIR [PASSES]
 
 DIR holds html/ID.html.gz (gzip, utf-8) and, optionally, ground-truth.json, of which
 only each page's `url` is read: the real pipeline knows the URL it fetched.

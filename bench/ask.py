@@ -1,6 +1,6 @@
 """Ask-the-article: accuracy on a hand-written question set, and latency.
 
-    python -m newsdesk.bench.ask [SHARED_DIR]
+    python -m bench.ask [SHARED_DIR]
 
 The questions are ours; the articles are the seed page and a few BBC articles in
 ../shared/corpora (read at run time, never copied). Each answerable question lists the

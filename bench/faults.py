@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsdesk.bench.publisher import Publisher, load_articles
+from bench.publisher import Publisher, load_articles
 
 DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
 TARGET_RESUME_S = 60.0
@@ -868,7 +868,7 @@ def targets_met(top: dict, kills: int) -> bool:
 class _Postgres:
     """A scratch database: on the DATABASE_URL server when it names PostgreSQL (its role
     needs CREATEDB; amcheck only if it may create the extension), else on a durable
-    throw-away server of our own (bench/scale.py's LocalPostgres)."""
+    throw-away server of our own (devtools/services.py's LocalPostgres)."""
 
     NAME = "newsdesk_bench_faults"
 
@@ -880,7 +880,7 @@ class _Postgres:
         self.superuser_url: str | None = None
 
     def __enter__(self) -> _Postgres:
-        from newsdesk.bench.scale import LocalPostgres
+        from devtools.services import LocalPostgres
 
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith(("postgres://", "postgresql://")):

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsdesk.bench.ingest import peak_rss_mb
-from newsdesk.bench.publisher import load_articles
+from bench.ingest import peak_rss_mb
+from bench.publisher import load_articles
 
 QUESTIONS = [
     "What did {name} say?",
@@ -47,7 +47,7 @@ def enrich_benchmark(corpus: Path, *, articles: int = 400, processes: int = 2, q
     }
     env.pop("DATABASE_URL", None)
     env.pop("NEWSDESK_LLM_URL", None)  # the offline methods are what is measured
-    python = [sys.executable, "-m", "newsdesk.bench.enrich"]
+    python = [sys.executable, "-m", "bench.enrich"]
     subprocess.run([sys.executable, "-m", "newsdesk", "migrate", "--verbosity", "0"], env=env, check=True)
     subprocess.run([*python, "store", str(data_dir)], env=env, check=True)
 

@@ -16,7 +16,7 @@ write that must get SQLite's one write lock while task workers are storing artic
   and task workers and the scheduler started as `newsdesk up` starts them.
 
 The database work that needs Django (accounts, sessions) runs in a child process whose
-settings point at the bench data directory (`python -m newsdesk.bench.web sessions`).
+settings point at the bench data directory (`python -m bench.web sessions`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from newsdesk.bench.publisher import Publisher, load_articles
+from bench.publisher import Publisher, load_articles
 from newsdesk.sources.opml import OpmlFeed, build_opml
 from newsdesk.sqlite import base as sqlite_backend
 
@@ -115,7 +115,7 @@ def make_sessions(commenters: int) -> dict:
 
 def load_sessions(data_dir: Path, env: dict, commenters: int, children) -> dict:
     """Run `make_sessions` in a child process on the bench data dir and read its answer."""
-    command = [sys.executable, "-m", "newsdesk.bench.web", "sessions", "--commenters", str(commenters)]
+    command = [sys.executable, "-m", "bench.web", "sessions", "--commenters", str(commenters)]
     proc = children.start(command, env=env)
     proc.wait()
     children.procs.remove(proc)

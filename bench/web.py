@@ -370,7 +370,7 @@ def _prepare(data_dir: Path, env: dict, *, articles: int, corpus: Path, seed: in
     command = [
         sys.executable,
         "-m",
-        "newsdesk.bench.web",
+        "bench.web",
         "prepare",
         "--articles",
         str(articles),
@@ -720,7 +720,7 @@ def _signed_in_runs(
     article pages, search and comment posts while an ingest runs into the same database.
     The idle run walks the first half of `rotate_ids`, the run during the ingest the
     second half."""
-    from newsdesk.bench import web_ingest as signed
+    from bench import web_ingest as signed
 
     base = f"http://127.0.0.1:{port}"
     posts = max(1, int(options["comment_rate"] * options["duration"]))
@@ -1277,7 +1277,7 @@ def _build_vector_index() -> str:
 
 
 def _prepare_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m newsdesk.bench.web")
+    parser = argparse.ArgumentParser(prog="python -m bench.web")
     parser.add_argument("step", choices=["prepare", "sessions"])
     parser.add_argument("--articles", type=int, default=0)
     parser.add_argument("--commenters", type=int, default=200)
@@ -1292,7 +1292,7 @@ def _prepare_main(argv: list[str]) -> None:
     from django.core.management import call_command
 
     if args.step == "sessions":
-        from newsdesk.bench.web_ingest import SESSIONS_FILE, make_sessions
+        from bench.web_ingest import SESSIONS_FILE, make_sessions
 
         (Path(settings.DATA_DIR) / SESSIONS_FILE).write_text(json.dumps(make_sessions(args.commenters)))
         return

@@ -1,7 +1,7 @@
 """Summaries benchmark: predictions on the BBC News Summary articles for
 ../shared/eval/score.py, and the speed of summarize().
 
-    python -m newsdesk.bench.summaries INPUT_DIR OUT.json
+    python -m bench.summaries INPUT_DIR OUT.json
 
 INPUT_DIR holds CATEGORY/N.txt (first line the headline). Only each file's own text is
 read: the folder names are the gold sections and the reference summaries sit beside the

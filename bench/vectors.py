@@ -430,7 +430,7 @@ def load_in_subprocess(name: str, path: Path, dims: int) -> dict:
     """Load time and resident memory of the saved index in a fresh process, as a web
     process would pay them."""
     out = subprocess.run(
-        [sys.executable, "-m", "newsdesk.bench.vectors", "_load", name, str(path), str(dims)],
+        [sys.executable, "-m", "bench.vectors", "_load", name, str(path), str(dims)],
         check=True,
         capture_output=True,
         text=True,
@@ -495,7 +495,7 @@ def run_project_index(
         [
             sys.executable,
             "-m",
-            "newsdesk.bench.vectors",
+            "bench.vectors",
             "_project",
             str(directory),
             str(work),

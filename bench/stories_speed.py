@@ -45,7 +45,7 @@ def run(*, corpus: Path = DEFAULT_CORPUS, articles: int = 2225, batch: int = BAT
         }
         env.pop("DATABASE_URL", None)
         out = subprocess.run(
-            [sys.executable, "-m", "newsdesk.bench.stories_speed", str(corpus), str(articles), str(batch)],
+            [sys.executable, "-m", "bench.stories_speed", str(corpus), str(articles), str(batch)],
             env=env,
             check=True,
             capture_output=True,
@@ -76,9 +76,9 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
 
     from django.core.management import call_command
 
+    from bench.publisher import load_articles
     from newsdesk.ai import embeddings
     from newsdesk.articles.models import Article, Enrichment, to_blob
-    from newsdesk.bench.publisher import load_articles
     from newsdesk.sources.models import Source
     from newsdesk.stories import clustering, duplicates, index
     from newsdesk.stories.assign import place_articles

@@ -4,7 +4,7 @@ Reads only `INPUT/DOC.txt` (first line headline, then the text), never the keys,
 writes `{"DOC": [phrase, ...]}` ranked best first, as `../shared/eval/score.py
 hashtags` expects.
 
-    python -m newsdesk.bench.hashtags ../shared/corpora/keyphrases/kpcrowd/docs OUT.json
+    python -m bench.hashtags ../shared/corpora/keyphrases/kpcrowd/docs OUT.json
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark of article sections (newsdesk.ai.sections) on a folder of news articles.
 
-    python -m newsdesk.bench.categories predict ARTICLES_DIR OUT.json
+    python -m bench.categories predict ARTICLES_DIR OUT.json
 
 ARTICLES_DIR holds FOLDER/N.txt files whose first line is the headline (the BBC News
 Summary layout). Each file is classified from its own text only: the folder names are

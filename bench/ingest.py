@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsdesk.bench.publisher import Publisher, load_articles
+from bench.publisher import Publisher, load_articles
 from newsdesk.sources.opml import OpmlFeed, build_opml
 
 
