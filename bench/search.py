@@ -190,7 +190,7 @@ def generate(count: int, seed: int = 1) -> None:
 
 def _queries(rng: random.Random) -> list[tuple[str, str, dict]]:
     """(kind, query, filters) triples covering common, rare, phrase and filtered searches."""
-    from newsdesk.search.backends import SearchFilters
+    from newsdesk.search.types import SearchFilters
 
     today = date.today()
     kinds = [

@@ -26,7 +26,8 @@ from django.db import connection
 from django.utils import timezone
 
 from newsdesk.articles.models import Article, Enrichment
-from newsdesk.search.backends import SearchFilters, search
+from newsdesk.search.backends import search
+from newsdesk.search.types import SearchFilters
 from newsdesk.sources.models import Entry, Feed, Source
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, rss

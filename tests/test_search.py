@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.search import highlight
-from newsdesk.search.backends import MAX_OFFSET, SearchFilters, search
+from newsdesk.search.backends import search
 from newsdesk.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse
+from newsdesk.search.types import MAX_OFFSET, SearchFilters
 from newsdesk.sources.models import Source
 
 NO_FILTERS = SearchFilters()
@@ -439,7 +440,7 @@ def test_pagination_totals_and_pages(source, filler):
 def test_only_the_newest_candidates_are_ranked_and_counted(client, source, filler, monkeypatch):
     """Past CANDIDATES matches, the newest CANDIDATES are ranked (an older headline match
     is not seen) and the total says "CANDIDATES+"; pages stay within them."""
-    for module in ("backends", "fts5", "postgres"):
+    for module in ("types", "fts5", "postgres"):
         monkeypatch.setattr(f"newsdesk.search.{module}.CANDIDATES", 5, raising=False)
     old_headline = make_article(source, "Volcano erupts", age=timedelta(days=30))
     newest = [

@@ -9,8 +9,8 @@ from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from newsdesk.ai.sections import SECTIONS
-from newsdesk.search.backends import SearchFilters
 from newsdesk.search.query import MAX_QUERY_CHARS, clean
+from newsdesk.search.types import SearchFilters
 from newsdesk.sources.models import Source
 
 

@@ -4,7 +4,7 @@ FTS5 yields the matching rowids; each is joined by primary key to its narrow row
 search_article_meta (publication day, source, language), the filters are checked there or
 by indexed lookups (section, hashtag), and BM25 times the freshness factor scores what
 remains. One query returns the newest CANDIDATES + 1 matches with their scores, which are
-ranked and counted as on every backend (backends.ranked). Snippets are made by a second
+ranked and counted as on every backend (types.ranked). Snippets are made by a second
 query for the page's hits only, because FTS5 would otherwise build one for every match.
 """
 
@@ -17,7 +17,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from newsdesk.search import highlight
-from newsdesk.search.backends import (
+from newsdesk.search.query import Query, Term
+from newsdesk.search.schema import FTS_TABLE, META_TABLE
+from newsdesk.search.types import (
     CANDIDATES,
     FRESHNESS_WEIGHT,
     HALF_LIFE_DAYS,
@@ -27,8 +29,6 @@ from newsdesk.search.backends import (
     ranked,
     time_bounds,
 )
-from newsdesk.search.query import Query, Term
-from newsdesk.search.schema import FTS_TABLE, META_TABLE
 
 # bm25() weights per indexed column, in table order: title, description, body_text.
 COLUMN_WEIGHTS = (10.0, 3.0, 1.0)
@@ -95,7 +95,7 @@ class FTS5Backend:
         matches = f"{FTS_TABLE} CROSS JOIN {META_TABLE} m ON m.id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s{where}"
         weights = ", ".join(str(weight) for weight in COLUMN_WEIGHTS)
         # The candidates: the newest CANDIDATES + 1 matches with their score (see
-        # backends.py); bm25() is negative, lower is better. backends.ranked orders them.
+        # types.py); bm25() is negative, lower is better. types.ranked orders them.
         candidates = f"""
             SELECT m.id, m.published,
                 -bm25({FTS_TABLE}, {weights})

@@ -7,10 +7,10 @@ OR-ed: an English article matches the English stems, a German one the German ste
 configurations in use are those of the sources' languages plus the simple one, or only
 the filtered language's.
 
-The ranking blend is the same as on SQLite (see backends.py), with ts_rank weighting
+The ranking blend is the same as on SQLite (see types.py), with ts_rank weighting
 the headline (A) over the description (B) and the body (C).
 
-What is ranked is the newest CANDIDATES + 1 matches (see backends.py). The tsvector is a
+What is ranked is the newest CANDIDATES + 1 matches (see types.py). The tsvector is a
 stored column (search_vector) with a GIN index, so neither matching nor ranking re-parses
 an article; the reader's query is parsed once into a constant tsquery. The newest
 matches are found one of two ways (_Plan): for a word in a good share of the articles,
@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from django.db import connections, transaction
 
 from newsdesk.search import highlight
-from newsdesk.search.backends import (
+from newsdesk.search.query import Query
+from newsdesk.search.schema import (
+    POSTGRES_CONFIGS,
+    POSTGRES_LANGUAGE,
+    POSTGRES_SIMPLE,
+    postgres_config,
+)
+from newsdesk.search.types import (
     CANDIDATES,
     FRESHNESS_WEIGHT,
     HALF_LIFE_DAYS,
@@ -40,13 +47,6 @@ from newsdesk.search.backends import (
     SearchFilters,
     ranked,
     time_bounds,
-)
-from newsdesk.search.query import Query
-from newsdesk.search.schema import (
-    POSTGRES_CONFIGS,
-    POSTGRES_LANGUAGE,
-    POSTGRES_SIMPLE,
-    postgres_config,
 )
 
 # ts_rank weights for D, C, B, A (unused, body, description, headline).
@@ -252,7 +252,7 @@ class PostgresBackend:
 
 
 def _score(q_sql: str, q_params: list, vector: str, published: str) -> tuple[str, list]:
-    """SQL for the score of backends.py, and its parameters. (date_part is float8; extract
+    """SQL for the score of types.py, and its parameters. (date_part is float8; extract
     would be numeric, several times slower here.)"""
     return (
         f"ts_rank(%s::float4[], {vector}, {q_sql}) * (1.0 + %s * power(0.5::float8,"

@@ -8,8 +8,9 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from newsdesk.articles.models import Article
-from newsdesk.search.backends import MAX_OFFSET, Hit, search
+from newsdesk.search.backends import search
 from newsdesk.search.forms import SearchForm
+from newsdesk.search.types import MAX_OFFSET, Hit
 
 PAGE_SIZE = 20
 

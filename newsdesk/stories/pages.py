@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.db import connections
 
+from newsdesk import plain_rows
 from newsdesk.articles.models import Article
 from newsdesk.sources.models import Source
 from newsdesk.stories.models import Story, StoryMember
-from newsdesk.web import plain_rows
 
 
 def article_context(article: Article) -> dict:
@@ -26,7 +26,7 @@ def article_context(article: Article) -> dict:
     return {"story": story, "story_sources": sources, "related": related_for(article)}
 
 
-# The story box's rows, read with plain SQL (see newsdesk/web/plain_rows.py): building
+# The story box's rows, read with plain SQL (see newsdesk/plain_rows.py): building
 # the two querysets cost about 0.8 ms of the article page's CPU, running them a tenth.
 _STORY_FIELDS = list(Story._meta.concrete_fields)
 _SOURCE_FIELDS = list(Source._meta.concrete_fields)

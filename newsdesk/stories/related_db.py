@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from django.db import connections
 
+from newsdesk import plain_rows
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, from_blob
 from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
 from newsdesk.stories import related as ranking
 from newsdesk.stories.models import NearDuplicate, StoryMember
 from newsdesk.stories.windows import earlier, effective_time
-from newsdesk.web import plain_rows
 
 NEIGHBOURS = 40
 WINDOW = timedelta(days=30)

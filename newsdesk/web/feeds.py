@@ -15,6 +15,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from newsdesk.articles.models import Article, Hashtag
 from newsdesk.sources.models import Source
+from newsdesk.stories.models import Story
 
 ITEMS = 50
 
@@ -122,3 +123,23 @@ def atom(feed_class: type[LatestFeed]) -> type[LatestFeed]:
     return type(
         f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description}
     )
+
+
+class StoryFeed(LatestFeed):
+    def get_object(self, request, pk: int) -> Story:
+        story = get_object_or_404(Story, pk=pk)
+        while story.merged_into_id:  # a merged story's feed follows the story it joined
+            story = story.merged_into
+        return story
+
+    def title(self, obj: Story) -> str:
+        return f"newsdesk story: {obj.title}"
+
+    def description(self, obj: Story) -> str:
+        return f"Coverage of this story from {obj.publisher_count} publishers."
+
+    def link(self, obj: Story) -> str:
+        return reverse("story", args=[obj.pk])
+
+    def listing(self, obj: Story) -> QuerySet[Article]:
+        return feed_articles().filter(story_member__story=obj)

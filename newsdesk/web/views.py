@@ -18,13 +18,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 
+from newsdesk import plain_rows
 from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.recovery.status import task_health
 from newsdesk.sources.models import Feed, Source
-from newsdesk.web import pagecache, plain_rows
+from newsdesk.web import pagecache
 from newsdesk.web.body import render_body, sentence_id
 from newsdesk.web.trending import trending_hashtags
 

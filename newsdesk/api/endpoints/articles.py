@@ -24,8 +24,8 @@ from newsdesk.api.schemas import (
 from newsdesk.articles.models import Article
 from newsdesk.comments.models import Comment
 from newsdesk.search import backends
-from newsdesk.search.backends import SearchFilters, time_bounds
 from newsdesk.search.query import MAX_QUERY_CHARS, clean, parse
+from newsdesk.search.types import MAX_OFFSET, SearchFilters, time_bounds
 
 router = Router(tags=["articles"])
 
@@ -103,10 +103,10 @@ def listing(
         items = [{**serialize.article_item(request, a), "match": None} for a in serialize.in_order(ids)]
         return page(request, items, count=count, limit=limit, offset=offset)
 
-    if offset > backends.MAX_OFFSET:
+    if offset > MAX_OFFSET:
         raise invalid(
             ["query", "offset"],
-            f"search results go {backends.MAX_OFFSET:,} deep at most; narrow the search instead",
+            f"search results go {MAX_OFFSET:,} deep at most; narrow the search instead",
             "less_than_equal",
         )
     if not parse(query):  # only excluded words, or nothing searchable
@@ -125,7 +125,7 @@ def listing(
         for hit in hits
         if hit.article_id in found
     ]
-    return page(request, items, count=total, limit=limit, offset=offset, max_offset=backends.MAX_OFFSET)
+    return page(request, items, count=total, limit=limit, offset=offset, max_offset=MAX_OFFSET)
 
 
 @router.get("/articles", response={200: ArticlePage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
@@ -160,7 +160,7 @@ def search(
         description='words, "a phrase", -excluded',
     ),
     limit: int = limit_param(),
-    offset: int = offset_param(backends.MAX_OFFSET),
+    offset: int = offset_param(MAX_OFFSET),
 ):
     """Full-text search, best match first (relevance with a bonus for freshness)."""
     return listing(request, q, filters, limit, offset, searching=True)
