@@ -22,7 +22,7 @@ import grimp
 # Bottom to top; packages on one level are peers. Modules outside these (settings, urls,
 # the management commands, wsgi, cli) are the composition root and are left out.
 LAYERS: list[set[str]] = [
-    {"links", "dates", "limits", "sqlite"},
+    {"links", "dates", "limits", "charset", "plain_rows", "sqlite"},
     {"sources", "extract", "ai"},
     {"articles"},
     {"pipeline", "accounts"},

@@ -1,4 +1,4 @@
-"""The one charset policy (newsdesk/extract/decode.py): each rule, and what breaks without it."""
+"""The one charset policy (newsdesk/charset.py): each rule, and what breaks without it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from newsdesk.charset import decode_text
 from newsdesk.extract import pipeline as extract_pipeline
-from newsdesk.extract.decode import decode_text
 from newsdesk.pipeline.add import add_url
 from newsdesk.sources import http as http_module
 from newsdesk.sources.http import FetchResult

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from newsdesk.charset import decode_text
 from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
-from newsdesk.extract.decode import decode_text
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -394,7 +394,7 @@ def test_utf7_spelled_entity_declaration_is_not_obeyed(fixture_server: FixtureSe
 
     outcome, _ = poll(feed)
 
-    # UTF-7 is no web encoding, so neither label is obeyed (newsdesk/extract/decode.py):
+    # UTF-7 is no web encoding, so neither label is obeyed (newsdesk/charset.py):
     # the UTF-7 spelling stays junk between the prolog's markup and the document is refused.
     assert_refused(feed, outcome, "malformed XML")
 

@@ -17,9 +17,10 @@ from functools import cache
 
 import pytest
 
-from newsdesk.extract.decode import decode_text
-from newsdesk.sources import http as fetch_module
-from newsdesk.sources.http import Fetcher, FetchError, FetchPolicy, blocked_reason
+from newsdesk.charset import decode_text
+from newsdesk.sources import guard
+from newsdesk.sources.guard import blocked_reason
+from newsdesk.sources.http import Fetcher, FetchError, FetchPolicy
 from newsdesk.sources.politeness import LocalHostLimiter
 from tests.fixtureserver import FixtureServer, Reply, Request
 
@@ -619,7 +620,7 @@ def test_guard_is_installed_in_the_transport() -> None:
     """If httpx stopped using the pool we build, the guard would silently vanish."""
     with Fetcher(policy()) as fetcher:
         pool = fetcher._client._transport._pool
-        assert isinstance(pool._network_backend, fetch_module._GuardedBackend)
+        assert isinstance(pool._network_backend, guard.GuardedBackend)
 
 
 # --- the allow-list by port -------------------------------------------------------------
@@ -650,11 +651,11 @@ def test_allow_list_entry_with_a_port_allows_only_that_port(fixture_server: Fixt
 
 
 def test_allow_list_entries_parse_hosts_ports_and_ipv6() -> None:
-    entry = fetch_module.allow_entry
+    entry = guard.allow_entry
     assert entry("Feeds.Example:8080") == "feeds.example#8080"
     assert entry("127.0.0.1") == "127.0.0.1" and entry("feeds.example.") == "feeds.example"
     assert entry("[::1]:8080") == "::1#8080" and entry("[::1]") == "::1" and entry("::1") == "::1"
     with pytest.raises(ValueError):
         entry("127.0.0.1:http")
-    assert fetch_module._allowed("::1", 8080, frozenset({"::1#8080"}))
-    assert not fetch_module._allowed("::1", 8081, frozenset({"::1#8080"}))
+    assert guard._allowed("::1", 8080, frozenset({"::1#8080"}))
+    assert not guard._allowed("::1", 8081, frozenset({"::1#8080"}))

@@ -12,8 +12,9 @@ import math
 import re
 from urllib.parse import urlsplit
 
+from newsdesk.charset import decode_text
+
 from .body import extract_body
-from .decode import decode_text
 from .language import guess_language
 from .metadata import PageMetadata, extract_metadata
 from .parse import parse_html

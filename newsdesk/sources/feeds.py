@@ -32,8 +32,8 @@ import feedparser.mixin
 import lxml.html
 from lxml import etree
 
+from newsdesk.charset import decode_text
 from newsdesk.dates import from_iso, plausible
-from newsdesk.extract.decode import decode_text
 from newsdesk.limits import (
     MAX_AUTHOR,
     MAX_BODY_HTML,

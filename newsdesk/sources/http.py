@@ -1,27 +1,17 @@
 """The one way newsdesk talks to publishers: a guarded, polite, size- and time-capped GET.
 
-Everything fetched is hostile: a feed URL typed by a user, a redirect, or a DNS answer can
-all point at the machine itself or its private network (SSRF). The guard therefore sits
-where the socket is opened, not where the URL is read: `_GuardedBackend` resolves the
-name, refuses the connection when any answer is a non-public address, and connects to the
-checked IP literal. A second resolution (DNS rebinding) never happens, redirects go
-through the same path, and TLS still verifies the certificate against the host name.
-
-Bodies are decompressed here rather than by httpx, with every decoder bounded, because
-httpx inflates a whole network chunk at once: 64 KB of brotli can become gigabytes before
-a size check sees it.
+Everything fetched is hostile. Connections go through the address guard (`guard.py`:
+public addresses only, resolved once, a total deadline), bodies through bounded
+decompression (`decompress.py`) and the size cap, text through the one charset decoder
+(`newsdesk.charset`); robots.txt and per-host politeness are checked first.
 """
 
 from __future__ import annotations
 
 import email.utils
 import http.cookiejar
-import ipaddress
-import socket
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -29,33 +19,22 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urljoin
 
-import httpcore
 import httpx
 
-from newsdesk.extract.decode import decode_text
+from newsdesk.charset import decode_text
 from newsdesk.links import host_of
 
+from . import guard
+from .decompress import ACCEPT_ENCODING, DECODE_ERRORS, decoded
+from .guard import BlockedAddress, GuardedTransport, allow_entry
 from .politeness import HostLimiter, LocalHostLimiter
 from .robots import RobotsCache
-
-try:  # brotli >= 1.2 can bound its output; older versions cannot, so br is not offered
-    import brotli
-
-    brotli.Decompressor().process(b"", output_buffer_limit=1)
-except (ImportError, TypeError):  # pragma: no cover - depends on the environment
-    brotli = None
-
-try:
-    import zstandard
-except ImportError:  # pragma: no cover - depends on the environment
-    zstandard = None
 
 __all__ = [
     "FetchError",
     "FetchPolicy",
     "FetchResult",
     "Fetcher",
-    "blocked_reason",
 ]
 
 ERROR_KINDS = frozenset(
@@ -72,9 +51,6 @@ ERROR_KINDS = frozenset(
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024  # what Google reads of a robots.txt; the rest is ignored
-ZSTD_MAX_WINDOW = 8 * 1024 * 1024  # RFC 8878: HTTP zstd decoders need no bigger window
-_CHUNK = 64 * 1024
-ACCEPT_ENCODING = ", ".join(["gzip", "deflate"] + (["br"] if brotli else []) + (["zstd"] if zstandard else []))
 
 
 @dataclass(frozen=True)
@@ -138,268 +114,12 @@ class FetchResult:
         return media_type(self.headers.get("content-type"))
 
     def text(self) -> str:
-        """The body as text (newsdesk.extract.decode's policy), decoded once per result."""
+        """The body as text (newsdesk.charset's policy), decoded once per result."""
         return self._text
 
     @cached_property
     def _text(self) -> str:
         return decode_text(self.content, self.headers.get("content-type"))
-
-
-# --- the address guard ---------------------------------------------------------------
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def blocked_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why a connection to `ip` must not be made, or None for a public unicast address."""
-    if ip.version == 6:
-        # An IPv4 address wrapped in IPv6 is judged as the IPv4 address it reaches.
-        if ip.ipv4_mapped is not None:
-            return blocked_reason(ip.ipv4_mapped)
-        if ip in _NAT64:
-            return blocked_reason(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None and (reason := blocked_reason(embedded)):
-            return reason
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_multicast:
-        return "multicast"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved:
-        return "reserved"
-    if not ip.is_global:  # e.g. 100.64.0.0/10, shared by carrier-grade NAT
-        return "non-public"
-    return None
-
-
-class BlockedAddress(Exception):
-    """Raised inside the connection pool; deliberately not an OSError so nothing retries it."""
-
-    def __init__(self, host: str, address: str, reason: str) -> None:
-        article = "an" if reason[0] in "aeiou" else "a"
-        super().__init__(f"blocked: {address} is {article} {reason} address (host {host})")
-
-
-def _host_key(host: str) -> str:
-    return host.strip().strip("[]").rstrip(".").lower()
-
-
-def allow_entry(entry: str) -> str:
-    """One NEWSDESK_FETCH_ALLOW_HOSTS entry as the guard compares it.
-
-    `host:port` (`[v6]:port` for IPv6) allows that one port of the host; a bare `host`
-    allows all its ports, as entries always did. Prefer the port form: a bare loopback
-    host opens every service on the machine to a feed URL or a redirect.
-    """
-    entry = entry.strip().lower()
-    if entry.startswith("["):
-        host, _, rest = entry[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif entry.count(":") == 1:
-        host, port = entry.split(":")
-    else:  # a name, an IPv4 address or a bare IPv6 address: any port
-        host, port = entry, ""
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError(f"fetch allow-list entry {entry!r}: the port must be a number")
-    return f"{_host_key(host)}#{int(port)}" if port else _host_key(host)
-
-
-def _allowed(host: str, port: int, allow_hosts: frozenset[str]) -> bool:
-    key = _host_key(host)
-    return key in allow_hosts or f"{key}#{port}" in allow_hosts
-
-
-def resolve_checked(host: str, port: int, allow_hosts: frozenset[str]) -> list[str]:
-    """Resolve once and return addresses that are safe to connect to (all of them, or none).
-    `allow_hosts` holds allow_entry() keys: hosts, or host and port, exempt from the check."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not _allowed(host, port, allow_hosts):
-        for address in addresses:
-            reason = blocked_reason(ipaddress.ip_address(address.split("%")[0]))
-            if reason:
-                raise BlockedAddress(host, address, reason)
-    return addresses
-
-
-# A get() sets its deadline here; every socket operation of that get() is clamped to it.
-# httpx's own timeouts apply per read, so a server dripping one byte a second is never cut
-# off by them alone.
-_deadline: ContextVar[float | None] = ContextVar("newsdesk_fetch_deadline", default=None)
-
-
-def _budget(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = _deadline.get()
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise error("total time limit reached")
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _budget(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _budget(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        timeout = _budget(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str):
-        return self._stream.get_extra_info(info)
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Open TCP connections only to checked addresses; the name is resolved exactly once."""
-
-    def __init__(self, allow_hosts: frozenset[str]) -> None:
-        self._allow_hosts = allow_hosts
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        error: Exception | None = None
-        for address in resolve_checked(host, port, self._allow_hosts):
-            try:
-                stream = self._inner.connect_tcp(
-                    address,
-                    port,
-                    _budget(timeout, httpcore.ConnectTimeout),
-                    local_address,
-                    socket_options,
-                )
-                return _DeadlineStream(stream)
-            except httpcore.ConnectError as exc:  # try the next address of the host
-                error = exc
-        raise error or httpcore.ConnectError(f"no address for {host}")
-
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise httpcore.ConnectError("unix sockets are never used for fetching")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with a connection pool built on the guarded backend.
-
-    HTTPTransport offers no way to pass a network backend, so its __init__ (which would
-    build an unguarded pool) is replaced; everything else, including the mapping of
-    httpcore errors to httpx errors, is inherited.
-    """
-
-    def __init__(self, policy: FetchPolicy, allow_hosts: frozenset[str]) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=policy.max_concurrency + 4,  # + robots.txt fetches
-            max_keepalive_connections=policy.max_concurrency,
-            keepalive_expiry=30.0,
-            network_backend=_GuardedBackend(allow_hosts),
-        )
-
-
-# --- bounded content decoding --------------------------------------------------------
-
-
-def _inflate(raw: Iterable[bytes], wbits: int | None) -> Iterator[bytes]:
-    """gzip (wbits 31) or deflate (None: zlib-wrapped or raw, told apart by the header)."""
-    decompressor = None
-    for data in raw:
-        if decompressor is None:
-            if not data:
-                continue
-            if wbits is None:
-                zlib_header = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-                wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
-            decompressor = zlib.decompressobj(wbits)
-        while data and not decompressor.eof:
-            yield decompressor.decompress(data, _CHUNK)
-            data = decompressor.unconsumed_tail
-        if decompressor.eof:  # whatever follows the compressed stream is not read
-            break
-    if decompressor is not None:
-        yield decompressor.flush(_CHUNK)
-
-
-def _unbrotli(raw: Iterable[bytes]) -> Iterator[bytes]:
-    decompressor = brotli.Decompressor()
-    for data in raw:
-        yield decompressor.process(data, output_buffer_limit=_CHUNK)
-        while not decompressor.can_accept_more_data():
-            yield decompressor.process(b"", output_buffer_limit=_CHUNK)
-        if decompressor.is_finished():
-            break
-
-
-class _IterReader:
-    """A read(n) view of an iterator of byte chunks, for zstandard's stream reader."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._buffer:
-            self._buffer = next(self._chunks, None)
-            if self._buffer is None:
-                self._buffer = b""
-                return b""
-        size = len(self._buffer) if size < 0 else size
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
-
-
-def _unzstd(raw: Iterable[bytes]) -> Iterator[bytes]:
-    decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-    reader = decompressor.stream_reader(_IterReader(raw), read_across_frames=True)
-    while chunk := reader.read(_CHUNK):
-        yield chunk
-
-
-_DECODERS: dict[str, Callable[[Iterable[bytes]], Iterator[bytes]]] = {
-    "gzip": lambda raw: _inflate(raw, 16 + zlib.MAX_WBITS),
-    "x-gzip": lambda raw: _inflate(raw, 16 + zlib.MAX_WBITS),
-    "deflate": lambda raw: _inflate(raw, None),
-}
-if brotli:
-    _DECODERS["br"] = _unbrotli
-if zstandard:
-    _DECODERS["zstd"] = _unzstd
-_DECODE_ERRORS: tuple[type[Exception], ...] = (
-    (zlib.error,) + ((brotli.error,) if brotli else ()) + ((zstandard.ZstdError,) if zstandard else ())
-)
-
-
-def _decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
-    """Undo Content-Encoding (codings applied in order, so undone in reverse)."""
-    stream: Iterable[bytes] = raw
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    for coding in reversed(codings):
-        if coding == "identity":
-            continue
-        if coding not in _DECODERS:
-            raise ValueError(f"unsupported Content-Encoding {coding!r}")
-        stream = _DECODERS[coding](stream)
-    return iter(stream)
 
 
 # --- media type ----------------------------------------------------------------------
@@ -435,7 +155,7 @@ class Fetcher:
         self.limiter = limiter or LocalHostLimiter(policy.host_concurrency, policy.host_delay, policy.max_concurrency)
         allow_hosts = frozenset(allow_entry(h) for h in policy.allow_hosts)
         self._client = httpx.Client(
-            transport=_GuardedTransport(policy, allow_hosts),
+            transport=GuardedTransport(policy.max_concurrency, allow_hosts),
             trust_env=False,
             follow_redirects=False,
             timeout=httpx.Timeout(policy.timeout, connect=policy.connect_timeout),
@@ -521,7 +241,7 @@ class Fetcher:
             with self.limiter.slot(host_of(str(target))):
                 if deadline is None:  # waiting for a turn is not the server's slowness
                     deadline = time.monotonic() + self.policy.timeout
-                token = _deadline.set(deadline)
+                token = guard.deadline.set(deadline)
                 try:
                     with self._client.stream("GET", target, headers=headers) as response:
                         location = response.headers.get("location")
@@ -539,7 +259,7 @@ class Fetcher:
                 except httpx.TransportError as exc:
                     raise FetchError("network", current, _via(f"network error: {exc}", current, url)) from None
                 finally:
-                    _deadline.reset(token)
+                    guard.deadline.reset(token)
         raise FetchError("too-many-redirects", url, f"more than {self.policy.max_redirects} redirects from {url}")
 
     def _robots_allow(self, target: str, current: str, original: str) -> bool:
@@ -614,7 +334,7 @@ class Fetcher:
         parts: list[bytes] = []
         size = 0
         try:
-            for chunk in _decoded(response.iter_raw(), encoding):
+            for chunk in decoded(response.iter_raw(), encoding):
                 size += len(chunk)
                 if size > max_bytes:
                     if not truncate:
@@ -624,7 +344,7 @@ class Fetcher:
                 parts.append(chunk)
         except ValueError as exc:  # unsupported coding
             raise FetchError("network", url, f"cannot decode {url}: {exc}") from None
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise FetchError("network", url, f"corrupt {encoding} body from {url}: {exc}") from None
         return b"".join(parts)
 
