@@ -52,6 +52,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from bench.wrk import paths_script
 from newsdesk.web import front
 
 DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
@@ -293,40 +294,6 @@ def _wrk(url: str, *, seconds: float, connections: int, threads: int, script: Pa
     if proc.returncode != 0:
         raise RuntimeError(f"wrk exited with {proc.returncode}:\n{output}")
     return parse_wrk(output)
-
-
-ROTATE_LUA = """\
--- Each request asks for another article: ids come from a file, each wrk thread starts
--- at its own share of the list, so no page is asked for twice until the list runs out.
-local ids = {}
-local pos = 0
-local counter = 0
-local nthreads = %(threads)d
-
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-
-function init(args)
-  for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
-  pos = math.floor(tid * #ids / nthreads)
-end
-
-function request()
-  pos = pos + 1
-  if pos > #ids then pos = 1 end
-  return wrk.format("GET", "/articles/" .. ids[pos] .. "/")
-end
-"""
-
-
-def _rotation_script(work: Path, name: str, ids: list[int], threads: int) -> Path:
-    ids_file = work / f"{name}-ids.txt"
-    ids_file.write_text("\n".join(map(str, ids)) + "\n")
-    script = work / f"{name}.lua"
-    script.write_text(ROTATE_LUA % {"threads": threads, "ids": ids_file})
-    return script
 
 
 # --- nginx -------------------------------------------------------------------------------
@@ -608,8 +575,8 @@ def _benchmark(
         base + "/",
         pgid=groups,
         options=options,
-        script=_rotation_script(work, "rotate", rotate_ids, options["threads"]),
-        warm_script=_rotation_script(work, "warm", warm_ids, options["threads"]),
+        script=paths_script(work, "rotate", [f"/articles/{i}/" for i in rotate_ids], options["threads"]),
+        warm_script=paths_script(work, "warm", [f"/articles/{i}/" for i in warm_ids], options["threads"]),
     )
     if uncached["requests"] > len(rotate_ids):
         print(f"note: {uncached['requests']} uncached requests over {len(rotate_ids)} ids: some pages came twice")
@@ -732,11 +699,11 @@ def _signed_in_runs(
     warm_paths = [f"/articles/{i}/" for i in warm_ids]
     queries = signed.search_queries(data_dir / "newsdesk.sqlite3", 4000)
     scripts = {
-        "article": signed.paths_script(work, "signed-article", article_paths, options["threads"], cookies),
-        "article-warm": signed.paths_script(work, "signed-article-warm", warm_paths, options["threads"], cookies),
-        "article-late": signed.paths_script(work, "signed-article-late", late_paths, options["threads"], cookies),
-        "search": signed.paths_script(work, "search", queries[:2000], options["threads"], cookies),
-        "search-warm": signed.paths_script(work, "search-warm", queries[2000:], options["threads"], cookies),
+        "article": paths_script(work, "signed-article", article_paths, options["threads"], cookies),
+        "article-warm": paths_script(work, "signed-article-warm", warm_paths, options["threads"], cookies),
+        "article-late": paths_script(work, "signed-article-late", late_paths, options["threads"], cookies),
+        "search": paths_script(work, "search", queries[:2000], options["threads"], cookies),
+        "search-warm": paths_script(work, "search-warm", queries[2000:], options["threads"], cookies),
     }
     result: dict = {
         "signed_in_user": sessions["reader"],

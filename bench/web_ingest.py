@@ -225,43 +225,6 @@ def search_queries(db_path: Path, count: int, seed: int = 11) -> list[str]:
     return paths
 
 
-PATHS_LUA = """\
--- Each request asks for the next path of a list (each wrk thread starts at its own share
--- of it), with the signed-in reader's session cookie.
-local paths = {}
-local pos = 0
-local counter = 0
-local nthreads = %(threads)d
-
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-
-function init(args)
-  for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
-  pos = math.floor(tid * #paths / nthreads)
-  wrk.headers["Cookie"] = "%(cookie)s"
-end
-
-function request()
-  pos = pos + 1
-  if pos > #paths then pos = 1 end
-  return wrk.format("GET", paths[pos])
-end
-"""
-
-
-def paths_script(work: Path, name: str, paths: list[str], threads: int, cookies: dict[str, str]) -> Path:
-    """A wrk Lua script walking over `paths` with `cookies` on every request."""
-    listing = work / f"{name}-paths.txt"
-    listing.write_text("\n".join(paths) + "\n")
-    script = work / f"{name}.lua"
-    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    script.write_text(PATHS_LUA % {"threads": threads, "paths": listing, "cookie": cookie})
-    return script
-
-
 # --- comment posts ------------------------------------------------------------------------------
 
 

@@ -107,7 +107,7 @@ def test_search_paths_are_words_of_the_headlines(tmp_path):
 
 
 def test_signed_in_script_sends_the_session_cookie(tmp_path):
-    from bench.web_ingest import paths_script
+    from bench.wrk import paths_script
 
     script = paths_script(tmp_path, "x", ["/a/", "/b/"], 2, {"sessionid": "abc"}).read_text()
     assert 'wrk.headers["Cookie"] = "sessionid=abc"' in script
