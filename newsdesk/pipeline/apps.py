@@ -9,7 +9,11 @@ class PipelineConfig(AppConfig):
     verbose_name = "Ingest pipeline"
 
     def ready(self) -> None:
-        from newsdesk.pipeline import chain
+        from newsdesk.pipeline import chain, enrichers
+        from newsdesk.pipeline.enrich import BUILT_IN
         from newsdesk.pipeline.tasks import ENRICH
 
         chain.register(ENRICH)
+        # The AI stage's own features, registered as an add-on's would be.
+        for enricher in BUILT_IN:
+            enrichers.register(enricher)

@@ -1,8 +1,10 @@
 """The AI stage for stored articles: embedding, hashtags, summary, key points, section.
 
 Runs as a task after articles are stored (in batches, so the embedding model works on
-many texts at once). Each article's results are written in one transaction with the
-method versions that produced them; `newsdesk reprocess` redoes what is out of date.
+many texts at once). The features are the enrichers of `newsdesk.pipeline.enrichers`,
+built-ins (below, registered by the pipeline app) and add-ons alike; this module runs
+them and writes each article's results in one transaction with the method versions
+that produced them; `newsdesk reprocess` redoes what is out of date.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -21,6 +25,8 @@ from django.utils import timezone
 from newsdesk.ai import embeddings, gazetteer, hashtags, llm, sections, summary
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias, to_blob
 from newsdesk.extract.language import guess_language
+from newsdesk.pipeline import enrichers
+from newsdesk.pipeline.enrichers import Context, Enricher
 
 log = logging.getLogger(__name__)
 BATCH = 32  # articles analysed together (the embedding model works on many at once)
@@ -28,20 +34,17 @@ WRITE_GROUP = 4  # articles written per transaction: 10-20 ms of SQLite's write 
 
 
 def method_versions() -> dict[str, str]:
-    """What produced an enrichment; a change here makes `reprocess` redo it."""
-    return {
-        "embedding": f"{embeddings.model_name()}@{embeddings.max_tokens()}",
-        "hashtags": hashtags.VERSION,
-        "summary": summary.VERSION,
-        "sections": sections.VERSION,
-    }
+    """What produced an enrichment, each registered enricher's method version by name; a
+    change here makes `reprocess` redo it."""
+    return {e.name: e.version() for e in enrichers.enrichers() if e.version is not None}
 
 
 def warm_up() -> None:
     """Load the model, word lists and gazetteer now rather than in the first task."""
     embeddings.get_model()
-    hashtags.warm_up()
-    sections.classify("warm up", "warm up", vector=embeddings.embed(["warm up"])[0])
+    for enricher in enrichers.enrichers():
+        if enricher.warm_up is not None:
+            enricher.warm_up()
 
 
 def embedding_text(article: Article) -> str:
@@ -92,7 +95,11 @@ def enrich_articles(article_ids: Iterable[int]) -> int:
     more than the database's, was most of the write time, so workers sharing SQLite meet
     on its write lock once per group instead of once per article; and a group, unlike the
     whole batch, holds that lock (every comment and login waits for it) briefly.
+
+    The registered enrichers are taken once per call, so that every article of it is
+    analysed and stored by the same ones.
     """
+    steps = enrichers.enrichers()
     articles = list(Article.objects.filter(pk__in=list(article_ids)).order_by("pk"))
     written = 0
     for start in range(0, len(articles), BATCH):
@@ -102,11 +109,10 @@ def enrich_articles(article_ids: Iterable[int]) -> int:
         analysed = []
         for article, vector in zip(batch, vectors, strict=True):
             try:
-                analysis = _analyse(article, vector, known)
+                analysis = _analyse(article, vector, known, steps)
             except Exception:  # one bad article must not cost the batch its enrichment
                 log.exception("enrichment of article %s failed", article.pk)
                 continue
-            known.remember(analysis.tags)
             analysed.append((article, vector, analysis))
         for at in range(0, len(analysed), WRITE_GROUP):
             written += _write_batch(analysed[at : at + WRITE_GROUP])
@@ -115,37 +121,33 @@ def enrich_articles(article_ids: Iterable[int]) -> int:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the AI stage found in one article, before anything is stored."""
+    """What the enrichers found in one article, before anything is stored: each enricher
+    with its result, in their order."""
 
-    digest: summary.Digest
-    tags: list[hashtags.Tag]
-    section: sections.SectionGuess
-    language: str
-    llm_summary: str
+    found: tuple[tuple[Enricher[Any], Any], ...]
 
 
-def _analyse(article: Article, vector: np.ndarray, known: Mapping[str, str]) -> Analysis:
-    text = article.body_text or article.description
-    digest = summary.summarize(article.title, text, language=article.language or "en")
-    return Analysis(
-        digest=digest,
-        tags=hashtags.extract_tags(article.title, text, language=article.language or "en", known=known),
-        section=sections.classify(
-            article.title, text, vector=vector, publisher=article.publisher_sections, url=article.url
-        ),
-        language=article.language or guess_language(f"{article.title}\n{text}") or "",
-        llm_summary=_llm_summary(article, digest) if digest.summary_sentences else "",
-    )
+def _analyse(article: Article, vector: np.ndarray, known: KnownAliases, steps: list[Enricher[Any]]) -> Analysis:
+    """Run every enricher on the article; only when all have succeeded do they remember
+    anything for the rest of the batch (a failed article stores nothing)."""
+    context = Context(text=article.body_text or article.description, vector=vector, known=known)
+    for enricher in steps:
+        context.results[enricher.name] = enricher.analyse(article, context)
+    for enricher in steps:
+        if enricher.remember is not None:
+            enricher.remember(context.results[enricher.name], context)
+    return Analysis(tuple((enricher, context.results[enricher.name]) for enricher in steps))
 
 
 def _write_batch(analysed: list[tuple[Article, np.ndarray, Analysis]]) -> int:
-    """Store a group's enrichments, then all their hashtags at once; returns how many were
-    stored. An article whose enrichment cannot be written loses only its own savepoint;
-    a group that cannot be written at all (the database locked past its timeout) is
-    logged and left unenriched, and the scheduler's pass queues its articles again.
+    """Store a group's enrichments, then its group writes (all their hashtags at once);
+    returns how many were stored. An article whose enrichment cannot be written loses
+    only its own savepoint; a group that cannot be written at all (the database locked
+    past its timeout) is logged and left unenriched, and the scheduler's pass queues its
+    articles again.
     Writing a batch group by group stores what one transaction would: alias uses are
     increments, a key already taken keeps its first tag, and counts are recounted."""
-    stored: list[tuple[Article, list[hashtags.Tag]]] = []
+    stored: list[tuple[Article, Analysis]] = []
     try:
         with transaction.atomic():
             for article, vector, analysis in analysed:
@@ -155,8 +157,8 @@ def _write_batch(analysed: list[tuple[Article, np.ndarray, Analysis]]) -> int:
                 except Exception:
                     log.exception("storing the enrichment of article %s failed", article.pk)
                     continue
-                stored.append((article, analysis.tags))
-            _store_tags(stored)
+                stored.append((article, analysis))
+            _store_groups(stored)
     except Exception:
         log.exception("storing a group of %d enrichments failed", len(analysed))
         return 0
@@ -164,25 +166,78 @@ def _write_batch(analysed: list[tuple[Article, np.ndarray, Analysis]]) -> int:
 
 
 def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> None:
-    digest, guess = analysis.digest, analysis.section
-    Enrichment.objects.update_or_create(
-        article=article,
-        defaults={
-            "summary": digest.summary,
-            "summary_sentences": list(digest.summary_sentences),
-            "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
-            "section": guess.section,
-            "section_confidence": round(guess.confidence, 4),
-            "published_at": article.published_at,
-            "embedding": to_blob(vector),
-            "model": embeddings.model_name(),
-            "methods": method_versions(),
-            "llm_summary": analysis.llm_summary,
-            "enriched_at": timezone.now(),
-        },
+    """One article's Enrichment row, from the fields its enrichers set and the stage's
+    own (the article's date for the section index, the methods, the time), then what
+    each enricher stores elsewhere. (`vector` is stored by the embedding enricher.)"""
+    defaults: dict[str, Any] = {}
+    for enricher, result in analysis.found:
+        if enricher.fields is not None:
+            defaults.update(enricher.fields(article, result))
+    defaults.update(
+        published_at=article.published_at,
+        methods={e.name: e.version() for e, _ in analysis.found if e.version is not None},
+        enriched_at=timezone.now(),
     )
-    if analysis.language != article.language:
-        Article.objects.filter(pk=article.pk).update(language=analysis.language)
+    Enrichment.objects.update_or_create(article=article, defaults=defaults)
+    for enricher, result in analysis.found:
+        if enricher.store is not None:
+            enricher.store(article, result)
+
+
+def _store_groups(stored: list[tuple[Article, Analysis]]) -> None:
+    """Each enricher's group writer, once, with the results of the articles stored."""
+    groups: dict[str, tuple[Enricher[Any], list[tuple[Article, Any]]]] = {}
+    for article, analysis in stored:
+        for enricher, result in analysis.found:
+            if enricher.store_group is not None:
+                groups.setdefault(enricher.name, (enricher, []))[1].append((article, result))
+    for enricher, results in groups.values():
+        enricher.store_group(results)
+
+
+def outdated_articles() -> Iterator[int]:
+    """Articles never enriched, or enriched by a method that has changed since."""
+    current = method_versions()
+    yield from Article.objects.filter(enrichment__isnull=True).values_list("pk", flat=True).iterator()
+    for pk, methods in Enrichment.objects.values_list("article_id", "methods").iterator():
+        if methods != current:
+            yield pk
+
+
+def unenriched_since(start: datetime, end: datetime) -> list[int]:
+    """Articles stored in [start, end) that have no enrichment: their task was lost."""
+    return list(
+        Article.objects.filter(enrichment__isnull=True, created_at__gte=start, created_at__lt=end).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
+
+
+# --- The built-in enrichers ---------------------------------------------------------
+# Registered by PipelineConfig.ready in this order, which is also the order of the keys
+# of Enrichment.methods: {"embedding", "hashtags", "summary", "sections"}, as stored
+# before enrichers were registered, so that no stored article looks outdated. Versions
+# are read when asked for (the embedding's depends on the settings).
+
+
+def _embedding_version() -> str:
+    return f"{embeddings.model_name()}@{embeddings.max_tokens()}"
+
+
+def _embedding_fields(article: Article, vector: np.ndarray) -> dict[str, Any]:
+    return {"embedding": to_blob(vector), "model": embeddings.model_name()}
+
+
+EMBEDDING: Enricher[np.ndarray] = Enricher(
+    name="embedding",
+    analyse=lambda article, context: context.vector,  # computed for the whole batch
+    version=_embedding_version,
+    fields=_embedding_fields,
+)
+
+
+def _tags(article: Article, context: Context) -> list[hashtags.Tag]:
+    return hashtags.extract_tags(article.title, context.text, language=article.language or "en", known=context.known)
 
 
 def _store_tags(tagged: list[tuple[Article, list[hashtags.Tag]]]) -> None:
@@ -248,6 +303,16 @@ def _alias_keys(tag: hashtags.Tag) -> set[str]:
     return {key for key in keys if key}
 
 
+HASHTAGS: Enricher[list[hashtags.Tag]] = Enricher(
+    name="hashtags",
+    analyse=_tags,
+    version=lambda: hashtags.VERSION,
+    store_group=_store_tags,
+    remember=lambda tags, context: context.known.remember(tags),
+    warm_up=lambda: hashtags.warm_up(),
+)
+
+
 def _llm_summary(article: Article, digest: summary.Digest) -> str:
     config = llm.config_from_env()
     if config is None:
@@ -263,19 +328,66 @@ def _llm_summary(article: Article, digest: summary.Digest) -> str:
         client.close()
 
 
-def outdated_articles() -> Iterator[int]:
-    """Articles never enriched, or enriched by a method that has changed since."""
-    current = method_versions()
-    yield from Article.objects.filter(enrichment__isnull=True).values_list("pk", flat=True).iterator()
-    for pk, methods in Enrichment.objects.values_list("article_id", "methods").iterator():
-        if methods != current:
-            yield pk
+@dataclass(frozen=True)
+class Summarised:
+    digest: summary.Digest
+    llm_summary: str  # the optional LLM rewording of the summary sentences, or ""
 
 
-def unenriched_since(start, end) -> list[int]:
-    """Articles stored in [start, end) that have no enrichment: their task was lost."""
-    return list(
-        Article.objects.filter(enrichment__isnull=True, created_at__gte=start, created_at__lt=end).values_list(
-            "pk", flat=True
-        )[:1000]
+def _summarise(article: Article, context: Context) -> Summarised:
+    digest = summary.summarize(article.title, context.text, language=article.language or "en")
+    return Summarised(digest, _llm_summary(article, digest) if digest.summary_sentences else "")
+
+
+def _summary_fields(article: Article, found: Summarised) -> dict[str, Any]:
+    digest = found.digest
+    return {
+        "summary": digest.summary,
+        "summary_sentences": list(digest.summary_sentences),
+        "key_points": [{"text": p.text, "sentences": list(p.sentences)} for p in digest.key_points],
+        "llm_summary": found.llm_summary,
+    }
+
+
+SUMMARY: Enricher[Summarised] = Enricher(
+    name="summary", analyse=_summarise, version=lambda: summary.VERSION, fields=_summary_fields
+)
+
+
+def _section(article: Article, context: Context) -> sections.SectionGuess:
+    return sections.classify(
+        article.title, context.text, vector=context.vector, publisher=article.publisher_sections, url=article.url
     )
+
+
+def _section_fields(article: Article, guess: sections.SectionGuess) -> dict[str, Any]:
+    return {"section": guess.section, "section_confidence": round(guess.confidence, 4)}
+
+
+def _warm_up_sections() -> None:
+    sections.classify("warm up", "warm up", vector=embeddings.embed(["warm up"])[0])
+
+
+SECTIONS: Enricher[sections.SectionGuess] = Enricher(
+    name="sections",
+    analyse=_section,
+    version=lambda: sections.VERSION,
+    fields=_section_fields,
+    warm_up=_warm_up_sections,
+)
+
+
+def _language(article: Article, context: Context) -> str:
+    return article.language or guess_language(f"{article.title}\n{context.text}") or ""
+
+
+def _store_language(article: Article, language: str) -> None:
+    if language != article.language:
+        Article.objects.filter(pk=article.pk).update(language=language)
+
+
+# No version: the language is the article's own, or guessed when it has none, and no
+# method of that was ever recorded in Enrichment.methods.
+LANGUAGE: Enricher[str] = Enricher(name="language", analyse=_language, store=_store_language)
+
+BUILT_IN: tuple[Enricher[Any], ...] = (EMBEDDING, HASHTAGS, SUMMARY, SECTIONS, LANGUAGE)
