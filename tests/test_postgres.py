@@ -7,7 +7,7 @@ and skip on SQLite.
   search migration reversible;
 - tasks: django-tasks-db's database queue (SELECT ... FOR UPDATE SKIP LOCKED) shared by
   two `newsdesk worker` processes, a feed never polled by two of them at once (the feed
-  lock in pipeline.py), and the scheduler as a process of its own;
+  lock in newsdesk/pipeline/ingest.py), and the scheduler as a process of its own;
 - Redis: the cache and the sessions really are in Redis, shared between processes.
 """
 

@@ -1,6 +1,6 @@
 """The extract stage: page (or feed) HTML in, clean article fields out.
 
-Pure functions over text: no Django, no network. See pipeline.py for the flow.
+Pure functions over text: no Django, no network. See extract/pipeline.py for the flow.
 """
 
 from .pipeline import extract

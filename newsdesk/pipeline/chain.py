@@ -56,6 +56,11 @@ def register(stage: Stage) -> None:
     _STAGES[stage.name] = stage
 
 
+def unregister(name: str) -> Stage | None:
+    """Remove a stage (an add-on's, in tests); returns it."""
+    return _STAGES.pop(name, None)
+
+
 def stages() -> list[Stage]:
     """The registered stages in the order they run."""
     return sorted(_STAGES.values(), key=lambda stage: stage.order)

@@ -10,7 +10,7 @@ backport provides the same API, so only this import knows which one is in use.
 
 Every task here may run more than once for the same arguments: a failed run is queued
 again with back-off and a run whose worker died is queued again at once
-(`newsdesk.recovery.sweep`, driven by `RECOVERABLE` below), so each step is idempotent.
+(`newsdesk.recovery.sweep`, driven by `recoverable()` below), so each step is idempotent.
 """
 
 from __future__ import annotations

@@ -26,10 +26,11 @@ def place_in_stories_task(article_ids: list[int]) -> int:
 
 
 def _place(article_ids: list[int]) -> chain.Done:
-    """The last stage: `count` is how many articles were placed in a story."""
+    """`count` is how many articles were placed in a story; those are handed on to a stage
+    registered after this one (none of the built-ins)."""
     placed = assign.place_articles(article_ids)
     index.add_articles(article_ids)
-    return chain.Done(len(placed))
+    return chain.Done(len(placed), list(placed))
 
 
 def _unplaced(since: datetime, before: datetime) -> list[int]:

@@ -1,0 +1,80 @@
+"""The stage chain is a registry: the apps register their stages, built-ins and add-ons
+alike, and both ways of running the ingest (`chain.run` in `newsdesk fetch`, one task per
+stage on the workers) take them in the same order."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsdesk.pipeline import chain
+from newsdesk.pipeline.tasks import enrich_articles_task
+from newsdesk.stories.tasks import place_in_stories_task
+
+
+class Recorder:
+    """An add-on stage's task and function: records what it was handed."""
+
+    def __init__(self) -> None:
+        self.ran: list[list[int]] = []
+        self.queued: list[list[int]] = []
+
+    def run(self, article_ids: list[int]) -> chain.Done:
+        self.ran.append(list(article_ids))
+        return chain.Done(len(article_ids))
+
+    def enqueue(self, article_ids: list[int]) -> None:
+        self.queued.append(list(article_ids))
+
+
+@pytest.fixture
+def addon():
+    recorder = Recorder()
+    stage = chain.Stage("addon", order=30, run=recorder.run, task=recorder, stranded=lambda since, before: [])
+    chain.register(stage)
+    yield recorder
+    chain.unregister("addon")
+
+
+def test_the_built_in_stages_are_enrichment_then_placement():
+    stages = chain.stages()
+    assert [s.name for s in stages] == ["enrich", "place"]
+    assert [s.task for s in stages] == [enrich_articles_task, place_in_stories_task]
+    assert chain.after(stages[0]) is stages[1] and chain.after(stages[1]) is None
+
+
+def test_a_stage_cannot_take_the_place_of_another():
+    with pytest.raises(ValueError, match="order"):
+        chain.register(chain.Stage("clash", order=10, run=lambda ids: chain.Done(0), task=None, stranded=list))
+    assert "clash" not in [s.name for s in chain.stages()]
+
+
+@pytest.mark.django_db
+def test_an_add_on_stage_gets_what_placement_placed(addon, monkeypatch):
+    """Run in process (`newsdesk fetch`) and through the tasks (the workers): the add-on
+    registered after placement receives the placed ids either way."""
+    placed = {11: 1, 12: 1}
+    monkeypatch.setattr("newsdesk.stories.assign.place_articles", lambda ids: placed)
+    monkeypatch.setattr("newsdesk.stories.index.add_articles", lambda ids: None)
+    monkeypatch.setattr("newsdesk.pipeline.tasks.enrich_articles", lambda ids: len(ids))
+
+    counts = chain.run([11, 12, 13])
+    assert counts == {"enrich": 3, "place": 2, "addon": 2}
+    assert addon.ran == [[11, 12]]
+
+    assert chain.hand_on("place", [11, 12, 13]) == 2
+    assert addon.queued == [[11, 12]]
+
+
+@pytest.mark.django_db
+def test_the_repair_pass_asks_every_stage_for_what_it_missed():
+    from datetime import UTC, datetime
+
+    recorder = Recorder()
+    stage = chain.Stage("addon", 30, recorder.run, recorder, stranded=lambda since, before: [7, 8, 9], batch=2)
+    chain.register(stage)
+    try:
+        # Nothing stored: the built-ins miss nothing; the add-on's ids go in its batches.
+        assert chain.queue_stranded(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)) == 3
+    finally:
+        chain.unregister("addon")
+    assert recorder.queued == [[7, 8], [9]]
