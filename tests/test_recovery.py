@@ -33,6 +33,7 @@ from newsdesk.pipeline import ingest, tasks
 from newsdesk.pipeline.add import add_url
 from newsdesk.recovery.models import TaskFailure, WorkerHeartbeat
 from newsdesk.recovery.sweep import WORKER_LOST, close_lost_runs, recover
+from newsdesk.sources import kinds
 from newsdesk.sources.models import Entry, Feed, Source
 from newsdesk.stories import tasks as story_tasks
 from tests.fixtureserver import Reply
@@ -82,7 +83,7 @@ def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server,
     def overflow(*args, **kwargs):
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(ingest, "parse_feed", overflow)
+    monkeypatch.setattr(kinds, "parse_feed", overflow)
     before = timezone.now()
     outcome = ingest.fetch_feed(feed.pk)
     assert outcome.status == "error"
@@ -97,7 +98,7 @@ def test_any_exception_in_a_poll_is_recorded_backs_off_and_shows(fixture_server,
     def crash(*args, **kwargs):
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(ingest, "parse_feed", crash)
+    monkeypatch.setattr(kinds, "parse_feed", crash)
     Feed.objects.filter(pk=feed.pk).update(next_fetch_at=timezone.now())
     ingest.fetch_feed(feed.pk)
     feed.refresh_from_db()

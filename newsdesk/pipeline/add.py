@@ -1,7 +1,8 @@
 """Turning a URL a user gives us into subscriptions or an article (`newsdesk add`).
 
 A user pastes whatever they have: a feed, a site's home page, a news sitemap or one
-article. We look at what the URL serves rather than at how it is spelled.
+article. We look at what the URL serves rather than at how it is spelled: the source-kind
+registry (`newsdesk.sources.kinds`) says whether it is a listing to subscribe to or a page.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from django.utils.text import slugify
 from newsdesk.articles.models import Article
 from newsdesk.links import canonical_url, host_of
 from newsdesk.pipeline import ingest
+from newsdesk.sources import kinds
 from newsdesk.sources.client import get_fetcher
-from newsdesk.sources.discovery import COMMON_FEED_PATHS, classify, discover_feeds, page_site_name
-from newsdesk.sources.feeds import FeedError, parse_feed
+from newsdesk.sources.discovery import discover_feeds, page_site_name
+from newsdesk.sources.feeds import FeedError
 from newsdesk.sources.http import FetchError, FetchResult
+from newsdesk.sources.kinds import SourceKind
 from newsdesk.sources.models import Entry, Feed, Source
 
 
@@ -47,12 +50,12 @@ def add_url(url: str, *, source: Source | None = None) -> Added:
     if target is None:
         raise AddError(f"not an http(s) URL: {url!r}")
     result = _get(target)
-    kind = classify(result.content, result.content_type)
-    if kind in {"feed", "sitemap"}:
+    kind = kinds.recognise(result.content, result.content_type)
+    if kind is None:
+        raise AddError(f"{target} serves {result.content_type or 'unknown content'}, not a feed or a page")
+    if kind.listing:
         found_source, feed = _subscribe(result.final_url, kind, result, source)
         return Added(found_source, [feed])
-    if kind != "html":
-        raise AddError(f"{target} serves {result.content_type or 'unknown content'}, not a feed or a page")
 
     html = result.text()
     feeds = discover_feeds(html, result.final_url) or _probe_common_paths(result.final_url)
@@ -61,8 +64,11 @@ def add_url(url: str, *, source: Source | None = None) -> Added:
         added = Added(source or source_for(result.final_url, site_name))
         for feed_url in feeds:
             feed_result = _get(feed_url)
-            if classify(feed_result.content, feed_result.content_type) in {"feed", "sitemap"}:
-                _, feed = _subscribe(feed_result.final_url, "feed", feed_result, added.source)
+            found = kinds.recognise(feed_result.content, feed_result.content_type)
+            if found is not None and found.listing:
+                # Read as what the page advertises, a feed, as before the registry: a
+                # sitemap (or an add-on's listing) advertised this way is refused as no feed.
+                _, feed = _subscribe(feed_result.final_url, kinds.FEED, feed_result, added.source)
                 added.feeds.append(feed)
         if added.feeds:
             return added
@@ -76,17 +82,14 @@ def _get(url: str) -> FetchResult:
         raise AddError(f"could not fetch {url}: {error}") from error
 
 
-def _subscribe(url: str, kind: str, result: FetchResult, source: Source | None) -> tuple[Source, Feed]:
-    title = None
-    if kind == "feed":
+def _subscribe(url: str, kind: SourceKind, result: FetchResult, source: Source | None) -> tuple[Source, Feed]:
+    title, home = None, url
+    if kind.about is not None:
         try:
-            parsed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
+            about = kind.about(result)
         except FeedError as error:
             raise AddError(f"{url} is not a usable feed: {error}") from error
-        title = parsed.title
-        home = parsed.site_url or url
-    else:
-        home = url
+        title, home = about.title, about.home_url or url
     source = source or source_for(home, title)
     feed, _ = Feed.objects.get_or_create(
         url=canonical_url(url) or url,
@@ -96,15 +99,18 @@ def _subscribe(url: str, kind: str, result: FetchResult, source: Source | None) 
 
 
 def _probe_common_paths(page_url: str) -> list[str]:
-    """Many sites serve a feed at a well-known path without advertising it."""
+    """Many sites serve a feed at a well-known path without advertising it: each kind's
+    `well_known_paths` in turn (the feed kind's are discovery.COMMON_FEED_PATHS); the
+    first that serves a document of that kind is the one."""
     root = f"{urlsplit(page_url).scheme}://{urlsplit(page_url).netloc}"
-    for path in COMMON_FEED_PATHS:
-        try:
-            result = get_fetcher().get(root + path)
-        except FetchError:
-            continue
-        if classify(result.content, result.content_type) == "feed":
-            return [result.final_url]
+    for kind in kinds.in_order():
+        for path in kind.well_known_paths:
+            try:
+                result = get_fetcher().get(root + path)
+            except FetchError:
+                continue
+            if kinds.recognise(result.content, result.content_type) is kind:
+                return [result.final_url]
     return []
 
 

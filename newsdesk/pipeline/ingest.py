@@ -28,27 +28,19 @@ from newsdesk.articles.models import Article
 from newsdesk.articles.store import ArticleData, save_article
 from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
 from newsdesk.links import canonical_url, host_of
+from newsdesk.sources import kinds
 from newsdesk.sources.client import get_fetcher
-from newsdesk.sources.discovery import classify
-from newsdesk.sources.feeds import FeedError, parse_feed
+from newsdesk.sources.feeds import FeedError
 from newsdesk.sources.http import FetchError, FetchResult
+from newsdesk.sources.kinds import FEED_ACCEPT, Item
 from newsdesk.sources.models import Entry, Feed
 from newsdesk.sources.schedule import backoff, next_interval
-from newsdesk.sources.sitemaps import parse_sitemap
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 ENTRY_BATCH = 16  # pages per task: enough to overlap fetching, small enough to retry
 MAX_PAGE_ATTEMPTS = 3
-MAX_CHILD_SITEMAPS = 5
-# A feed's categories for one link, kept for the section (ai/section_hints.py): the first
-# few name the section when any do; the rest are keyword tags.
-MAX_CATEGORIES = 10
-MAX_CATEGORY = 100
 # Errors after which asking again cannot help: store what the feed gave instead.
 PERMANENT_FETCH_ERRORS = {"robots", "blocked-address", "bad-url", "too-large", "too-many-redirects"}
 
@@ -114,11 +106,12 @@ def _poll_once(feed: Feed, now: datetime) -> FeedOutcome:
         times: list[datetime] = []
         ttl = None
     else:
-        kind, title, items, ttl = _parse_listing(result)
-        feed.kind = kind
-        feed.title = (title or feed.title)[:300]
-        new_ids = _record_entries(feed, items, now)
-        times = [i.published for i in items if i.published]
+        listing = kinds.read(result)  # by the source kind that recognises the document
+        feed.kind = listing.kind
+        feed.title = (listing.title or feed.title)[:300]
+        new_ids = _record_entries(feed, listing.items, now)
+        times = [i.published for i in listing.items if i.published]
+        ttl = listing.ttl
         outcome = FeedOutcome(feed.pk, "ok", new_ids)
 
     feed.etag = (result.etag or "")[:500]
@@ -143,51 +136,9 @@ def _poll_once(feed: Feed, now: datetime) -> FeedOutcome:
     return outcome
 
 
-@dataclass
-class _Item:
-    url: str
-    title: str = ""
-    guid: str = ""
-    summary_html: str = ""
-    content_html: str = ""
-    author: str = ""
-    image: str = ""
-    categories: list[str] = field(default_factory=list)
-    published: datetime | None = None
-    updated: datetime | None = None
-
-
-def _parse_listing(result: FetchResult) -> tuple[str, str | None, list[_Item], int | None]:
-    """Read a feed or a (news) sitemap into entry items."""
-    if classify(result.content, result.content_type) == "sitemap":
-        entries, children = parse_sitemap(result.content, result.final_url)
-        for child in children[:MAX_CHILD_SITEMAPS]:
-            child_result = get_fetcher().get(child, accept=FEED_ACCEPT)
-            entries += parse_sitemap(child_result.content, child_result.final_url)[0]
-        items = [_Item(url=e.url, title=e.title or "", published=e.published, updated=e.modified) for e in entries]
-        return Feed.Kind.SITEMAP, None, items, None
-    parsed = parse_feed(result.content, result.final_url, result.headers.get("content-type"))
-    items = [
-        _Item(
-            url=e.url,
-            title=e.title or "",
-            guid=e.guid or "",
-            summary_html=e.summary_html or "",
-            content_html=e.content_html or "",
-            author=e.author or "",
-            image=e.image or "",
-            categories=[tag[:MAX_CATEGORY] for tag in e.tags[:MAX_CATEGORIES]],
-            published=e.published,
-            updated=e.updated,
-        )
-        for e in parsed.entries
-    ]
-    return parsed.kind, parsed.title, items, parsed.ttl_seconds
-
-
-def _record_entries(feed: Feed, items: list[_Item], now: datetime) -> list[int]:
+def _record_entries(feed: Feed, items: list[Item], now: datetime) -> list[int]:
     """Insert unseen links; send changed ones back to pending. Returns ids to fetch."""
-    by_url: dict[str, _Item] = {}
+    by_url: dict[str, Item] = {}
     for item in items:
         if len(item.url) <= 1000:
             by_url.setdefault(item.url, item)

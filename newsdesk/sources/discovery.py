@@ -1,14 +1,10 @@
-"""From a URL a user typed to feeds: autodiscovery, sniffing, naming.
+"""From a URL a user typed to feeds: autodiscovery, naming, and what a document is.
 
-Content types lie (feeds served as text/html, sitemaps as text/plain, pages as
-application/xml), so `classify` looks at the document itself and uses the header only
-when the bytes say nothing.
+What a document is (feed, sitemap, page...) is the source-kind registry's to say
+(`newsdesk.sources.kinds`); `classify` gives the name it finds.
 """
 
 from __future__ import annotations
-
-import re
-import zlib
 
 import lxml.html
 from lxml import etree
@@ -86,66 +82,13 @@ def _feedish(link: lxml.html.HtmlElement) -> bool:
     return any(word in text for word in ("rss", "atom", "feed", "json feed"))
 
 
-_NAME = re.compile(r"[A-Za-z_][\w.:-]*")
-
-
-def _root_name(text: str) -> str | None:
-    """Local name of the first element, skipping the XML declaration, comments, DOCTYPE."""
-    pos = 0
-    while (start := text.find("<", pos)) >= 0:
-        if text.startswith("<?", start):
-            pos = text.find("?>", start)
-        elif text.startswith("<!--", start):
-            pos = text.find("-->", start)
-        elif text.startswith("<!", start):
-            if text[start : start + 9].upper() == "<!DOCTYPE" and "html" in text[start : start + 20].lower():
-                return "html"
-            bracket, close = text.find("[", start), text.find(">", start)
-            pos = text.find("]>", start) if 0 <= bracket < close else close
-        else:
-            match = _NAME.match(text, start + 1)
-            return match.group().rsplit(":", 1)[-1].lower() if match else None
-        if pos < 0:
-            return None
-        pos += 1
-    return None
-
-
-def _head(content: bytes, size: int = 4096) -> str:
-    """The first characters of a document, whatever its (ASCII-compatible or UTF-16) encoding."""
-    if content[:2] == b"\x1f\x8b":  # a gzip file (sitemap.xml.gz served as is)
-        try:
-            content = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content[: 64 * 1024], size)
-        except zlib.error:
-            return ""
-    head = content[:size]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 1 and 0 in head[:2]):
-        encoding = "utf-16-le" if head.startswith(b"\xff\xfe") or head[1:2] == b"\0" else "utf-16-be"
-        return head.decode(encoding, "replace").lstrip("\ufeff")
-    return head.decode("utf-8", "replace").lstrip("\ufeff")
-
-
 def classify(content: bytes, content_type: str) -> str:
-    """ "feed" | "sitemap" | "html" | "unknown", from the first bytes; the header breaks ties."""
-    head = _head(content).lstrip()
-    if head.startswith("{"):
-        return "feed" if "jsonfeed.org/version" in head.replace("\\/", "/") else "unknown"
-    root = _root_name(head) if head.startswith("<") else None
-    if root in {"rss", "rdf", "feed", "channel"}:
-        return "feed"
-    if root in {"urlset", "sitemapindex"}:
-        return "sitemap"
-    if root in {"html", "head", "body"} or (
-        root is None and re.search(r"<(html|head|body)[\s>]", head[:1024], re.IGNORECASE)
-    ):
-        return "html"
-    media = (content_type or "").split(";")[0].strip().lower()
-    if root is None and head.startswith("<"):  # markup, but no element in the first bytes
-        if media in {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}:
-            return "feed"
-        if media in {"text/html", "application/xhtml+xml"}:
-            return "html"
-    return "unknown"
+    """The name of the kind the registry recognises a document as ("feed", "sitemap",
+    "html" or an add-on's), or "unknown"; the recognising itself is `kinds.recognise`."""
+    from .kinds import recognise  # kinds imports COMMON_FEED_PATHS from here
+
+    kind = recognise(content, content_type)
+    return kind.name if kind is not None else "unknown"
 
 
 def page_site_name(html: str) -> str | None:

@@ -186,13 +186,13 @@ _KINDS = {"rss090": "rdf", "rss10": "rdf", "atom": "atom"}
 
 def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed document fetched from `url` (the base for relative links)."""
-    from .discovery import classify  # discovery imports FeedError from here
+    from .kinds import FEED, recognise  # kinds imports parse_feed from here
 
-    kind = classify(content, content_type or "")
-    if kind == "html":
-        raise FeedError("not a feed (looks like HTML)")
-    if kind == "sitemap":
-        raise FeedError("not a feed (looks like a sitemap)")
+    # Refuse what the registry knows to be something else (a page, a sitemap); a document
+    # the feed kind recognises stays a feed even when an add-on kind claims it first.
+    other = recognise(content, content_type or "")
+    if other is not None and other.name != FEED.name and not FEED.recognises(content, content_type or ""):
+        raise FeedError(f"not a feed (looks like {other.label})")
     text = decode_text(content, content_type)
     if _looks_like_json(content):
         return _parse_json_feed(text, url)

@@ -21,9 +21,10 @@ from newsdesk.links import absolute_url, canonical_url
 
 from .feeds import FeedError, prepare_xml
 
-__all__ = ["MAX_SITEMAP_BYTES", "SitemapEntry", "parse_sitemap", "safe_xml_parser"]
+__all__ = ["MAX_CHILD_SITEMAPS", "MAX_SITEMAP_BYTES", "SitemapEntry", "parse_sitemap", "safe_xml_parser"]
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the protocol's limit for one uncompressed sitemap
+MAX_CHILD_SITEMAPS = 5  # child sitemaps of an index read in one poll (sources/kinds.py)
 
 
 @dataclass(frozen=True)
