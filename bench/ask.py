@@ -265,6 +265,11 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     shared = Path(args[0]) if args else default_shared()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Run as a script: the embedding model's settings come from newsdesk.settings.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsdesk.settings")
+    import django
+
+    django.setup()
     tuning = evaluate(shared, QUESTIONS + MORE_QUESTIONS)
     holdout = evaluate(shared, HOLDOUT)
     for name, figures in (("tuning", tuning), ("holdout", holdout)):

@@ -74,6 +74,11 @@ def predict_categories(input_dir: Path, output: Path) -> dict:
 
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "predict":
+        # Run as a script: the embedding model's settings come from newsdesk.settings.
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsdesk.settings")
+        import django
+
+        django.setup()
         result = predict_categories(Path(argv[1]), Path(argv[2]))
         print(json.dumps(result))
         return 0

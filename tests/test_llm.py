@@ -103,9 +103,9 @@ def test_grounded_checks_each_sentence():
     assert grounded("He met Lukashenko in Moscow [2]. He also met Xi Jinping [2].", SENTENCES) is None
 
 
-def test_llm_is_off_unless_configured(monkeypatch):
-    monkeypatch.delenv("NEWSDESK_LLM_URL", raising=False)
+def test_llm_is_off_unless_configured(settings):
+    settings.NEWSDESK_LLM_URL = ""
     assert config_from_env() is None
-    monkeypatch.setenv("NEWSDESK_LLM_URL", "http://127.0.0.1:11434/v1/")
-    monkeypatch.setenv("NEWSDESK_LLM_MODEL", "qwen")
+    settings.NEWSDESK_LLM_URL = "http://127.0.0.1:11434/v1/"
+    settings.NEWSDESK_LLM_MODEL = "qwen"
     assert config_from_env() == LLMConfig(base_url="http://127.0.0.1:11434/v1", model="qwen", api_key="", timeout=20.0)

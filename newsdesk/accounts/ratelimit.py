@@ -49,7 +49,7 @@ class Rule:
 
 
 def _cache() -> BaseCache:
-    return caches[getattr(settings, "NEWSDESK_RATELIMIT_CACHE", "default")]
+    return caches[settings.NEWSDESK_RATELIMIT_CACHE]
 
 
 def _key(rule: Rule, ident: str) -> str:
@@ -101,7 +101,7 @@ def client_ip(request: HttpRequest) -> str:
     must not be trusted.
     """
     address = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "NEWSDESK_PROXY_COUNT", 0) or 0)
+    proxies = settings.NEWSDESK_PROXY_COUNT
     if proxies > 0:
         chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(chain) >= proxies:
@@ -117,16 +117,12 @@ def client_ip(request: HttpRequest) -> str:
     return str(ip)
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def login_client_user_rule() -> Rule:
     """Failures of one address on one username; identify with client_user()."""
     return Rule(
         "login-client-user",
-        _setting("NEWSDESK_LOGIN_FAILURES_PER_USER", 5),
-        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+        settings.NEWSDESK_LOGIN_FAILURES_PER_USER,
+        settings.NEWSDESK_LOGIN_WINDOW,
     )
 
 
@@ -138,8 +134,8 @@ def login_user_rule() -> Rule:
     """Failures on one username from anywhere: past the limit, a delay, never a lock."""
     return Rule(
         "login-user",
-        _setting("NEWSDESK_LOGIN_SLOWDOWN_AFTER", 10),
-        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+        settings.NEWSDESK_LOGIN_SLOWDOWN_AFTER,
+        settings.NEWSDESK_LOGIN_WINDOW,
     )
 
 
@@ -155,7 +151,7 @@ def login_delay(username: str) -> float:
     over = failures(rule, username) - rule.limit
     if over < 0:
         return 0.0
-    return min(float(getattr(settings, "NEWSDESK_LOGIN_MAX_DELAY", 1.0)), 0.25 * 2 ** min(over, 16))
+    return min(settings.NEWSDESK_LOGIN_MAX_DELAY, 0.25 * 2 ** min(over, 16))
 
 
 def pause(seconds: float) -> None:
@@ -167,18 +163,18 @@ def login_ip_rule() -> Rule:
     # Higher than the per-user limit: many readers may share one address (offices, NAT).
     return Rule(
         "login-ip",
-        _setting("NEWSDESK_LOGIN_FAILURES_PER_IP", 20),
-        _setting("NEWSDESK_LOGIN_WINDOW", 15 * 60),
+        settings.NEWSDESK_LOGIN_FAILURES_PER_IP,
+        settings.NEWSDESK_LOGIN_WINDOW,
     )
 
 
 def signup_ip_rule() -> Rule:
-    return Rule("signup-ip", _setting("NEWSDESK_SIGNUPS_PER_IP_PER_HOUR", 5), 3600)
+    return Rule("signup-ip", settings.NEWSDESK_SIGNUPS_PER_IP_PER_HOUR, 3600)
 
 
 def reset_ip_rule() -> Rule:
-    return Rule("reset-ip", _setting("NEWSDESK_PASSWORD_RESETS_PER_IP_PER_HOUR", 5), 3600)
+    return Rule("reset-ip", settings.NEWSDESK_PASSWORD_RESETS_PER_IP_PER_HOUR, 3600)
 
 
 def reset_email_rule() -> Rule:
-    return Rule("reset-email", _setting("NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR", 3), 3600)
+    return Rule("reset-email", settings.NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR, 3600)

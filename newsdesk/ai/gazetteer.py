@@ -9,15 +9,15 @@ written out in `data/aliases.txt`.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
+
 from newsdesk.ai import words
 from newsdesk.ai.aliases import alias_key, alias_table, fold
 
-MIN_CITY_POPULATION = int(os.environ.get("NEWSDESK_GAZETTEER_MIN_POPULATION", "100000"))
 MIN_ALIAS_POPULATION = 300_000  # other names only for large cities: fewer false friends
 DEMONYM_SUFFIXES = ("ian", "ean", "an", "ese", "ish", "i", "ic")
 # Last words that make an unknown capitalised name a place ("Phinger Lakes", "Kursk Region").
@@ -108,7 +108,7 @@ def places() -> dict[str, Place]:
     for s in states.values():
         out.setdefault(alias_key(s["name"]), Place(s["name"], 10**6))
     big = sorted(
-        (c for c in cities.values() if int(c.get("population") or 0) >= MIN_CITY_POPULATION),
+        (c for c in cities.values() if int(c.get("population") or 0) >= settings.NEWSDESK_GAZETTEER_MIN_POPULATION),
         key=lambda c: -int(c["population"]),
     )
     for c in big:

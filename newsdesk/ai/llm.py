@@ -9,12 +9,12 @@ sentences it was given. Ollama, vLLM, llama.cpp's server and hosted APIs all spe
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +39,22 @@ class LLMError(RuntimeError):
 class LLMConfig:
     base_url: str  # e.g. http://127.0.0.1:11434/v1
     model: str
-    api_key: str = ""
-    timeout: float = 20.0
+    api_key: str  # "" sends no Authorization header
+    timeout: float  # seconds per request
 
 
 def config_from_env() -> LLMConfig | None:
-    """NEWSDESK_LLM_URL (and _MODEL, _API_KEY, _TIMEOUT) turn the LLM on; unset, it is off."""
-    base_url = os.environ.get("NEWSDESK_LLM_URL", "").strip()
+    """The endpoint settings.NEWSDESK_LLM_URL (and _MODEL, _API_KEY, _TIMEOUT) name,
+    or None when no URL is set: the LLM is off. Read at each call, so a test that
+    changes the settings needs no reload; settings.py reads the environment."""
+    base_url = settings.NEWSDESK_LLM_URL.strip()
     if not base_url:
         return None
     return LLMConfig(
         base_url=base_url.rstrip("/"),
-        model=os.environ.get("NEWSDESK_LLM_MODEL", "llama3.2"),
-        api_key=os.environ.get("NEWSDESK_LLM_API_KEY", ""),
-        timeout=float(os.environ.get("NEWSDESK_LLM_TIMEOUT", "20")),
+        model=settings.NEWSDESK_LLM_MODEL,
+        api_key=settings.NEWSDESK_LLM_API_KEY,
+        timeout=settings.NEWSDESK_LLM_TIMEOUT,
     )
 
 

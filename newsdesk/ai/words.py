@@ -5,6 +5,9 @@ word, how common is it in general English, can it be a noun, is it a first name)
 answers come from packages that ship their data (wordfreq, lemminflect, gender-guesser,
 snowballstemmer) and from the hand-written lists in `data/`. Each answer is cached per
 word, so an article costs dictionary look-ups, not library calls.
+
+This module is the one home of the English stop list (`STOP_WORDS`, `data/stopwords.txt`)
+and of stemming (`stem`): other modules that need either import it from here.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import threading
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
+
+import snowballstemmer
 
 DATA = Path(__file__).resolve().parent / "data"
 _lock = threading.Lock()
@@ -37,8 +43,15 @@ def table(name: str) -> list[list[str]]:
     return rows
 
 
+# The English stop list: function words and near-function words, hand-written in
+# data/stopwords.txt. Callers that need a different list derive it from this one by
+# name (see terms.STOP_WORDS).
+STOP_WORDS: frozenset[str] = word_list("stopwords")
+
+
 def is_stopword(word: str) -> bool:
-    return word.lower() in word_list("stopwords")
+    """Whether the word, in any case, is on the stop list."""
+    return word.lower() in STOP_WORDS
 
 
 def is_calendar(word: str) -> bool:
@@ -92,19 +105,49 @@ def singular(word: str) -> str:
     return lemmas[0] if lemmas else word
 
 
-_stemmer = None
+# ISO 639-1 codes (as articles store their language) -> Snowball algorithm names.
+_SNOWBALL = {
+    "en": "english",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "fi": "finnish",
+    "ru": "russian",
+    "tr": "turkish",
+    "ro": "romanian",
+    "hu": "hungarian",
+    "pl": "polish",
+    "cs": "czech",
+    "el": "greek",
+    "ar": "arabic",
+}
+_stemmers: dict[str, Any] = {}  # language -> Snowball stemmer, None if it has none
 
 
 @lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Snowball (Porter 2) stem of the lowercase word: groups "economist"/"economists"."""
-    global _stemmer
-    with _lock:
-        if _stemmer is None:
-            import snowballstemmer
+def stem(word: str, language: str = "en") -> str:
+    """Snowball stem of the lowercased word ("economists" -> "economist"), so that
+    inflections of one word meet; the word itself for a language Snowball lacks.
 
-            _stemmer = snowballstemmer.stemmer("english")
-        return _stemmer.stemWord(word.lower())
+    `language` is an ISO 639-1 code or a Snowball name. A stemmer object keeps state
+    while it works (PyStemmer's too), hence the lock.
+    """
+    word = word.lower()
+    with _lock:
+        if language not in _stemmers:
+            try:
+                _stemmers[language] = snowballstemmer.stemmer(_SNOWBALL.get(language, language))
+            except KeyError:
+                _stemmers[language] = None
+        stemmer = _stemmers[language]
+        return stemmer.stemWord(word) if stemmer is not None else word
 
 
 _names = None

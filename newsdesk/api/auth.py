@@ -62,23 +62,19 @@ class Anonymous:
 ANONYMOUS = Anonymous()
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def anonymous_rule() -> ratelimit.Rule:
     return ratelimit.Rule(
         "api-ip",
-        _setting("NEWSDESK_API_ANON_PER_MINUTE", 60),
-        _setting("NEWSDESK_API_RATE_WINDOW", 60),
+        settings.NEWSDESK_API_ANON_PER_MINUTE,
+        settings.NEWSDESK_API_RATE_WINDOW,
     )
 
 
 def token_rule() -> ratelimit.Rule:
     return ratelimit.Rule(
         "api-token",
-        _setting("NEWSDESK_API_TOKEN_PER_MINUTE", 600),
-        _setting("NEWSDESK_API_RATE_WINDOW", 60),
+        settings.NEWSDESK_API_TOKEN_PER_MINUTE,
+        settings.NEWSDESK_API_RATE_WINDOW,
     )
 
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Query
 
 DEFAULT_LIMIT = 20
-MAX_LIMIT = int(getattr(settings, "NEWSDESK_API_MAX_PAGE_SIZE", 100))
+MAX_LIMIT = settings.NEWSDESK_API_MAX_PAGE_SIZE  # read once: the schema is built at import
 # Deep offsets cost as much as reading everything before them; nobody pages that far.
 MAX_OFFSET = 10_000
 

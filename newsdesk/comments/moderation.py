@@ -34,12 +34,12 @@ def hold_reason(user, body: str) -> str:
     if can_moderate(user):
         return ""
     links = count_links(body)
-    new_for = timedelta(days=float(getattr(settings, "NEWSDESK_COMMENTS_NEW_ACCOUNT_DAYS", 3)))
+    new_for = timedelta(days=settings.NEWSDESK_COMMENTS_NEW_ACCOUNT_DAYS)
     if user.date_joined > timezone.now() - new_for:
-        allowed = int(getattr(settings, "NEWSDESK_COMMENTS_NEW_ACCOUNT_MAX_LINKS", 1))
+        allowed = settings.NEWSDESK_COMMENTS_NEW_ACCOUNT_MAX_LINKS
         if links > allowed:
             return f"{links} links from an account younger than {new_for.days} days"
-    allowed = int(getattr(settings, "NEWSDESK_COMMENTS_MAX_LINKS", 5))
+    allowed = settings.NEWSDESK_COMMENTS_MAX_LINKS
     if links > allowed:
         return f"{links} links"
     return ""

@@ -20,9 +20,9 @@ from newsdesk.comments.models import Comment, Report
 
 def _windows() -> list[tuple[int, int, str]]:
     return [
-        (60, int(getattr(settings, "NEWSDESK_COMMENTS_PER_MINUTE", 5)), "in a minute"),
-        (3600, int(getattr(settings, "NEWSDESK_COMMENTS_PER_HOUR", 20)), "in an hour"),
-        (86400, int(getattr(settings, "NEWSDESK_COMMENTS_PER_DAY", 50)), "in a day"),
+        (60, settings.NEWSDESK_COMMENTS_PER_MINUTE, "in a minute"),
+        (3600, settings.NEWSDESK_COMMENTS_PER_HOUR, "in an hour"),
+        (86400, settings.NEWSDESK_COMMENTS_PER_DAY, "in a day"),
     ]
 
 
@@ -43,7 +43,7 @@ def comment_wait(user) -> str:
 
 
 def report_wait(user) -> str:
-    limit = int(getattr(settings, "NEWSDESK_REPORTS_PER_HOUR", 20))
+    limit = settings.NEWSDESK_REPORTS_PER_HOUR
     since = timezone.now() - timedelta(hours=1)
     if Report.objects.filter(reporter=user, created_at__gt=since).count() >= limit:
         return f"You have sent {limit} reports in the last hour. Please try again later."

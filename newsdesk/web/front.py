@@ -162,11 +162,12 @@ def nginx_config(
     directory: Path, *, listen: str, upstream: str, access_log: str = "/dev/stdout", worker_processes: str = "auto"
 ) -> str:
     from django.conf import settings
+    from django.contrib.messages.storage.cookie import CookieStorage
 
     # Behind a proxy of its own (NEWSDESK_PROXY_COUNT > 0, which terminates HTTPS) nginx
     # passes on the scheme that proxy saw; else a client's header is ignored.
     proto_map = '        "https" https;\n        "http" http;\n' if settings.NEWSDESK_PROXY_COUNT > 0 else ""
-    names = [settings.SESSION_COOKIE_NAME, getattr(settings, "MESSAGE_COOKIE_NAME", "messages")]
+    names = [settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name]
     user = ""
     if os.geteuid() == 0:  # workers drop to this user: it must own the cache and temp dirs
         user = f"user {_worker_user()[0]};\n"

@@ -56,6 +56,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse
@@ -68,6 +69,8 @@ LOGGER = logging.getLogger(__name__)
 HOME = "home"
 HEADER = "X-Page-Cache"  # "hit", "miss" or "bypass": for tests and operators
 CSRF_FIELD = "csrfmiddlewaretoken"
+# Django's message cookie: Django has no setting for its name (CookieStorage fixes it).
+MESSAGE_COOKIE = CookieStorage.cookie_name
 
 
 def article_scope(pk: int) -> str:
@@ -75,20 +78,20 @@ def article_scope(pk: int) -> str:
 
 
 def timeout() -> int:
-    return int(getattr(settings, "NEWSDESK_PAGE_CACHE_SECONDS", 120))
+    return settings.NEWSDESK_PAGE_CACHE_SECONDS
 
 
 def shared_seconds() -> int:
     """How long a shared cache in front (nginx) may serve an anonymous page."""
-    return max(0, int(getattr(settings, "NEWSDESK_SHARED_CACHE_SECONDS", 2)))
+    return max(0, settings.NEWSDESK_SHARED_CACHE_SECONDS)
 
 
 def version_seconds() -> int:
-    return max(0, int(getattr(settings, "NEWSDESK_PAGE_VERSION_SECONDS", 1)))
+    return max(0, settings.NEWSDESK_PAGE_VERSION_SECONDS)
 
 
 def _cache():
-    return caches[getattr(settings, "NEWSDESK_PAGE_CACHE", "default")]
+    return caches[settings.NEWSDESK_PAGE_CACHE]
 
 
 # --- versions -----------------------------------------------------------------------------
@@ -205,7 +208,7 @@ def cacheable(request: HttpRequest) -> bool:
         return False
     if request.user.is_authenticated:
         return False
-    if getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in request.COOKIES:
+    if MESSAGE_COOKIE in request.COOKIES:
         return False  # a message waits to be shown: render for this reader alone
     params = list(request.GET.lists())
     return not params or (
@@ -284,7 +287,7 @@ class FastPageMiddleware:
         if request.method not in ("GET", "HEAD") or timeout() <= 0:
             return None
         cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or getattr(settings, "MESSAGE_COOKIE_NAME", "messages") in cookies:
+        if settings.SESSION_COOKIE_NAME in cookies or MESSAGE_COOKIE in cookies:
             return None
         try:
             return _key(request)

@@ -223,7 +223,7 @@ def _structured_data(item: Article, enrichment, tags: list[Hashtag]) -> dict:
 
 
 def ask_rule() -> ratelimit.Rule:
-    return ratelimit.Rule("ask-ip", int(getattr(settings, "NEWSDESK_ASK_PER_MINUTE", 30)), 60)
+    return ratelimit.Rule("ask-ip", settings.NEWSDESK_ASK_PER_MINUTE, 60)
 
 
 @require_safe
