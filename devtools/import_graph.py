@@ -3,6 +3,8 @@ layer contracts in pyproject.toml ([tool.importlinter]), for anyone to run again
 
     .venv/bin/python devtools/import_graph.py [--edges]
 
+(On another checkout: PYTHONPATH=that/checkout .venv/bin/python devtools/import_graph.py.)
+
 Prints modules, package-to-package edges and the imports behind them, upward imports
 (a lower layer importing a higher one, by the order of LAYERS) and cycles between packages.
 Imports inside functions count as much as those at the top of a module: both are coupling.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import json
 import sys
 from collections import Counter
@@ -81,7 +84,9 @@ def main() -> None:
 def imports_inside_functions() -> int:
     """Project imports written inside a function: often a cycle being dodged."""
     found: set[tuple[Path, int]] = set()
-    for path in Path(__file__).resolve().parent.parent.joinpath("newsdesk").rglob("*.py"):
+    package = importlib.util.find_spec("newsdesk")
+    assert package is not None and package.origin is not None
+    for path in Path(package.origin).parent.rglob("*.py"):
         if "migrations" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
