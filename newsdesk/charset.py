@@ -157,8 +157,8 @@ def decode_text(data: bytes, content_type: str | None = None) -> str:
         header = None  # markup in UTF-16 is full of NULs: a misconfigured server
     if not data.isascii() and (text := _utf8(data)) is not None:
         return text
-    for codec in (header, _document_codec(data)):
-        if codec and (text := _strict(data, codec)) is not None:
+    for declared in (header, _document_codec(data)):
+        if declared and (text := _strict(data, declared)) is not None:
             return text
     if data.isascii():
         return data.decode("ascii")

@@ -10,18 +10,21 @@ are the ones the queryset would have given (fields left out are deferred).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 __all__ = ["attach", "columns", "instance", "reader"]
 
 
-def columns(connection, fields: list[Field], alias: str) -> str:
+def columns(connection: BaseDatabaseWrapper, fields: list[Field], alias: str) -> str:
     """`alias.column, ...` for a SELECT list."""
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
-def _converters(connection, fields: list[Field]) -> list[tuple[list, object]]:
+def _converters(connection: BaseDatabaseWrapper, fields: list[Field]) -> list[tuple[list, object]]:
     """Per field, what the ORM applies to the value read and the column it reads. The
     same for every query on one connection, so worked out once and kept on the
     connection (one per thread: bound to its own backend, never shared)."""
@@ -38,12 +41,14 @@ def _converters(connection, fields: list[Field]) -> list[tuple[list, object]]:
     return found
 
 
-def reader(connection, model: type[Model], fields: list[Field]):
+def reader(
+    connection: BaseDatabaseWrapper, model: type[Model], fields: list[Field]
+) -> Callable[[Sequence[object]], Model]:
     """A function: the values of `fields` as read from one row -> an instance."""
     converters = _converters(connection, fields)
     names = [f.attname for f in fields]
 
-    def build(values) -> Model:
+    def build(values: Sequence[object]) -> Model:
         converted = []
         for value, (functions, column) in zip(values, converters):
             for function in functions:
@@ -54,7 +59,9 @@ def reader(connection, model: type[Model], fields: list[Field]):
     return build
 
 
-def instance(connection, model: type[Model], fields: list[Field], values) -> Model:
+def instance(
+    connection: BaseDatabaseWrapper, model: type[Model], fields: list[Field], values: Sequence[object]
+) -> Model:
     return reader(connection, model, fields)(values)
 
 

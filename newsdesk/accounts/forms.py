@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from newsdesk.accounts import ratelimit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 def too_many(seconds: int, what: str = "attempts") -> ValidationError:
@@ -64,7 +69,7 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
             self._refuse_if_over(refusing, chained=True)
             raise
 
-    def _refuse_if_over(self, rules, *, chained: bool = False) -> None:
+    def _refuse_if_over(self, rules: list[tuple[ratelimit.Rule, str]], *, chained: bool = False) -> None:
         wait = max(ratelimit.retry_after(rule, ident) for rule, ident in rules)
         if wait:
             self.retry_after = wait
@@ -72,7 +77,7 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
                 raise too_many(wait, "failed login attempts") from None
             raise too_many(wait, "failed login attempts")
 
-    def confirm_login_allowed(self, user) -> None:
+    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
         super().confirm_login_allowed(user)
         # A successful login ends this address's failure count for this username; the
         # address's own count stays, or one valid account could reset it between guesses,

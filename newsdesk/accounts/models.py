@@ -6,9 +6,14 @@ A separate row (not a custom user model) because the project already runs on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
 class Profile(models.Model):
@@ -28,7 +33,7 @@ class Profile(models.Model):
     def __str__(self) -> str:
         return f"profile of {self.user}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Keep the record consistent however the flag was changed (admin form or code).
         if self.is_blocked and self.blocked_at is None:
             self.blocked_at = timezone.now()
@@ -37,13 +42,13 @@ class Profile(models.Model):
         super().save(*args, **kwargs)
 
 
-def is_blocked(user) -> bool:
+def is_blocked(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return Profile.objects.filter(user=user, is_blocked=True).exists()
 
 
-def set_blocked(user, blocked: bool, *, by=None, reason: str = "") -> None:
+def set_blocked(user: AbstractBaseUser, blocked: bool, *, by: AbstractBaseUser | None = None, reason: str = "") -> None:
     """Block or unblock `user`; `by` is the moderator, kept for the record."""
     Profile.objects.update_or_create(
         user=user,

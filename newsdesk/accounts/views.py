@@ -57,7 +57,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     next_page = "home"
 
-    def form_invalid(self, form) -> HttpResponse:
+    def form_invalid(self, form: RateLimitedAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         if form.retry_after:
             response.status_code = 429

@@ -3,11 +3,18 @@ form (never in a message, which would sit in the session or a cookie until shown
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from newsdesk.api.models import ApiToken
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.forms import ModelForm
+    from django.http import HttpRequest, HttpResponse
 
 
 @admin.register(ApiToken)
@@ -35,12 +42,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("user", *self.readonly_fields) if obj is not None else ()
 
-    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
         if not change:
             obj._new_secret = obj.set_secret()
         super().save_model(request, obj, form, change)
 
-    def response_add(self, request, obj: ApiToken, post_url_continue=None):
+    def response_add(self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None) -> HttpResponse:
         secret = getattr(obj, "_new_secret", None)
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
@@ -55,6 +62,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/api/apitoken/created.html", context)
 
     @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token{'s' if count != 1 else ''}.")

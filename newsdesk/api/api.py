@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any, TypedDict
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
 
 from newsdesk.api.auth import RateLimited, TokenError, token_optional
@@ -43,12 +45,12 @@ limit the answer is `429` with `Retry-After` (seconds).
 
 
 class SafeJSONRenderer(JSONRenderer):
-    def render(self, request: HttpRequest, data, *, response_status: int) -> str:
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> str:
         return super().render(request, data, response_status=response_status).translate(_UNSAFE)
 
 
 class NewsdeskAPI(NinjaAPI):
-    def get_openapi_operation_id(self, operation) -> str:
+    def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__  # list_articles, not newsdesk_api_endpoints_...
 
 
@@ -68,7 +70,7 @@ for module in (articles, stories, hashtags, sources, comments, me):
     api.add_router("", module.router)
 
 
-def error(request: HttpRequest, status: int, detail: str, **extra) -> HttpResponse:
+def error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"detail": detail, **extra}, status=status)
 
 
@@ -94,9 +96,17 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return response
 
 
+class _Problem(TypedDict):
+    """One invalid input, as the 422 answer lists it (schemas.ErrorItem)."""
+
+    loc: list[int | str]
+    msg: str
+    type: str
+
+
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    problems = [
+    problems: list[_Problem] = [
         {
             "loc": [part if isinstance(part, int) else str(part) for part in problem.get("loc", ())],
             "msg": str(problem.get("msg", "invalid")),
@@ -104,9 +114,12 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         }
         for problem in exc.errors
     ]
-    first = problems[0] if problems else None
-    where = ".".join(str(p) for p in first["loc"][1:] or first["loc"]) if first else ""
-    summary = f"{where}: {first['msg']}" if where else (first["msg"] if first else "invalid input")
+    if problems:
+        first = problems[0]
+        where = ".".join(str(p) for p in first["loc"][1:] or first["loc"])
+        summary = f"{where}: {first['msg']}" if where else first["msg"]
+    else:
+        summary = "invalid input"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return error(request, 422, f"The request is not valid: {summary}{more}.", errors=problems)
 
@@ -131,7 +144,7 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error(request, 500, "Something went wrong on our side; it has been logged.")
 
 
-def json_error(status: int, detail: str, **headers) -> HttpResponse:
+def json_error(status: int, detail: str, **headers: str) -> HttpResponse:
     """A JSON error outside ninja's operations (unknown paths, wrong methods)."""
     response = HttpResponse(
         json.dumps({"detail": detail}).translate(_UNSAFE),

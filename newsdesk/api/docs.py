@@ -9,11 +9,12 @@ Swagger UI files that ship inside the ninja package served from our own origin.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import ninja
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
 
 ASSET_DIR = Path(ninja.__file__).resolve().parent / "static" / "ninja"
@@ -34,8 +35,8 @@ class CSPSwagger(DocsBase):
         "persistAuthorization": False,
     }
 
-    def render_page(self, request: HttpRequest, api, **kwargs) -> HttpResponse:
-        settings: ClassVar[dict] = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
         return render(request, "api/docs.html", {"api": api, "swagger_settings": settings})
 
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 TOKEN_PREFIX = "nd_"
 SHOWN_CHARS = 10  # "nd_" and 7 characters of the secret: enough to recognise, useless to attack
@@ -57,7 +62,9 @@ class ApiToken(models.Model):
         return f"{self.prefix}… of {self.user}{label}"
 
     @classmethod
-    def issue(cls, user, name: str = "", *, expires_at=None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: AbstractBaseUser, name: str = "", *, expires_at: datetime | None = None
+    ) -> tuple[ApiToken, str]:
         """A new token for `user` and its secret, which exists nowhere else afterwards."""
         token = cls(user=user, name=name, expires_at=expires_at)
         secret = token.set_secret()

@@ -7,13 +7,18 @@ queries whatever the page size; the embedding and the body are never loaded for 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.sources.models import Feed, Source
+
+if TYPE_CHECKING:
+    from newsdesk.stories.models import Story
 
 
 def articles(*, with_body: bool = False) -> QuerySet[Article]:
@@ -42,11 +47,11 @@ def enrichment_of(article: Article) -> Enrichment | None:
         return None
 
 
-def site_url(request, path: str) -> str:
+def site_url(request: HttpRequest, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def article_item(request, article: Article) -> dict:
+def article_item(request: HttpRequest, article: Article) -> dict:
     enrichment = enrichment_of(article)
     return {
         "id": article.pk,
@@ -70,13 +75,13 @@ def article_item(request, article: Article) -> dict:
     }
 
 
-def _ints(values) -> list[int]:
+def _ints(values: object) -> list[int]:
     if not isinstance(values, list | tuple):
         return []
     return [int(v) for v in values if isinstance(v, int) and not isinstance(v, bool)]
 
 
-def key_points(stored) -> list[dict]:
+def key_points(stored: object) -> list[dict]:
     """Key points as stored ([{"text", "sentences"}]), tolerating older shapes."""
     points = []
     for point in stored if isinstance(stored, list) else []:
@@ -103,14 +108,14 @@ def enrichment_out(enrichment: Enrichment | None) -> dict | None:
     }
 
 
-def story_url(request, story) -> str | None:
+def story_url(request: HttpRequest, story: Story) -> str | None:
     try:
         return site_url(request, story.get_absolute_url())
     except NoReverseMatch:  # the story pages are not mounted (yet)
         return None
 
 
-def story_item(request, story) -> dict:
+def story_item(request: HttpRequest, story: Story) -> dict:
     return {
         "id": story.pk,
         "title": story.title,
@@ -125,7 +130,7 @@ def story_item(request, story) -> dict:
     }
 
 
-def story_summary(stored) -> list[dict]:
+def story_summary(stored: object) -> list[dict]:
     sentences = []
     for item in stored if isinstance(stored, list) else []:
         if isinstance(item, dict):
@@ -159,7 +164,7 @@ def feed_out(feed: Feed, source_slug: str | None = None) -> dict:
     }
 
 
-def source_out(request, source: Source, feed_count: int | None = None) -> dict:
+def source_out(request: HttpRequest, source: Source, feed_count: int | None = None) -> dict:
     if feed_count is None:
         feed_count = getattr(source, "feed_count", None)
         if feed_count is None:
@@ -177,14 +182,14 @@ def source_out(request, source: Source, feed_count: int | None = None) -> dict:
     }
 
 
-def hashtag_url(request, slug: str) -> str | None:
+def hashtag_url(request: HttpRequest, slug: str) -> str | None:
     try:
         return site_url(request, reverse("hashtag", args=[slug]))
     except NoReverseMatch:  # a slug the page URLs cannot spell
         return None
 
 
-def hashtag_out(request, tag: Hashtag) -> dict:
+def hashtag_out(request: HttpRequest, tag: Hashtag) -> dict:
     return {
         "slug": tag.slug,
         "name": tag.name,

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path, reverse
 from django.utils.cache import patch_vary_headers
 
@@ -28,7 +28,7 @@ def _finish(view):
     return wrapper
 
 
-def index(request: HttpRequest):
+def index(request: HttpRequest) -> HttpResponse:
     return api.create_response(
         request,
         {
@@ -41,7 +41,7 @@ def index(request: HttpRequest):
     )
 
 
-def unknown(request: HttpRequest, rest: str = ""):
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     return json_error(404, f"There is no API endpoint {request.path}; see {reverse('api:openapi-json')}.")
 
 

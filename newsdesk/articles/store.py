@@ -67,7 +67,7 @@ class ArticleData:
     lead_image: str = ""
     word_count: int = 0
     reading_time: int = 0
-    origin: str = Article.Origin.PAGE
+    origin: str = Article.Origin.PAGE  # type: ignore[assignment]  # a str member; mypy sees TextChoices' tuple
     publisher_sections: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     modified_at: datetime | None = None
@@ -177,7 +177,7 @@ def _find_existing(urls: set[str], source_id: int, digest: str) -> Article | Non
     return Article.objects.filter(source_id=source_id, content_hash=digest).first()
 
 
-def _update(article: Article, data: ArticleData, digest: str, published, now) -> str:
+def _update(article: Article, data: ArticleData, digest: str, published: datetime | None, now: datetime) -> str:
     if article.origin == Article.Origin.PAGE and data.origin == Article.Origin.FEED:
         return "unchanged"  # never replace the publisher's page with a feed excerpt
     changed = [name for name in _CONTENT_FIELDS if getattr(article, name) != getattr(data, name)]

@@ -6,6 +6,9 @@ comments.moderate_comment permission (the "moderators" group has it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.text import Truncator
@@ -13,6 +16,12 @@ from django.utils.text import Truncator
 from newsdesk.comments import moderation
 from newsdesk.comments.models import Comment, Report
 from newsdesk.comments.signals import notify
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import QuerySet
+    from django.forms import ModelForm
+    from django.http import HttpRequest
 
 
 class ReportedFilter(admin.SimpleListFilter):
@@ -82,41 +91,47 @@ class CommentAdmin(admin.ModelAdmin):
     def open_reports(self, obj: Comment) -> int:
         return obj._open_reports
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Comment, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         notify(obj.article_id)
 
-    def delete_model(self, request, obj) -> None:
+    def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         super().delete_model(request, obj)
         notify(obj.article_id)
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         article_ids = set(queryset.values_list("article_id", flat=True))
         super().delete_queryset(request, queryset)
         for article_id in article_ids:
             notify(article_id)
 
-    def has_moderate_permission(self, request) -> bool:
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
         return moderation.can_moderate(request.user)
 
-    def _apply(self, request, queryset, action, verb: str) -> None:
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Comment],
+        action: Callable[[Comment, AbstractBaseUser], bool],
+        verb: str,
+    ) -> None:
         done = sum(action(comment, request.user) for comment in queryset.select_related("author"))
         self.message_user(request, f"{verb} {done} of {queryset.count()} selected comment(s).", messages.SUCCESS)
 
     @admin.action(description="Hide selected comments (reversible)", permissions=["moderate"])
-    def hide(self, request, queryset) -> None:
+    def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self._apply(request, queryset, moderation.hide, "Hid")
 
     @admin.action(description="Unhide / approve selected comments", permissions=["moderate"])
-    def unhide(self, request, queryset) -> None:
+    def unhide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self._apply(request, queryset, moderation.unhide, "Published")
 
     @admin.action(description="Remove selected comments (erases the text)", permissions=["moderate"])
-    def remove(self, request, queryset) -> None:
+    def remove(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         self._apply(request, queryset, moderation.remove, "Removed")
 
     @admin.action(description="Block the authors of selected comments", permissions=["moderate"])
-    def block_author(self, request, queryset) -> None:
+    def block_author(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
         authors = {}
         for comment in queryset.select_related("author"):
             if comment.author_id and comment.author_id not in authors:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -14,7 +16,7 @@ MODERATOR_PERMISSIONS = [
 ]
 
 
-def ensure_moderators_group(using: str = "default", **kwargs) -> None:
+def ensure_moderators_group(using: str = "default", **kwargs: Any) -> None:
     """Create the "moderators" group with its permissions, after every migrate.
 
     Run from post_migrate because permissions exist only once Django's own

@@ -5,6 +5,8 @@ CommentForm."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from newsdesk.comments.models import MAX_LENGTH, Report
@@ -16,7 +18,7 @@ class BodyField(forms.CharField):
     the posting service (newsdesk.comments.posting) applies the rules, after its own
     checks of who is posting, so an empty text is left to it too."""
 
-    def __init__(self, *, rules: bool = True, **kwargs) -> None:
+    def __init__(self, *, rules: bool = True, **kwargs: Any) -> None:
         self.rules = rules
         kwargs.setdefault("label", "Your comment")
         kwargs.setdefault("help_text", f"Plain text, up to {MAX_LENGTH:,} characters. Links become clickable.")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,6 +41,9 @@ from newsdesk.comments.models import MAX_LENGTH, Comment
 from newsdesk.comments.ratelimit import comment_wait
 from newsdesk.comments.signals import notify
 from newsdesk.comments.text import clean_body
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 __all__ = [
     "BLOCKED",
@@ -165,14 +168,16 @@ def reply_target(article: Article, parent_id: int | None) -> Comment | None:
     raise InvalidComment([problem])
 
 
-def _check_author(author) -> None:
+def _check_author(author: AbstractBaseUser | AnonymousUser) -> None:
     if not (getattr(author, "is_authenticated", False) and getattr(author, "is_active", False)):
         raise NotAllowed(NOT_ALLOWED)
     if is_blocked(author):
         raise Blocked(BLOCKED)
 
 
-def post_comment(author, article: Article, body: str, parent: int | None = None) -> Posted:
+def post_comment(
+    author: AbstractBaseUser | AnonymousUser, article: Article, body: str, parent: int | None = None
+) -> Posted:
     """Post `body` on `article` as `author`, as a reply when `parent` (a comment id) is
     given. Returns Posted; raises NotAllowed, Blocked, InvalidComment or RateLimited
     (all `Refused`), and then nothing has been written."""

@@ -9,6 +9,7 @@ context. Oldest first, top-level and replies alike, so a thread reads as a conve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import connections
 
@@ -16,6 +17,9 @@ from newsdesk.accounts.models import is_blocked
 from newsdesk.articles.models import Article
 from newsdesk.comments.models import Comment, Report
 from newsdesk.comments.moderation import can_moderate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 PLACEHOLDERS = {
     Comment.Status.DELETED: "[deleted]",
@@ -82,9 +86,9 @@ def _has_comments(article: Article) -> bool:
         return cursor.fetchone() is not None
 
 
-def build(article: Article, user) -> Thread:
+def build(article: Article, user: AbstractBaseUser | AnonymousUser | None) -> Thread:
     signed_in = bool(getattr(user, "is_authenticated", False))
-    user_id = user.pk if signed_in else None
+    user_id = user.pk if signed_in and user is not None else None
     blocked = is_blocked(user) if signed_in else False
     if not _has_comments(article):
         return Thread(article=article, nodes=[], count=0, pending=0, signed_in=signed_in, blocked=blocked, user=user)

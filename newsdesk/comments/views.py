@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -46,7 +47,7 @@ def _login_first(request: HttpRequest, article: Article) -> HttpResponse:
 def _form_page(
     request: HttpRequest,
     article: Article,
-    form,
+    form: BaseForm,
     *,
     title: str,
     action: str,

@@ -16,6 +16,7 @@ from copy import deepcopy
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement, builder
+from trafilatura.settings import Document
 
 from . import boilerplate, paragraphs
 from .density import dense_block
@@ -39,7 +40,7 @@ def _run(tree: HtmlElement) -> etree._Element | None:
         include_images=False,  # captions and credits come along with pictures
         include_tables=True,
     )
-    if doc is None or doc.body is None:
+    if not isinstance(doc, Document) or doc.body is None:  # a Document unless asked for a dict
         return None
     return doc.body
 

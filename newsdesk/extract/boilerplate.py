@@ -87,7 +87,7 @@ def _is_chrome_label(elem: HtmlElement) -> bool:
         if len(elem) > 2 or elem.find(".//p") is not None:
             return False
     text = _short_text(elem, 60)
-    return bool(text) and bool(_CHROME_HEADINGS.match(text))
+    return bool(text and _CHROME_HEADINGS.match(text))
 
 
 def _has_own_prose(parent: HtmlElement, node: HtmlElement) -> bool:

@@ -191,8 +191,8 @@ def _url_of(value: Any) -> str | None:
 def join_names(names: list[str]) -> str | None:
     """'A', 'A and B', 'A, B and C': how bylines are shown."""
     seen: list[str] = []
-    for name in names:
-        name = _clean(_BY_PREFIX.sub("", name.strip()))
+    for raw in names:
+        name = _clean(_BY_PREFIX.sub("", raw.strip()))
         if name and not name.startswith(("http://", "https://")) and name not in seen:
             seen.append(name)
     if not seen:
@@ -334,8 +334,8 @@ def _byline(tree: HtmlElement, meta: dict[str, list[str]], ld: dict) -> str | No
     for elem in _BYLINE_ELEMENTS(tree):
         if any(_COMMENTS.search(f"{a.get('class', '')} {a.get('id', '')}") for a in elem.iterancestors()):
             continue
-        names = [_clean(name.text_content()) for name in elem.xpath(".//*[@itemprop='name']")]
-        return join_names([n for n in names if n] or [elem.text_content()])
+        marked = [_clean(name.text_content()) for name in elem.xpath(".//*[@itemprop='name']")]
+        return join_names([n for n in marked if n] or [elem.text_content()])
     return None
 
 

@@ -166,8 +166,8 @@ def filter_body(body: etree._Element, titles: Iterable[str] = ()) -> list[str]:
     """Drop chrome blocks from trafilatura's body element, in place; return the
     paragraphs of what is left (the same as render.body_paragraphs(body))."""
     per_block = [body_paragraphs(elem) for elem in body]
-    blocks = [(elem, " ".join(paras)) for elem, paras in zip(body, per_block, strict=True)]
-    blocks = [(elem, text, _words(text)) for elem, text in blocks]
+    texts = [" ".join(paras) for paras in per_block]
+    blocks = [(elem, text, _words(text)) for elem, text in zip(body, texts, strict=True)]
     drop: set[int] = set()
     title_norm = [norm for norm in map(_norm, titles) if norm]
 

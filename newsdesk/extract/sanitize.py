@@ -8,6 +8,7 @@ forms. Relative URLs are resolved against the page so the HTML works out of cont
 
 from __future__ import annotations
 
+from typing import Literal, TypeGuard
 from urllib.parse import urlsplit
 
 import nh3
@@ -76,7 +77,7 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 
 
-def _is_http(url: str | None) -> bool:
+def _is_http(url: str | None) -> TypeGuard[str]:
     if not url:
         return False
     try:
@@ -90,7 +91,9 @@ def sanitize_html(html: str, base_url: str | None) -> str:
     """Clean an HTML fragment to our allow-list; relative links resolved on base_url."""
     if not html:
         return ""
-    relative = ("rewrite_with_base", base_url) if _is_http(base_url) else "pass_through"
+    relative: tuple[Literal["rewrite_with_base"], str] | Literal["pass_through"] = (
+        ("rewrite_with_base", base_url) if _is_http(base_url) else "pass_through"
+    )
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

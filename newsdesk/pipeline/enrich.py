@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,13 +186,13 @@ def _store(article: Article, vector: np.ndarray, analysis: Analysis) -> None:
 
 def _store_groups(stored: list[tuple[Article, Analysis]]) -> None:
     """Each enricher's group writer, once, with the results of the articles stored."""
-    groups: dict[str, tuple[Enricher[Any], list[tuple[Article, Any]]]] = {}
+    groups: dict[str, tuple[Callable[[list[tuple[Article, Any]]], None], list[tuple[Article, Any]]]] = {}
     for article, analysis in stored:
         for enricher, result in analysis.found:
             if enricher.store_group is not None:
-                groups.setdefault(enricher.name, (enricher, []))[1].append((article, result))
-    for enricher, results in groups.values():
-        enricher.store_group(results)
+                groups.setdefault(enricher.name, (enricher.store_group, []))[1].append((article, result))
+    for store_group, results in groups.values():
+        store_group(results)
 
 
 def outdated_articles() -> Iterator[int]:

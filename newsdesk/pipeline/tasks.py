@@ -15,9 +15,9 @@ again with back-off and a run whose worker died is queued again at once
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.utils import timezone
 
@@ -127,10 +127,16 @@ def _holds_nothing(args: list, kwargs: dict, until: datetime) -> None:
     also refreshes the story records a dead run left behind."""
 
 
-def recoverable() -> dict[str, Callable[[list, dict, datetime], None]]:
+class Release(Protocol):
+    """How a failed run's hold on its work is handed on, given the run's arguments."""
+
+    def __call__(self, args: list, kwargs: dict, until: datetime) -> None: ...
+
+
+def recoverable() -> dict[str, Release]:
     """Each task the recovery sweep looks after, by module path, and how to hand on what
     a dead or failed run held. Stage tasks hold nothing (see `chain.Stage`)."""
-    handlers = {
+    handlers: dict[str, Release] = {
         fetch_feed_task.module_path: _release_feed,
         process_entries_task.module_path: _renew_entries,
     }

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -14,13 +15,13 @@ class TaskFailureAdmin(admin.ModelAdmin):
     search_fields = ("error", "task_path")
     date_hierarchy = "failed_at"
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TaskFailure | None = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: TaskFailure | None = None) -> list[str]:
         return [f.name for f in self.model._meta.fields]
 
     @admin.display(description="task run")
@@ -33,8 +34,8 @@ class TaskFailureAdmin(admin.ModelAdmin):
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ("worker_id", "host", "pid", "started_at", "beat_at")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: WorkerHeartbeat | None = None) -> bool:
         return False

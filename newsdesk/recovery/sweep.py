@@ -23,6 +23,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,6 +31,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from newsdesk.recovery.models import TaskFailure, WorkerHeartbeat
+
+if TYPE_CHECKING:
+    from newsdesk.pipeline.tasks import Release
 
 try:  # Django >= 6.0
     from django.tasks import TaskResultStatus
@@ -149,7 +153,7 @@ def retry_failed_runs(now: datetime) -> tuple[int, int]:
     return retried, given_up
 
 
-def _handle(row: DBTaskResult, release, now: datetime) -> bool:
+def _handle(row: DBTaskResult, release: Release, now: datetime) -> bool:
     """Record one failed run and queue it again; False when it is given up."""
     from newsdesk.pipeline.ingest import lease_time
 

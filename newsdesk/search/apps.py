@@ -1,9 +1,11 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db import connections
 from django.db.models.signals import post_migrate
 
 
-def _repair_index(using: str = "default", **kwargs) -> None:
+def _repair_index(using: str = "default", **kwargs: Any) -> None:
     """After any migration, put back FTS5 triggers that a table rebuild dropped."""
     connection = connections[using]
     if connection.vendor == "sqlite":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.validators import RegexValidator
+from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -19,7 +22,9 @@ class FastSelect(forms.Select):
     which for the source filter (one option per publisher, hundreds) cost more than the
     search itself. Same elements and attributes as forms.Select."""
 
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
         for group_name, options, _index in widget["optgroups"]:
@@ -63,7 +68,7 @@ class SearchForm(forms.Form):
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sources = Source.objects.order_by("name").values_list("slug", "name")
         self.fields["source"].choices = [("", "All sources"), *sources]

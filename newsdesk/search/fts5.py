@@ -14,6 +14,7 @@ import math
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from newsdesk.search import highlight
@@ -117,7 +118,7 @@ class FTS5Backend:
         return Results(hits, total, exact)
 
 
-def _snippets(cursor, expression: str, ids: list[int]) -> dict[int, str]:
+def _snippets(cursor: CursorWrapper, expression: str, ids: list[int]) -> dict[int, str]:
     """The best passage of each article's body (of its description when it has none)."""
     if not ids:
         return {}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import ProjectState
 
 
 class RunSQLOn(migrations.RunSQL):
@@ -12,7 +17,9 @@ class RunSQLOn(migrations.RunSQL):
     migration carries both and lets the connection choose.
     """
 
-    def __init__(self, vendor: str, sql, reverse_sql=None, **kwargs) -> None:
+    def __init__(
+        self, vendor: str, sql: str | Sequence[str], reverse_sql: str | Sequence[str] | None = None, **kwargs: Any
+    ) -> None:
         self.vendor = vendor
         super().__init__(sql, reverse_sql, **kwargs)
 
@@ -20,11 +27,15 @@ class RunSQLOn(migrations.RunSQL):
         name, args, kwargs = super().deconstruct()
         return name, [self.vendor, *args], kwargs
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
         if schema_editor.connection.vendor == self.vendor:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
         if schema_editor.connection.vendor == self.vendor:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 

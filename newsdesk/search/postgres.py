@@ -29,6 +29,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 
 from newsdesk.search import highlight
 from newsdesk.search.query import Query
@@ -83,7 +84,7 @@ def config_for(language: str) -> str:
     return postgres_config(POSTGRES_CONFIGS.get(language.lower().split("-")[0], POSTGRES_SIMPLE))
 
 
-def _configs(filters: SearchFilters, cursor) -> list[str]:
+def _configs(filters: SearchFilters, cursor: CursorWrapper) -> list[str]:
     if filters.language:
         return [config_for(filters.language)]
     cursor.execute("SELECT DISTINCT language FROM sources_source")
@@ -112,7 +113,7 @@ def tsquery(query: Query, configs: list[str]) -> tuple[str, list]:
     ]
 
 
-def parse_once(cursor, query: Query, configs: list[str]) -> str:
+def parse_once(cursor: CursorWrapper, query: Query, configs: list[str]) -> str:
     """The tsquery as text: parsed here once, so that in the search queries it is a
     constant (spelled out, it would be parsed again for every article tested, since the
     text-to-regconfig cast is only stable). The configurations often parse a word alike
@@ -163,7 +164,7 @@ class _Filters:
         return f"{self.walk_rows}.published_at"
 
 
-def _filters(filters: SearchFilters, cursor) -> _Filters | None:
+def _filters(filters: SearchFilters, cursor: CursorWrapper) -> _Filters | None:
     """None when a filter names a source or hashtag that does not exist (nothing can
     match). Source and hashtag are looked up first, so that the planner sees their ids."""
     found = _Filters()
@@ -210,7 +211,7 @@ def _filters(filters: SearchFilters, cursor) -> _Filters | None:
     return found
 
 
-def _estimate(cursor, sql: str, params: list) -> float:
+def _estimate(cursor: CursorWrapper, sql: str, params: list) -> float:
     """The planner's estimate of the rows `sql` returns."""
     cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
     plan = cursor.fetchone()[0]
@@ -231,7 +232,9 @@ class PostgresBackend:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             return self._search(cursor, query, filters, offset=offset, limit=limit)
 
-    def _search(self, cursor, query: Query, filters: SearchFilters, *, offset: int, limit: int) -> Results:
+    def _search(
+        self, cursor: CursorWrapper, query: Query, filters: SearchFilters, *, offset: int, limit: int
+    ) -> Results:
         found = _filters(filters, cursor)
         if found is None:
             return Results([], 0)
@@ -261,7 +264,7 @@ def _score(q_sql: str, q_params: list, vector: str, published: str) -> tuple[str
     ), [RANK_WEIGHTS, *q_params, FRESHNESS_WEIGHT, HALF_LIFE_DAYS]
 
 
-def _rank(cursor, q_sql: str, q_params: list, ids: list[int]) -> list[tuple[int, float, float]]:
+def _rank(cursor: CursorWrapper, q_sql: str, q_params: list, ids: list[int]) -> list[tuple[int, float, float]]:
     """(id, published, score) of the candidates `ids`, newest first: their stored vectors
     read once more."""
     score, params = _score(q_sql, q_params, "a.search_vector", "a.published_at")
@@ -292,7 +295,7 @@ class _Plan:
     The planner's estimates then only cost the GIN side.
     """
 
-    def __init__(self, cursor, query: Query, q_sql: str, q_params: list, found: _Filters):
+    def __init__(self, cursor: CursorWrapper, query: Query, q_sql: str, q_params: list, found: _Filters) -> None:
         self.cursor, self.q_sql, self.q_params, self.found = cursor, q_sql, q_params, found
         section = bool(found.other)
         self.sample, complete = self.walk(SAMPLE)
@@ -403,12 +406,12 @@ class _Plan:
                 [*self.q_params, *params, *([since] if since else []), CANDIDATES + 1],
             )
             ids = [article_id for (article_id,) in self.cursor.fetchall()]
-            if len(ids) > CANDIDATES or since is None:
+            if len(ids) > CANDIDATES or since is None or window is None:  # (no window: no since)
                 return ids, True
             window *= 4  # too few in the window (the sample was lucky): a wider one
 
 
-def _snippets(cursor, q_sql: str, q_params: list, ids: list[int]) -> dict[int, str]:
+def _snippets(cursor: CursorWrapper, q_sql: str, q_params: list, ids: list[int]) -> dict[int, str]:
     """The best passage of each article's body (of its description when it has none), in
     the article's language."""
     if not ids:

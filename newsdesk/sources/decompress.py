@@ -21,7 +21,7 @@ except (ImportError, TypeError):  # pragma: no cover - depends on the environmen
 try:
     import zstandard
 except ImportError:  # pragma: no cover - depends on the environment
-    zstandard = None
+    zstandard = None  # type: ignore[assignment]  # an optional module: None when not installed
 
 ZSTD_MAX_WINDOW = 8 * 1024 * 1024  # RFC 8878: HTTP zstd decoders need no bigger window
 CHUNK = 64 * 1024
@@ -67,10 +67,10 @@ class _IterReader:
 
     def read(self, size: int = -1) -> bytes:
         while not self._buffer:
-            self._buffer = next(self._chunks, None)
-            if self._buffer is None:
-                self._buffer = b""
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 return b""
+            self._buffer = chunk
         size = len(self._buffer) if size < 0 else size
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
@@ -78,7 +78,8 @@ class _IterReader:
 
 def _unzstd(raw: Iterable[bytes]) -> Iterator[bytes]:
     decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-    reader = decompressor.stream_reader(_IterReader(raw), read_across_frames=True)
+    # zstandard reads from any object with read(n); its stubs ask for IO[bytes].
+    reader = decompressor.stream_reader(_IterReader(raw), read_across_frames=True)  # type: ignore[arg-type]
     while chunk := reader.read(CHUNK):
         yield chunk
 

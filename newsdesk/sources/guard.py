@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from contextvars import ContextVar
+from typing import Any
 
 import httpcore
 import httpx
@@ -93,7 +95,9 @@ def resolve_checked(host: str, port: int, allow_hosts: frozenset[str]) -> list[s
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(
+        dict.fromkeys(str(info[4][0]) for info in infos)
+    )  # (an int only for a family Python cannot decode)
     if not _allowed(host, port, allow_hosts):
         for address in addresses:
             reason = blocked_reason(ipaddress.ip_address(address.split("%")[0]))
@@ -131,11 +135,13 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> _DeadlineStream:
         timeout = _budget(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
 
-    def get_extra_info(self, info: str):
+    def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
 
 

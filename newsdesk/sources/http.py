@@ -90,7 +90,7 @@ class FetchError(Exception):
         return (_rebuild_error, (self.kind, self.url, str(self), self.status, self.retry_after))
 
 
-def _rebuild_error(kind, url, message, status, retry_after) -> FetchError:
+def _rebuild_error(kind: str, url: str, message: str, status: int | None, retry_after: float | None) -> FetchError:
     return FetchError(kind, url, message, status=status, retry_after=retry_after)
 
 

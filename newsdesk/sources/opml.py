@@ -59,8 +59,7 @@ def _collect(parent: etree._Element, category: str | None, feeds: dict[str, Opml
         if not isinstance(outline.tag, str) or outline.tag.lower() != "outline":
             continue
         attrs = {k.lower(): v.strip() for k, v in outline.attrib.items() if isinstance(k, str)}
-        label = " ".join((attrs.get("title") or attrs.get("text") or "").split())
-        label = label[:MAX_TITLE] or None
+        label = " ".join((attrs.get("title") or attrs.get("text") or "").split())[:MAX_TITLE] or None
         if xml_url := attrs.get("xmlurl"):
             url = _http_url(xml_url)
             if url and url not in feeds:

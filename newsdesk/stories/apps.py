@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -5,7 +7,7 @@ from django.db.models.signals import post_migrate
 MODERATOR_PERMISSIONS = [("stories", "change_story"), ("stories", "view_story"), ("stories", "view_storyevent")]
 
 
-def grant_story_permissions(using: str = "default", **kwargs) -> None:
+def grant_story_permissions(using: str = "default", **kwargs: Any) -> None:
     """Give the "moderators" group the story permissions, after every migrate (idempotent)."""
     from django.contrib.auth.models import Group, Permission
 

@@ -34,9 +34,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -151,7 +152,7 @@ def _refresh(story_ids: set[int]) -> None:
 
 
 def _place(
-    article: Article, vector, clusterer: clustering.OnlineClusterer, entities: frozenset, touched: set[int]
+    article: Article, vector: np.ndarray, clusterer: clustering.OnlineClusterer, entities: frozenset, touched: set[int]
 ) -> int:
     """Decide the article's story (a copy's original's, else the clusterer's), then write
     its membership, and its story when new, in one short transaction. Folding writes the
@@ -199,7 +200,7 @@ def _merge_stories(into_id: int, other_id: int, touched: set[int]) -> None:
     touched.update({into_id, other_id})
 
 
-def _restored(since, exclude: set[int]) -> clustering.OnlineClusterer:
+def _restored(since: datetime, exclude: set[int]) -> clustering.OnlineClusterer:
     """A clusterer holding the stories active since `since`, with their articles."""
     clusterer = clustering.OnlineClusterer()
     members = list(
@@ -226,7 +227,7 @@ def _restored(since, exclude: set[int]) -> clustering.OnlineClusterer:
     return clusterer
 
 
-def _item(article: Article, vector, entities: frozenset) -> clustering.Item:
+def _item(article: Article, vector: np.ndarray, entities: frozenset) -> clustering.Item:
     return clustering.Item(
         id=article.pk,
         vector=vector,
@@ -237,7 +238,7 @@ def _item(article: Article, vector, entities: frozenset) -> clustering.Item:
     )
 
 
-def _time(article: Article):
+def _time(article: Article) -> datetime:
     return effective_time(article.published_at, article.created_at)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db.models import QuerySet
 
 from newsdesk.articles.models import Enrichment, from_blob
 from newsdesk.stories.vectors import MANIFEST, VectorIndex
@@ -44,7 +45,7 @@ def reader() -> VectorIndex | None:
         return _reader
 
 
-def _rows(queryset) -> Iterable[tuple[int, np.ndarray, float]]:
+def _rows(queryset: QuerySet[Enrichment]) -> Iterable[tuple[int, np.ndarray, float]]:
     """(id, vector, time) for the index; the time is the effective one (windows.py): an
     article dated in the future would otherwise open a window far ahead and push every
     real week out of the kept ones."""

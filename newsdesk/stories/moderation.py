@@ -7,6 +7,8 @@ clusterer never puts it back), merge two stories, and undo either step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +16,9 @@ from newsdesk.articles.models import Article
 from newsdesk.stories.models import Story, StoryEvent, StoryMember
 from newsdesk.stories.refresh import refresh_stories
 from newsdesk.stories.signals import send_stories_changed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 class ModerationError(ValueError):
@@ -26,7 +31,7 @@ def _changed(*story_ids: int) -> None:
 
 
 @transaction.atomic
-def detach(article: Article, by=None) -> Story:
+def detach(article: Article, by: AbstractBaseUser | None = None) -> Story:
     """Take `article` out of its story into a story of its own."""
     member = StoryMember.objects.select_for_update().filter(article=article).select_related("story").first()
     if member is None:
@@ -45,7 +50,7 @@ def detach(article: Article, by=None) -> Story:
 
 
 @transaction.atomic
-def merge(into: Story, other: Story, by=None) -> Story:
+def merge(into: Story, other: Story, by: AbstractBaseUser | None = None) -> Story:
     """Move every article of `other` into `into`; `other` then redirects to `into`."""
     into, other = Story.objects.get(pk=into.pk), Story.objects.get(pk=other.pk)
     if into.pk == other.pk:
@@ -62,7 +67,7 @@ def merge(into: Story, other: Story, by=None) -> Story:
 
 
 @transaction.atomic
-def undo(event: StoryEvent, by=None) -> None:
+def undo(event: StoryEvent, by: AbstractBaseUser | None = None) -> None:
     """Reverse a merge or a detach, as long as the stories still exist."""
     event = StoryEvent.objects.select_for_update().get(pk=event.pk)
     if event.undone:

@@ -70,7 +70,7 @@ def _story_sources(story_id: int) -> list[Source]:
     return [build(row) for row in rows]
 
 
-def top_stories(limit: int = 10, *, hours: float = 48.0):
+def top_stories(limit: int = 10, *, hours: float = 48.0) -> list[Story]:
     """Stories ranked by how many publishers cover them and how fresh they are.
 
     Score = distinct publishers / (1 + age in hours / 12)^1.2 over stories seen in the
@@ -87,7 +87,7 @@ def top_stories(limit: int = 10, *, hours: float = 48.0):
         merged_into__isnull=True, last_seen__gte=now - timedelta(hours=hours), article_count__gte=2
     ).order_by("-publisher_count", "-last_seen")[: limit * 5]
 
-    def score(story) -> float:
+    def score(story: Story) -> float:
         age = max(0.0, (now - story.last_seen).total_seconds() / 3600)
         return story.publisher_count / (1 + age / 12) ** 1.2
 

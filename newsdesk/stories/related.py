@@ -120,6 +120,7 @@ def _pick(pool: list[tuple[int, float, Candidate]], used: Counter[str], weights:
         adjusted = score - weights.same_publisher * used[c.publisher]
         if best is None or adjusted > best:
             best = adjusted
+    assert best is not None  # pool[0] is in the top tier
     floor = best - weights.tie
     # Among the equally good, the newest; ties on time keep the relevance order.
     winner, winner_key, winner_score = -1, None, 0.0

@@ -10,11 +10,13 @@ Cost: one index query and a handful of indexed queries, a few milliseconds.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 
 from newsdesk import plain_rows
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, from_blob
@@ -106,16 +108,16 @@ class _T:
     hashtag = Hashtag._meta.db_table
 
 
-def _column(cursor, sql: str, params: list) -> list:
+def _column(cursor: CursorWrapper, sql: str, params: list) -> list:
     cursor.execute(sql, params)
     return [row[0] for row in cursor.fetchall()]
 
 
-def _marks(values) -> str:
+def _marks(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _own_rows(cursor, article_id: int) -> tuple[int | None, int | None, bytes | None]:
+def _own_rows(cursor: CursorWrapper, article_id: int) -> tuple[int | None, int | None, bytes | None]:
     """The article's story, the text it copies (if any) and its embedding, in one query."""
     cursor.execute(
         f"SELECT (SELECT story_id FROM {_T.member} WHERE article_id = %s ORDER BY id LIMIT 1),"
@@ -126,7 +128,7 @@ def _own_rows(cursor, article_id: int) -> tuple[int | None, int | None, bytes | 
     return cursor.fetchone()
 
 
-def _shared_entity_articles(cursor, article: Article) -> set[int]:
+def _shared_entity_articles(cursor: CursorWrapper, article: Article) -> set[int]:
     """Recent articles sharing one of the article's first 4 entity (non-topic) hashtags."""
     entity_tags = _column(
         cursor,
@@ -149,7 +151,9 @@ def _shared_entity_articles(cursor, article: Article) -> set[int]:
     )
 
 
-def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], want_vectors: bool):
+def _candidate_rows(
+    cursor: CursorWrapper, candidates: set[int], similar: dict[int, float], want_vectors: bool
+) -> tuple[dict[int, tuple[int, float]], dict[int, int], dict[int, np.ndarray]]:
     """Per candidate: (publisher, publication time as a timestamp), the original it
     copies, and its embedding when the index did not already give its similarity."""
     ids = list(candidates)
@@ -172,7 +176,7 @@ def _candidate_rows(cursor, candidates: set[int], similar: dict[int, float], wan
     return light, original_of, vectors
 
 
-def _timestamp(value) -> float:
+def _timestamp(value: str | datetime) -> float:
     """A datetime column as read by a plain cursor (text in UTC on SQLite) -> POSIX time."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -181,14 +185,14 @@ def _timestamp(value) -> float:
     return value.timestamp()
 
 
-def _tags_of(cursor, ids: list[int]) -> dict[int, set[int]]:
+def _tags_of(cursor: CursorWrapper, ids: list[int]) -> dict[int, set[int]]:
     tags_of: dict[int, set[int]] = defaultdict(set)
     for article_id, tag_id in _tag_pairs(cursor, ids):
         tags_of[article_id].add(tag_id)
     return tags_of
 
 
-def _tag_pairs(cursor, ids: list[int]) -> list[tuple[int, int]]:
+def _tag_pairs(cursor: CursorWrapper, ids: list[int]) -> list[tuple[int, int]]:
     """(article, hashtag) of the given articles: some 800 for a page's candidates.
 
     SQLite hands them over packed in one row: Python's sqlite3 lets go of the GIL for

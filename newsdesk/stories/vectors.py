@@ -48,10 +48,12 @@ import math
 import os
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from usearch.index import Index
@@ -142,7 +144,7 @@ class VectorIndex:
             self.refresh()
 
     @classmethod
-    def open(cls, directory: Path, **options) -> VectorIndex:
+    def open(cls, directory: Path, **options: Any) -> VectorIndex:
         """The index saved in `directory` with the settings it was built with (the defaults
         when there is none yet), following them when a rebuild changes them.
 
@@ -156,7 +158,7 @@ class VectorIndex:
         return index
 
     @classmethod
-    def load(cls, directory: Path, **options) -> VectorIndex:
+    def load(cls, directory: Path, **options: Any) -> VectorIndex:
         """`open` for an index that must exist already (FileNotFoundError otherwise)."""
         if not (Path(directory) / MANIFEST).exists():
             raise FileNotFoundError(Path(directory) / MANIFEST)
@@ -297,10 +299,7 @@ class VectorIndex:
     def _view(self, window: int, stem: str) -> _Shard:
         with np.load(self.directory / f"{stem}.npz") as arrays:
             keys, times = arrays["keys"], arrays["times"]
-        index = Index.restore(self.directory / f"{stem}.usearch", view=True)
-        if index is None:
-            raise FileNotFoundError(self.directory / f"{stem}.usearch")
-        index.expansion_search = self.expansion_search
+        index = _restore(self.directory / f"{stem}.usearch", view=True, expansion_search=self.expansion_search)
         return _Shard(window, index, keys, times, stem=stem, viewed=True)
 
     # ----- writing -----
@@ -371,7 +370,7 @@ class VectorIndex:
             del self._shards[window]
             self._dropped = True
 
-    def remove(self, ids: Sequence[int]) -> None:
+    def remove(self, ids: Sequence[int] | np.ndarray) -> None:
         """Remove these ids from every open window; unknown ids are ignored."""
         keys = np.asarray(ids, dtype=np.int64)
         if len(keys) == 0:
@@ -432,8 +431,8 @@ class VectorIndex:
             if not shard.dirty:
                 continue
             stem = f"w{shard.window}-g{generation}"
-            _write(self.directory / f"{stem}.usearch", lambda path, s=shard: s.index.save(str(path)))
-            _write(self.directory / f"{stem}.npz", lambda path, s=shard: _save_arrays(path, s.keys, s.times))
+            _write(self.directory / f"{stem}.usearch", partial(_save_index, shard.index))
+            _write(self.directory / f"{stem}.npz", partial(_save_arrays, keys=shard.keys, times=shard.times))
             shard.stem, shard.dirty = stem, False
         manifest = {
             "version": MANIFEST_VERSION,
@@ -470,16 +469,17 @@ class VectorIndex:
         )
 
     def _view_saved(self, shard: _Shard) -> None:
-        index = Index.restore(self.directory / f"{shard.stem}.usearch", view=True)
-        index.expansion_search = self.expansion_search
+        index = _restore(self.directory / f"{shard.stem}.usearch", view=True, expansion_search=self.expansion_search)
         shard.index, shard.viewed = index, True
 
     def _make_private(self, shard: _Shard) -> None:
         """Copy a memory-mapped window into memory so that it can be changed."""
         if shard.viewed:
-            shard.index = Index.restore(self.directory / f"{shard.stem}.usearch")
-            shard.index.expansion_add = self.expansion_add
-            shard.index.expansion_search = self.expansion_search
+            shard.index = _restore(
+                self.directory / f"{shard.stem}.usearch",
+                expansion_add=self.expansion_add,
+                expansion_search=self.expansion_search,
+            )
             shard.viewed = False
 
     def _window_of(self, times: np.ndarray) -> np.ndarray:
@@ -487,6 +487,19 @@ class VectorIndex:
 
     def _window_start(self, window: int) -> float:
         return ORIGIN + window * self.window_days * DAY
+
+
+def _restore(path: Path, *, view: bool = False, expansion_add: int | None = None, expansion_search: int) -> Index:
+    """The USearch index saved at `path`, loaded or memory-mapped (`view`), with these
+    search (and add) expansions."""
+    index = Index.restore(path, view=view)
+    if index is None:  # no such file
+        raise FileNotFoundError(path)
+    # usearch declares these setters apart from their getters: mypy takes them for read-only.
+    if expansion_add is not None:
+        index.expansion_add = expansion_add  # type: ignore[misc]
+    index.expansion_search = expansion_search  # type: ignore[misc]
+    return index
 
 
 def _saved_generation(directory: Path) -> int:
@@ -506,12 +519,16 @@ def _position(keys: np.ndarray, key: np.uint64) -> int | None:
     return at if at < len(keys) and keys[at] == key else None
 
 
+def _save_index(index: Index, path: Path) -> None:
+    index.save(str(path))
+
+
 def _save_arrays(path: Path, keys: np.ndarray, times: np.ndarray) -> None:
     with open(path, "wb") as file:  # a file object, so that numpy adds no ".npz" to the name
         np.savez(file, keys=keys, times=times)
 
 
-def _write(path: Path, write) -> None:
+def _write(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a temp file that is flushed to disk before it takes the name."""
     temp = path.with_name(path.name + ".tmp")
     write(temp)

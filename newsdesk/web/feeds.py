@@ -7,8 +7,12 @@ article page, with the publisher's URL as the item's source.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -19,24 +23,25 @@ from newsdesk.stories.models import Story
 
 ITEMS = 50
 
+# What a feed lists the articles of (Django's `obj`, from `get_object`): None for the
+# latest articles, else a source, a hashtag, a section or a story.
+Of = TypeVar("Of")
+
 
 def feed_articles() -> QuerySet[Article]:
     """What every feed lists from: articles with their source and enrichment, no HTML body."""
     return Article.objects.select_related("source", "enrichment").defer("body_html")
 
 
-class LatestFeed(Feed):
-    title = "newsdesk: latest"
-    description = "The latest articles from every publisher."
+class ArticleFeed(Feed, Generic[Of]):
+    """A feed of articles: their fields as items. Each feed says what it is of, and
+    gives its title, description, link and `listing` for that."""
 
-    def link(self, obj=None) -> str:
-        return reverse("home")
-
-    def items(self, obj=None):
+    def items(self, obj: Of) -> QuerySet[Article]:
         return self.listing(obj)[:ITEMS]
 
-    def listing(self, obj) -> QuerySet[Article]:
-        return feed_articles()
+    def listing(self, obj: Of) -> QuerySet[Article]:
+        raise NotImplementedError
 
     def item_title(self, item: Article) -> str:
         return item.title
@@ -53,10 +58,10 @@ class LatestFeed(Feed):
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, item: Article):
+    def item_pubdate(self, item: Article) -> datetime:
         return item.published_at
 
-    def item_updateddate(self, item: Article):
+    def item_updateddate(self, item: Article) -> datetime:
         return item.updated_at
 
     def item_author_name(self, item: Article) -> str:
@@ -67,8 +72,19 @@ class LatestFeed(Feed):
         return [enrichment.section] if enrichment and enrichment.section else []
 
 
-class SourceFeed(LatestFeed):
-    def get_object(self, request, slug: str) -> Source:
+class LatestFeed(ArticleFeed[None]):
+    title = "newsdesk: latest"
+    description = "The latest articles from every publisher."
+
+    def link(self, obj: None = None) -> str:
+        return reverse("home")
+
+    def listing(self, obj: None) -> QuerySet[Article]:
+        return feed_articles()
+
+
+class SourceFeed(ArticleFeed[Source]):
+    def get_object(self, request: HttpRequest, slug: str) -> Source:
         return get_object_or_404(Source, slug=slug)
 
     def title(self, obj: Source) -> str:
@@ -84,8 +100,8 @@ class SourceFeed(LatestFeed):
         return feed_articles().filter(source=obj)
 
 
-class HashtagFeed(LatestFeed):
-    def get_object(self, request, slug: str) -> Hashtag:
+class HashtagFeed(ArticleFeed[Hashtag]):
+    def get_object(self, request: HttpRequest, slug: str) -> Hashtag:
         return get_object_or_404(Hashtag, slug=slug)
 
     def title(self, obj: Hashtag) -> str:
@@ -101,8 +117,8 @@ class HashtagFeed(LatestFeed):
         return feed_articles().filter(article_hashtags__hashtag=obj)
 
 
-class SectionFeed(LatestFeed):
-    def get_object(self, request, section: str) -> str:
+class SectionFeed(ArticleFeed[str]):
+    def get_object(self, request: HttpRequest, section: str) -> str:
         return section
 
     def title(self, obj: str) -> str:
@@ -118,15 +134,15 @@ class SectionFeed(LatestFeed):
         return feed_articles().filter(enrichment__section=obj)
 
 
-def atom(feed_class: type[LatestFeed]) -> type[LatestFeed]:
+def atom(feed_class: type[ArticleFeed[Any]]) -> type[ArticleFeed[Any]]:
     """The same feed as Atom 1.0."""
     return type(
         f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed, "subtitle": feed_class.description}
     )
 
 
-class StoryFeed(LatestFeed):
-    def get_object(self, request, pk: int) -> Story:
+class StoryFeed(ArticleFeed[Story]):
+    def get_object(self, request: HttpRequest, pk: int) -> Story:
         story = get_object_or_404(Story, pk=pk)
         while story.merged_into_id:  # a merged story's feed follows the story it joined
             story = story.merged_into

@@ -18,6 +18,11 @@ import ctypes
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -36,6 +41,6 @@ def die_with_parent(sig: int, parent: int | None = None) -> bool:
     return True
 
 
-def post_fork(server, worker) -> None:
+def post_fork(server: Arbiter, worker: Worker) -> None:
     """A worker dies with its master: no orphan keeps serving or holding the socket."""
     die_with_parent(signal.SIGKILL, worker.ppid)

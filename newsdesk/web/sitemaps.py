@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.sitemaps import Sitemap
 from django.http import HttpResponse
@@ -22,7 +22,7 @@ class ArticleSitemap(Sitemap):
     def items(self):
         return Article.objects.order_by("-published_at").only("pk", "updated_at")
 
-    def lastmod(self, item: Article):
+    def lastmod(self, item: Article) -> datetime:
         return item.updated_at
 
 

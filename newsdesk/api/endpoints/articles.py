@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator, model_validator
@@ -60,7 +60,7 @@ class ArticleFilters(Schema):
         )
 
 
-def _filtered(filters: SearchFilters):
+def _filtered(filters: SearchFilters) -> QuerySet[Article]:
     queryset = Article.objects.all()
     if filters.source:
         queryset = queryset.filter(source__slug=filters.source)
@@ -139,7 +139,7 @@ def list_articles(
     ),
     limit: int = limit_param(),
     offset: int = offset_param(),
-):
+) -> dict:
     """Articles, newest first; with `q`, the search results, best first (as /search)."""
     return listing(request, q, filters, limit, offset)
 
@@ -161,7 +161,7 @@ def search(
     ),
     limit: int = limit_param(),
     offset: int = offset_param(MAX_OFFSET),
-):
+) -> dict:
     """Full-text search, best match first (relevance with a bonus for freshness)."""
     return listing(request, q, filters, limit, offset, searching=True)
 
@@ -173,7 +173,7 @@ def _article(article_id: int, *, with_body: bool = False) -> Article:
     return article
 
 
-def _story_of(article: Article):
+def _story_of(article: Article) -> dict | None:
     from newsdesk.stories.models import StoryMember
 
     member = StoryMember.objects.filter(article=article).select_related("story").first()
@@ -197,7 +197,7 @@ def _story_of(article: Article):
     response={200: ArticleDetail, **errors(404)},
     openapi_extra=OPTIONAL_TOKEN,
 )
-def get_article(request: HttpRequest, article_id: int = id_param("article")):
+def get_article(request: HttpRequest, article_id: int = id_param("article")) -> dict:
     """One article with its text and its enrichment (summary, key points, section...)."""
     from newsdesk.stories.models import NearDuplicate
 
@@ -223,7 +223,7 @@ def get_related(
     request: HttpRequest,
     article_id: int = id_param("article"),
     limit: int = Query(10, ge=1, le=50, description="at most this many"),
-):
+) -> dict:
     """Articles related to this one, best first: coverage of the same story by other
     publishers, then articles on the same topic and entities (as on the article page)."""
     from newsdesk.stories.related_db import related_for

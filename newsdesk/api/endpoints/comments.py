@@ -9,6 +9,8 @@ blocked, 422 invalid text or reply, 429 over a flood limit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.errors import HttpError, ValidationError
@@ -31,7 +33,9 @@ def _article(article_id: int) -> Article:
     return article
 
 
-def _comment_out(comment: Comment, *, shown: bool, placeholder: str, mine: bool, moderator: bool, replies=()) -> dict:
+def _comment_out(
+    comment: Comment, *, shown: bool, placeholder: str, mine: bool, moderator: bool, replies: Iterable[dict] = ()
+) -> dict:
     return {
         "id": comment.pk,
         "parent": comment.parent_id,
@@ -67,7 +71,7 @@ def list_comments(
     article_id: int = id_param("article"),
     limit: int = limit_param(50),
     offset: int = Query(0, ge=0, le=100_000),
-):
+) -> dict:
     """The comments a reader sees, oldest first, replies under their comment. With a
     token you also see your own comments awaiting moderation (moderators see all)."""
     article = _article(article_id)
@@ -103,7 +107,7 @@ def _invalid(refused: posting.InvalidComment) -> ValidationError:
     auth=token_required,
     response={200: CommentOut, 201: CommentOut, **errors(400, 403, 404)},
 )
-def post_comment(request: HttpRequest, payload: CommentIn, article_id: int = id_param("article")):
+def post_comment(request: HttpRequest, payload: CommentIn, article_id: int = id_param("article")) -> Status[dict]:
     """Post a comment, or a reply with `parent`. 201: created, published or held for
     moderation (see `status` and `held_reason`); 200: the same text was just posted,
     and that comment is returned instead of a copy."""

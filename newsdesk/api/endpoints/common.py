@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from ninja import Path
 from ninja.errors import HttpError, ValidationError
@@ -12,7 +14,7 @@ MAX_ID = 2**63 - 1  # the database's integer range; larger ids cannot exist
 
 # Security alternatives: anonymous ({}) or a token. Added to reads so the schema says
 # that the token is optional there.
-OPTIONAL_TOKEN = {"security": [{}]}
+OPTIONAL_TOKEN: dict[str, list[dict[str, list[str]]]] = {"security": [{}]}
 
 
 def errors(*codes: int) -> dict:
@@ -20,7 +22,8 @@ def errors(*codes: int) -> dict:
     return {code: Error for code in sorted({401, 422, 429, *codes})}
 
 
-def id_param(what: str):
+def id_param(what: str) -> Any:
+    # ninja's parameter marker, typed Any as ninja types it, to stand as an int's default
     return Path(..., ge=1, le=MAX_ID, description=f"the {what}'s id")
 
 

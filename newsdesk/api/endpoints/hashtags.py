@@ -18,7 +18,8 @@ from newsdesk.articles.models import Article, ArticleHashtag, Hashtag
 
 router = Router(tags=["hashtags"])
 
-HashtagKind = Enum("HashtagKind", {value: value for value in Hashtag.Kind.values}, type=str)
+# Members built at import from Hashtag.Kind, which mypy cannot see (hence the ignore).
+HashtagKind = Enum("HashtagKind", {value: value for value in Hashtag.Kind.values}, type=str)  # type: ignore[misc]
 
 
 @router.get("/hashtags", response={200: HashtagPage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
@@ -27,7 +28,7 @@ def list_hashtags(
     kind: HashtagKind | None = Query(None, description="person, place, organization or topic"),
     limit: int = limit_param(),
     offset: int = offset_param(),
-):
+) -> dict:
     """Hashtags, most used first."""
     tags = Hashtag.objects.filter(article_count__gt=0)
     if kind:
@@ -49,7 +50,7 @@ def trending_hashtags(
     hours: int = Query(24, ge=1, le=24 * 30, description="the window: articles published in the last N hours"),
     kind: HashtagKind | None = Query(None),
     limit: int = Query(20, ge=1, le=100),
-):
+) -> dict:
     """The hashtags on most articles published in the last `hours`."""
     since = timezone.now() - timedelta(hours=hours)
     recent = ArticleHashtag.objects.filter(published_at__gte=since)
@@ -71,7 +72,7 @@ def get_hashtag(
     slug: str = Path(..., max_length=120, description="the hashtag's slug"),
     limit: int = limit_param(),
     offset: int = offset_param(),
-):
+) -> dict:
     """One hashtag and its articles, newest first."""
     tag = Hashtag.objects.filter(slug=slug.lower()).first()
     if tag is None:

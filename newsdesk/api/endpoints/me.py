@@ -14,7 +14,7 @@ router = Router(tags=["tokens"])
 
 
 @router.get("/me", auth=token_required, response={200: MeOut, **errors()})
-def me(request: HttpRequest):
+def me(request: HttpRequest) -> dict:
     """The token's user and what it may do."""
     token = request.auth
     return {

@@ -6,6 +6,8 @@ web request), and its health shows up in `last_*` once it has been fetched.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpRequest
@@ -41,7 +43,7 @@ router = Router(tags=["sources"])
 STAFF_ONLY = "Only staff can add, change or delete sources and feeds."
 
 
-def slug_param():
+def slug_param() -> Any:
     return Path(..., max_length=100, pattern=SLUG_PATTERN, description="the source's slug")
 
 
@@ -89,7 +91,7 @@ def list_sources(
     kind: SourceKind | None = Query(None),
     limit: int = limit_param(),
     offset: int = offset_param(),
-):
+) -> dict:
     """Sources by name."""
     sources = Source.objects.annotate(feed_count=Count("feeds"))
     if country:
@@ -110,7 +112,7 @@ def list_sources(
 
 
 @router.post("/sources", auth=token_required, response={201: SourceDetail, **errors(400, 403, 409)})
-def create_source(request: HttpRequest, payload: SourceIn):
+def create_source(request: HttpRequest, payload: SourceIn) -> Status[dict]:
     """Add a source (staff only)."""
     _staff(request)
     if _slug_taken(payload.slug):
@@ -124,7 +126,7 @@ def create_source(request: HttpRequest, payload: SourceIn):
 
 
 @router.get("/sources/{slug}", response={200: SourceDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
-def get_source(request: HttpRequest, slug: str = slug_param()):
+def get_source(request: HttpRequest, slug: str = slug_param()) -> dict:
     """One source with its feeds and their health."""
     return _detail(request, _source(slug))
 
@@ -134,12 +136,12 @@ def get_source(request: HttpRequest, slug: str = slug_param()):
     auth=token_required,
     response={200: SourceDetail, **errors(400, 403, 404, 409)},
 )
-def update_source(request: HttpRequest, payload: SourcePatch, slug: str = slug_param()):
+def update_source(request: HttpRequest, payload: SourcePatch, slug: str = slug_param()) -> dict:
     """Change a source (staff only); fields left out stay as they are."""
     _staff(request)
     source = _source(slug)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    if "kind" in changes:
+    if "kind" in changes and payload.kind is not None:
         changes["kind"] = payload.kind.value
     if "slug" in changes and _slug_taken(changes["slug"], other_than=source.pk):
         raise conflict(f"There is already a source {changes['slug']!r}.")
@@ -154,7 +156,7 @@ def update_source(request: HttpRequest, payload: SourcePatch, slug: str = slug_p
 
 
 @router.delete("/sources/{slug}", auth=token_required, response={204: None, **errors(403, 404)})
-def delete_source(request: HttpRequest, slug: str = slug_param()):
+def delete_source(request: HttpRequest, slug: str = slug_param()) -> Status[None]:
     """Delete a source with its feeds and articles (staff only)."""
     _staff(request)
     _source(slug).delete()
@@ -169,7 +171,7 @@ def delete_source(request: HttpRequest, slug: str = slug_param()):
     response={200: list[FeedOut], **errors(404)},
     openapi_extra=OPTIONAL_TOKEN,
 )
-def list_feeds(request: HttpRequest, slug: str = slug_param()):
+def list_feeds(request: HttpRequest, slug: str = slug_param()) -> list[dict]:
     """A source's feeds and their health."""
     source = _source(slug)
     return [serialize.feed_out(f, source.slug) for f in source.feeds.order_by("url")]
@@ -180,7 +182,7 @@ def list_feeds(request: HttpRequest, slug: str = slug_param()):
     auth=token_required,
     response={201: FeedOut, **errors(400, 403, 404, 409)},
 )
-def create_feed(request: HttpRequest, payload: FeedIn, slug: str = slug_param()):
+def create_feed(request: HttpRequest, payload: FeedIn, slug: str = slug_param()) -> Status[dict]:
     """Subscribe a source to a feed (staff only). It is polled as soon as the scheduler runs."""
     _staff(request)
     source = _source(slug)
@@ -201,13 +203,13 @@ def create_feed(request: HttpRequest, payload: FeedIn, slug: str = slug_param())
 
 
 @router.get("/feeds/{feed_id}", response={200: FeedOut, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
-def get_feed(request: HttpRequest, feed_id: int = id_param("feed")):
+def get_feed(request: HttpRequest, feed_id: int = id_param("feed")) -> dict:
     """One feed and its health."""
     return serialize.feed_out(_feed(feed_id))
 
 
 @router.patch("/feeds/{feed_id}", auth=token_required, response={200: FeedOut, **errors(400, 403, 404, 409)})
-def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_param("feed")):
+def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_param("feed")) -> dict:
     """Change a feed's URL, title, or turn it on or off (staff only)."""
     _staff(request)
     feed = _feed(feed_id)
@@ -230,7 +232,7 @@ def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_para
 
 
 @router.delete("/feeds/{feed_id}", auth=token_required, response={204: None, **errors(403, 404)})
-def delete_feed(request: HttpRequest, feed_id: int = id_param("feed")):
+def delete_feed(request: HttpRequest, feed_id: int = id_param("feed")) -> Status[None]:
     """Unsubscribe from a feed (staff only); its articles stay."""
     _staff(request)
     _feed(feed_id).delete()

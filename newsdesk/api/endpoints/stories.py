@@ -38,7 +38,7 @@ def list_stories(
     hours: int | None = Query(None, ge=1, le=24 * 365, description="only stories seen in the last N hours"),
     limit: int = limit_param(),
     offset: int = offset_param(),
-):
+) -> dict:
     """Stories (not those merged into another one)."""
     from newsdesk.stories.models import Story
 
@@ -57,7 +57,7 @@ def list_stories(
 
 
 @router.get("/stories/{story_id}", response={200: StoryDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
-def get_story(request: HttpRequest, story_id: int = id_param("story")):
+def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
     """One story with its articles, oldest first."""
     from newsdesk.stories.models import Story
 

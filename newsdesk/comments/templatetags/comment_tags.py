@@ -7,8 +7,10 @@ in its context, without the page's view knowing about comments.
 from __future__ import annotations
 
 from django import template
+from django.template import Context
 from django.utils.safestring import SafeString
 
+from newsdesk.articles.models import Article
 from newsdesk.comments import text
 from newsdesk.comments.thread import Thread, build
 
@@ -16,7 +18,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def comment_thread(context, article) -> Thread:
+def comment_thread(context: Context, article: Article) -> Thread:
     user = context.get("user")
     if user is None and (request := context.get("request")) is not None:
         user = getattr(request, "user", None)

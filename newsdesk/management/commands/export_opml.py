@@ -1,6 +1,7 @@
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from newsdesk.sources.models import Feed
 from newsdesk.sources.opml import OpmlFeed, build_opml
@@ -9,10 +10,10 @@ from newsdesk.sources.opml import OpmlFeed, build_opml
 class Command(BaseCommand):
     help = "Write every feed as OPML to standard output (or --output FILE)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", "-o", default="-")
 
-    def handle(self, *args, output: str, **options):
+    def handle(self, *args: Any, output: str, **options: Any) -> None:
         feeds = [
             OpmlFeed(
                 xml_url=f.url,

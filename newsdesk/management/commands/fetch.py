@@ -1,6 +1,7 @@
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from newsdesk.pipeline import chain, ingest
@@ -15,11 +16,11 @@ class Command(BaseCommand):
         "goes through the same stages as on the workers (enrichment, stories, vector index)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true")
         parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
 
-    def handle(self, *args, once: bool, interval: float, **options):
+    def handle(self, *args: Any, once: bool, interval: float, **options: Any) -> None:
         if once:
             Feed.objects.filter(enabled=True).update(next_fetch_at=timezone.now())
             self._pass()

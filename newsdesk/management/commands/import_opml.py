@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,10 +14,10 @@ from newsdesk.sources.opml import parse_opml
 class Command(BaseCommand):
     help = "Subscribe to every feed in an OPML file (feeds already present are kept)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args: Any, file: Path, **options: Any) -> None:
         try:
             feeds = parse_opml(file.read_bytes())
         except (OSError, ValueError) as error:

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from newsdesk.articles.models import Article
 from newsdesk.pipeline.enrich import enrich_articles, outdated_articles
@@ -13,11 +15,11 @@ class Command(BaseCommand):
         "changed since (--all: every article). Runs here unless --queue hands it to workers."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", dest="everything")
         parser.add_argument("--queue", action="store_true", help="enqueue tasks for the workers")
 
-    def handle(self, *args, everything: bool, queue: bool, **options):
+    def handle(self, *args: Any, everything: bool, queue: bool, **options: Any) -> None:
         ids = list(Article.objects.values_list("pk", flat=True) if everything else outdated_articles())
         done = 0
         for start in range(0, len(ids), BATCH):

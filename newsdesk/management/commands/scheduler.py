@@ -1,9 +1,10 @@
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from newsdesk.pipeline.ingest import lease_time
@@ -23,10 +24,10 @@ def recover_every() -> float:
 class Command(BaseCommand):
     help = "Queue feed polls and page fetches as they fall due. Run exactly one per deployment."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0)
 
-    def handle(self, *args, interval: float, **options):
+    def handle(self, *args: Any, interval: float, **options: Any) -> None:
         last_prune = last_repair = last_recovery = 0.0
         while True:
             close_old_connections()

@@ -26,7 +26,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from newsdesk.pipeline.add import load_default_publishers
 from newsdesk.sources.models import Source
@@ -92,6 +92,8 @@ class Command(BaseCommand):
             commands["front"] = web.nginx  # last: started once gunicorn answers
             waits["front"] = web.gunicorn_bind
             outer = listen_socket(web.bind)
+            if outer is None:  # fd://N: only gunicorn takes a socket that way (plan refuses unix:)
+                raise CommandError(f"nginx front: bind to HOST:PORT, not {web.bind}")
             sockets.append(outer)
             envs["front"] = nginx_inherit_env(outer.fileno())
             pass_fds["front"] = (outer.fileno(),)
@@ -140,7 +142,7 @@ class Supervisor:
     def __init__(
         self,
         commands: dict[str, list[str]],
-        out,
+        out: OutputWrapper,
         envs: dict[str, dict[str, str]] | None = None,
         waits: dict[str, str] | None = None,
         pass_fds: dict[str, tuple[int, ...]] | None = None,

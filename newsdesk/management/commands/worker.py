@@ -10,19 +10,20 @@ pages, readers come first and ingest and enrichment take the cycles they leave.
 
 import os
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = "Run a task worker for the configured Tasks backend (start several for more throughput)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
-    def handle(self, *args, batch: bool, **options):
+    def handle(self, *args: Any, batch: bool, **options: Any) -> None:
         from newsdesk.pipeline.enrich import warm_up
         from newsdesk.recovery.heartbeat import Heartbeat, new_worker_id
 

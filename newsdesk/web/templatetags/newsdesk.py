@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.signals import setting_changed
+from django.template import Context
+from django.template.base import Parser, Token
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as url_tag
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -44,7 +47,7 @@ def age(value: datetime | None) -> str:
 
 
 @register.filter
-def ld_json(value) -> SafeString:
+def ld_json(value: object) -> SafeString:
     """`value` as a schema.org JSON-LD block. A data block is never executed, so the
     Content-Security-Policy allows it; the escaping is json_script's."""
     text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
@@ -52,7 +55,7 @@ def ld_json(value) -> SafeString:
 
 
 @register.inclusion_tag("newsdesk/_when.html")
-def when(value: datetime | None, label: str = ""):
+def when(value: datetime | None, label: str = "") -> dict[str, datetime | str | None]:
     """<time> with the age as text and the exact time (UTC) on hover."""
     return {"value": value, "label": label}
 
@@ -78,14 +81,14 @@ _URLS: dict[tuple, str] = {}
 _URLS_MAX = 20000  # then start again: publishers and hashtags, not one per article
 
 
-def _forget_urls(**kwargs) -> None:
+def _forget_urls(**kwargs: Any) -> None:
     _URLS.clear()
 
 
 setting_changed.connect(_forget_urls, dispatch_uid="newsdesk-cached-url")
 
 
-def _current_app(context) -> str | None:
+def _current_app(context: Context) -> str | None:
     """The namespace `{% url %}` resolves against (URLNode.render's rule)."""
     try:
         return context.request.current_app
@@ -96,7 +99,7 @@ def _current_app(context) -> str | None:
             return None
 
 
-def _plain(value) -> bool:
+def _plain(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
@@ -104,7 +107,7 @@ class CachedURLNode(URLNode):
     """`{% url %}` with its result remembered; anything but plain positional string or
     integer arguments (or `as var`) goes through `{% url %}` itself."""
 
-    def render(self, context) -> str:
+    def render(self, context: Context) -> str:
         if self.asvar or self.kwargs:
             return super().render(context)
         args = [arg.resolve(context) for arg in self.args]
@@ -123,7 +126,7 @@ class CachedURLNode(URLNode):
 
 
 @register.tag
-def cached_url(parser, token) -> CachedURLNode:
+def cached_url(parser: Parser, token: Token) -> CachedURLNode:
     """`{% cached_url 'name' arg ... %}`: the same as `{% url %}`, remembered."""
     node = url_tag(parser, token)
     return CachedURLNode(node.view_name, node.args, node.kwargs, node.asvar)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from newsdesk.api.models import ApiToken
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         "shown this once). --list shows the user's tokens; --revoke PREFIX revokes one."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="what the token is for")
         parser.add_argument("--expires-days", type=float, default=None, help="expire after this many days")
@@ -25,7 +26,16 @@ class Command(BaseCommand):
         group.add_argument("--list", action="store_true", dest="list_tokens", help="list the user's tokens")
         group.add_argument("--revoke", metavar="PREFIX", help="revoke the token starting with PREFIX")
 
-    def handle(self, *args, username: str, name: str, expires_days, list_tokens: bool, revoke, **options):
+    def handle(
+        self,
+        *args: Any,
+        username: str,
+        name: str,
+        expires_days: float | None,
+        list_tokens: bool,
+        revoke: str | None,
+        **options: Any,
+    ) -> None:
         User = get_user_model()
         try:
             user = User.objects.get(**{User.USERNAME_FIELD: username})

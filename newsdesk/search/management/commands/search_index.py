@@ -7,7 +7,9 @@ newsdesk search_index optimize  # merge the index segments (after a big import)
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection, transaction
 
 from newsdesk.search import schema
@@ -16,10 +18,10 @@ from newsdesk.search import schema
 class Command(BaseCommand):
     help = "Check, rebuild or optimize the SQLite full-text index of articles."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["check", "rebuild", "optimize"])
 
-    def handle(self, *args, action: str, **options) -> None:
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         if connection.vendor != "sqlite":
             raise CommandError("PostgreSQL keeps its GIN index itself; nothing to do.")
         if schema.repair_sqlite(connection):
