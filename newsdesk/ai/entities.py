@@ -496,7 +496,7 @@ def _link_people(mentions: list[Mention]) -> None:
 
 def _link_acronyms(mentions: list[Mention]) -> None:
     """ "ICC" after "International Criminal Court" is that court."""
-    long = {}
+    long: dict[str, Mention] = {}
     for m in mentions:
         if len(m.tokens) > 1:
             initials = "".join(t.text[0] for t in m.tokens if t.lower not in CONNECTORS and t.lower != "and")

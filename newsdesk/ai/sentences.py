@@ -16,6 +16,7 @@ own is a heading, a caption or a paragraph.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["Sentence", "benchmark_units", "split_sentences"]
@@ -94,7 +95,7 @@ _PLAIN_NO_SPLIT = re.compile(
 )
 
 
-def _spans(text: str, separator: re.Pattern[str], start: int = 0, end: int | None = None):
+def _spans(text: str, separator: re.Pattern[str], start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """(start, end) of the non-blank pieces of text[start:end] between separators."""
     end = len(text) if end is None else end
     pos = start
@@ -104,7 +105,7 @@ def _spans(text: str, separator: re.Pattern[str], start: int = 0, end: int | Non
     yield from _strip(text, pos, end)
 
 
-def _strip(text: str, start: int, end: int):
+def _strip(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -113,7 +114,7 @@ def _strip(text: str, start: int, end: int):
         yield start, end
 
 
-def _sentence_spans(text: str, start: int, end: int):
+def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     line = text[start:end]
     pos = 0
     for m in _BOUNDARY.finditer(line):

@@ -139,7 +139,9 @@ def _eligible(sentences: list[Sentence], title: str) -> list[bool]:
     )
 
 
-def _choose_summary(sentences, terms, scores, eligible) -> list[int]:
+def _choose_summary(
+    sentences: list[Sentence], terms: list[set[str]], scores: np.ndarray, eligible: list[bool]
+) -> list[int]:
     chosen: list[int] = []
     units = 0
     for i in np.argsort(-scores, kind="stable"):
@@ -159,7 +161,9 @@ def _choose_summary(sentences, terms, scores, eligible) -> list[int]:
     return sorted(chosen)
 
 
-def _key_points(sentences, terms, scores, eligible, summary: list[int]) -> list[Point]:
+def _key_points(
+    sentences: list[Sentence], terms: list[set[str]], scores: np.ndarray, eligible: list[bool], summary: list[int]
+) -> list[Point]:
     """Maximal marginal relevance: central sentences unlike the summary and each other,
     from different paragraphs while there are paragraphs left to draw from."""
     n = len(sentences)

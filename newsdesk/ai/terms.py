@@ -16,7 +16,7 @@ import re
 from newsdesk.ai import words
 from newsdesk.ai.words import stem
 
-__all__ = ["STOP_WORDS", "content_terms", "stem"]  # stem: re-exported for its old callers
+__all__ = ["STOP_WORDS", "content_terms"]
 
 # Words of the stop list that content_terms counts as content all the same. Numbers and
 # ordinals ("two", "third"), time words ("last", "next", "ago") and the rarer function

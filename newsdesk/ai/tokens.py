@@ -87,7 +87,7 @@ class Token:
     all_caps: bool = False  # at least two letters, all capitals ("NATO", "U.S.")
 
 
-def _token(raw: str, start: int, kind: str, **flags) -> Token:
+def _token(raw: str, start: int, kind: str, *, index: int, possessive: bool, gap_newline: bool) -> Token:
     is_word = kind in ("word", "abbr")
     letters = [c for c in raw if c.isalpha()] if is_word else []
     return Token(
@@ -98,7 +98,9 @@ def _token(raw: str, start: int, kind: str, **flags) -> Token:
         is_word=is_word,
         capitalized=is_word and raw[:1].isupper(),
         all_caps=len(letters) >= 2 and all(c.isupper() for c in letters),
-        **flags,
+        index=index,
+        possessive=possessive,
+        gap_newline=gap_newline,
     )
 
 

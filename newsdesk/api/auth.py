@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
@@ -108,7 +109,7 @@ class TokenAuth(HttpBearer):
         super().__init__()
         self.optional = optional
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> ApiToken | Anonymous:
         header = request.headers.get(self.header, "").strip()
         if not header:
             if not self.optional:
@@ -126,7 +127,7 @@ class TokenAuth(HttpBearer):
         count_request(anonymous_rule(), ratelimit.client_ip(request))
         raise TokenError(f"Unsupported Authorization header. {HOW_TO}", invalid=True)
 
-    def authenticate(self, request: HttpRequest, token: str):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
         found = find_token(token)
         if found is None:
             # Bad tokens count against the address, so guessing is as slow as browsing.
@@ -140,11 +141,11 @@ token_required = TokenAuth(optional=False)
 token_optional = TokenAuth(optional=True)
 
 
-def caller(request: HttpRequest):
+def caller(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
     """The user behind the request's token, or AnonymousUser (sessions are ignored)."""
     auth = getattr(request, "auth", None)
     return auth.user if isinstance(auth, ApiToken) else AnonymousUser()
 
 
-def is_staff(user) -> bool:
+def is_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(getattr(user, "is_active", False) and (user.is_staff or user.is_superuser))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query
@@ -12,11 +14,11 @@ MAX_LIMIT = settings.NEWSDESK_API_MAX_PAGE_SIZE  # read once: the schema is buil
 MAX_OFFSET = 10_000
 
 
-def limit_param(default: int = DEFAULT_LIMIT):
+def limit_param(default: int = DEFAULT_LIMIT) -> Any:
     return Query(default, ge=1, le=MAX_LIMIT, description=f"items per page, at most {MAX_LIMIT}")
 
 
-def offset_param(maximum: int = MAX_OFFSET):
+def offset_param(maximum: int = MAX_OFFSET) -> Any:
     return Query(0, ge=0, le=maximum, description=f"items to skip, at most {maximum:,}")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from newsdesk.accounts.models import set_blocked
@@ -20,12 +22,12 @@ MODERATORS_GROUP = "moderators"
 PERMISSION = "comments.moderate_comment"
 
 
-def can_moderate(user) -> bool:
+def can_moderate(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     """Members of "moderators", or anyone granted comments.moderate_comment (superusers)."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.has_perm(PERMISSION))
+    return user is not None and bool(user.is_authenticated and user.is_active and user.has_perm(PERMISSION))
 
 
-def hold_reason(user, body: str) -> str:
+def hold_reason(user: AbstractBaseUser, body: str) -> str:
     """Why a new or edited comment should wait for a moderator, or '' to publish it.
 
     New accounts are where link spam comes from, so they get a much lower link
@@ -45,7 +47,7 @@ def hold_reason(user, body: str) -> str:
     return ""
 
 
-def _moderated(comment: Comment, status: str, by) -> None:
+def _moderated(comment: Comment, status: str, by: AbstractBaseUser) -> None:
     comment.status = status
     comment.moderated_at = timezone.now()
     comment.moderated_by = by if getattr(by, "is_authenticated", False) else None
@@ -61,31 +63,31 @@ def _moderated(comment: Comment, status: str, by) -> None:
     notify(comment.article_id)
 
 
-def hide(comment: Comment, by) -> bool:
+def hide(comment: Comment, by: AbstractBaseUser) -> bool:
     """Reversible: the text stays stored and `unhide` brings it back."""
     if comment.is_gone or comment.status == Comment.Status.HIDDEN:
         return False
-    _moderated(comment, Comment.Status.HIDDEN, by)
+    _moderated(comment, Comment.Status.HIDDEN, by)  # type: ignore[arg-type]  # a str at run time
     return True
 
 
-def unhide(comment: Comment, by) -> bool:
+def unhide(comment: Comment, by: AbstractBaseUser) -> bool:
     """Publish a hidden comment again, or approve one held for moderation."""
     if comment.status not in (Comment.Status.HIDDEN, Comment.Status.PENDING):
         return False
-    _moderated(comment, Comment.Status.PUBLISHED, by)
+    _moderated(comment, Comment.Status.PUBLISHED, by)  # type: ignore[arg-type]  # a str at run time
     return True
 
 
-def remove(comment: Comment, by) -> bool:
+def remove(comment: Comment, by: AbstractBaseUser) -> bool:
     """Irreversible: the text is erased; "[removed]" stays if the comment has replies."""
     if comment.is_gone:
         return False
-    _moderated(comment, Comment.Status.REMOVED, by)
+    _moderated(comment, Comment.Status.REMOVED, by)  # type: ignore[arg-type]  # a str at run time
     return True
 
 
-def block_author(comment: Comment, by, reason: str = "") -> bool:
+def block_author(comment: Comment, by: AbstractBaseUser, reason: str = "") -> bool:
     """Stop the comment's author from commenting; False for moderators and superusers,
     who are blocked only by removing their rights."""
     author = comment.author

@@ -12,6 +12,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from newsdesk.accounts.ratelimit import wait_text
@@ -26,7 +27,7 @@ def _windows() -> list[tuple[int, int, str]]:
     ]
 
 
-def comment_wait(user) -> str:
+def comment_wait(user: AbstractBaseUser) -> str:
     """A message saying how long `user` must wait to comment again, or '' if they may."""
     now = timezone.now()
     for seconds, limit, label in _windows():
@@ -42,7 +43,7 @@ def comment_wait(user) -> str:
     return ""
 
 
-def report_wait(user) -> str:
+def report_wait(user: AbstractBaseUser) -> str:
     limit = settings.NEWSDESK_REPORTS_PER_HOUR
     since = timezone.now() - timedelta(hours=1)
     if Report.objects.filter(reporter=user, created_at__gt=since).count() >= limit:

@@ -308,7 +308,7 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
         lead_image=(page.lead_image or entry.image or "")[:1000],
         word_count=page.word_count,
         reading_time=page.reading_time_minutes,
-        origin=Article.Origin.PAGE,
+        origin=Article.Origin.PAGE,  # type: ignore[arg-type]  # TextChoices: a str at run time
         publisher_sections=list(dict.fromkeys([*page.sections, *entry.categories])),
         published_at=page.published or entry.published,
         modified_at=page.modified or entry.updated,
@@ -358,7 +358,7 @@ def _fall_back_to_feed(entry: Entry, reason: str) -> PageOutcome:
         lead_image=entry.image,
         word_count=words,
         reading_time=max(1, -(-words // 230)) if words else 0,
-        origin=Article.Origin.FEED,
+        origin=Article.Origin.FEED,  # type: ignore[arg-type]  # TextChoices: a str at run time
         publisher_sections=list(entry.categories),
         published_at=entry.published,
         modified_at=entry.updated,
@@ -377,7 +377,8 @@ def _save(entry: Entry, data: ArticleData, *, error: str) -> PageOutcome:
             attempts=entry.attempts + 1,
             last_error=error[:2000],
         )
-    outcome = PageOutcome(**{result: 1})
+    outcome = PageOutcome()
+    setattr(outcome, result, 1)
     if result != "unchanged":
         outcome.stored.append(article.pk)
     return outcome

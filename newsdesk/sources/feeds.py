@@ -357,7 +357,8 @@ def _json_entry(item: dict, base: str) -> FeedEntry | None:
             ),
             None,
         )
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    tags = item.get("tags")
+    tags = tags if isinstance(tags, list) else []
     updated = _iso_datetime(item.get("date_modified"))
     return FeedEntry(
         url=url,

@@ -321,7 +321,7 @@ def _read_sitemap(result: FetchResult) -> Listing:
         child_result = get_fetcher().get(child, accept=FEED_ACCEPT)
         entries += parse_sitemap(child_result.content, child_result.final_url)[0]
     items = [Item(url=e.url, title=e.title or "", published=e.published, updated=e.modified) for e in entries]
-    return Listing(Feed.Kind.SITEMAP, None, items)
+    return Listing(Feed.Kind.SITEMAP, None, items)  # type: ignore[arg-type]  # TextChoices: a str at run time
 
 
 def _is_page(content: bytes, content_type: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,7 +96,7 @@ def _gunzip(content: bytes) -> bytes:
     return data
 
 
-def _children(element: etree._Element | None, name: str):
+def _children(element: etree._Element | None, name: str) -> Iterator[etree._Element]:
     if element is None:
         return iter(())
     return (c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == name)

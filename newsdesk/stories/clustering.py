@@ -108,7 +108,7 @@ def lexical_vector(title: str, entities: Iterable[str] = ()) -> dict[str, float]
     for word in _WORD.findall(title.lower()):
         if word in terms.STOP_WORDS or word == "_":
             continue
-        key = terms.stem(word)
+        key = words.stem(word)
         vector[key] = max(vector.get(key, 0.0), _weight(word))
     for entity in entities:
         vector["#" + entity] = _SURPRISAL_TOP

@@ -47,6 +47,7 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,7 +331,7 @@ def remove_runtime(directory: Path) -> None:
         shutil.rmtree(run, ignore_errors=True)
 
 
-def wait_for_http(address: str, timeout: float, alive=lambda: True) -> bool:
+def wait_for_http(address: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
     """True once an HTTP server on HOST:PORT answers a request (any status). Unlike
     wait_for_port this waits for the server itself, not a socket whose backlog accepts
     connections for a server still starting."""
@@ -350,7 +351,7 @@ def wait_for_http(address: str, timeout: float, alive=lambda: True) -> bool:
     return False
 
 
-def wait_for_port(address: str, timeout: float, alive=lambda: True) -> bool:
+def wait_for_port(address: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
     """True once something accepts connections on HOST:PORT (False on timeout or when
     `alive()` turns False)."""
     host, port = address.rsplit(":", 1)

@@ -59,6 +59,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import DatabaseError, connections, transaction
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -153,7 +154,7 @@ def version(scope: str) -> int:
     return current
 
 
-def _stored_version(model, scope: str) -> int:
+def _stored_version(model: type[Model], scope: str) -> int:
     """The scope's row, read with plain SQL: the queryset it replaces cost more to
     build than to run, on every uncached page."""
     connection = connections[model.objects.db]
@@ -303,7 +304,7 @@ class FastPageMiddleware:
         _cache().set(key, (*page, headers), timeout())
 
     @staticmethod
-    def _replay(request: HttpRequest, entry) -> HttpResponse:
+    def _replay(request: HttpRequest, entry: tuple) -> HttpResponse:
         response = HttpResponse(entry[HTML], headers=entry[HEADERS])
         response[HEADER] = "hit"
         return get_conditional_response(
@@ -331,23 +332,23 @@ def connect() -> None:
     stories_changed.connect(_stories_changed, dispatch_uid="pagecache-stories")
 
 
-def _article_saved(sender, instance, **kwargs) -> None:
+def _article_saved(sender: type[Model], instance: Model, **kwargs: object) -> None:
     bump([article_scope(instance.pk), HOME])
 
 
-def _part_saved(sender, instance, **kwargs) -> None:
+def _part_saved(sender: type[Model], instance: Model, **kwargs: object) -> None:
     # Hashtags are stored in the same transaction as the enrichment (bulk_create sends
     # no signal), so the enrichment's save covers them.
     bump([article_scope(instance.article_id), HOME])
 
 
-def _story_saved(sender, instance, **kwargs) -> None:
+def _story_saved(sender: type[Model], instance: Model, **kwargs: object) -> None:
     bump([HOME])
 
 
-def _comments_changed(sender, article_id: int, **kwargs) -> None:
+def _comments_changed(sender: object, article_id: int, **kwargs: object) -> None:
     bump([article_scope(article_id)])
 
 
-def _stories_changed(sender, article_ids: Iterable[int], **kwargs) -> None:
+def _stories_changed(sender: object, article_ids: Iterable[int], **kwargs: object) -> None:
     bump([*(article_scope(pk) for pk in article_ids), HOME])

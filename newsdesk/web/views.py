@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -35,7 +35,7 @@ STORY_SOURCES_SHOWN = 6
 MAX_QUESTION = 300
 
 
-def _page(request: HttpRequest, queryset):
+def _page(request: HttpRequest, queryset: QuerySet) -> Page:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
@@ -151,7 +151,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
     return pagecache.page(request, pagecache.article_scope(pk), build)
 
 
-def _article_context(request: HttpRequest, item: Article, **extra) -> dict:
+def _article_context(request: HttpRequest, item: Article, **extra: object) -> dict:
     from newsdesk.stories.pages import article_context as story_context
 
     enrichment = getattr(item, "enrichment", None)
@@ -186,13 +186,13 @@ def _article_context(request: HttpRequest, item: Article, **extra) -> dict:
     return context
 
 
-def _description(item: Article, enrichment) -> str:
+def _description(item: Article, enrichment: Enrichment | None) -> str:
     text = (enrichment.summary if enrichment and enrichment.summary else "") or item.description
     text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
 
 
-def _structured_data(item: Article, enrichment, tags: list[Hashtag]) -> dict:
+def _structured_data(item: Article, enrichment: Enrichment | None, tags: list[Hashtag]) -> dict:
     """schema.org NewsArticle: the publisher's article, credited to the publisher."""
     source = item.source
     publisher = {"@type": "Organization", "name": source.name, "url": source.home_url}
