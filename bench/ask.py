@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench import SHARED
 from newsdesk.ai import ask as ask_module
 from newsdesk.ai.ask import ask, sentence_vectors
 
@@ -173,7 +174,7 @@ HOLDOUT: list[tuple[str, str, set[int] | None]] = [
 
 
 def default_shared() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared"
+    return SHARED
 
 
 def load_article(shared: Path, key: str) -> tuple[str, str]:

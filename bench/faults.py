@@ -62,9 +62,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import BBC_ARTICLES
 from bench.publisher import Publisher, load_articles
 
-DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
+DEFAULT_CORPUS = BBC_ARTICLES
 TARGET_RESUME_S = 60.0
 TARGET_WEB_FAILED_PCT = 1.0
 POLL_S = 0.5

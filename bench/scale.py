@@ -27,11 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import BBC_ARTICLES
 from devtools.services import LocalPostgres
 
 # --- The benchmark -------------------------------------------------------------------
 
-DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
+DEFAULT_CORPUS = BBC_ARTICLES
 SCALE_SOURCES = 60
 SCALE_HASHTAGS = 800
 # Languages of the generated sources (and so of their articles): mostly English, with

@@ -22,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "summaries" / "bbc" / "articles"
+from bench import BBC_ARTICLES
+
+DEFAULT_CORPUS = BBC_ARTICLES
 BATCH = 32
 
 

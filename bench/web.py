@@ -52,10 +52,11 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+from bench import BBC_ARTICLES
 from bench.wrk import paths_script
 from newsdesk.web import front
 
-DEFAULT_CORPUS = Path.cwd().parent / "shared" / "corpora" / "summaries" / "bbc" / "articles"
+DEFAULT_CORPUS = BBC_ARTICLES
 TARGET_CACHED_P99_MS = 50.0
 TARGET_RATIO = 0.1
 # Issue 12: pages no cache serves, and what readers do while an ingest writes.

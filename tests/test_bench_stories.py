@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 from bench.stories import predict_related, predict_stories
 
@@ -47,3 +48,14 @@ def test_streamed_headlines_group_by_event_and_related_lists_put_the_story_first
     related = json.loads((tmp_path / "related.json").read_text())
     assert set(related["id0"][:2]) == {"id2", "id4"} and "id0" not in related["id0"]
     assert set(related["id3"][:2]) == {"id1", "id5"}
+
+
+def test_the_benchmarks_find_the_corpora_beside_the_checkout():
+    """Their defaults name ../shared beside the checkout, wherever they are run from (a
+    path counted from the wrong folder once sent them to /shared)."""
+    from bench import BBC_ARTICLES, SHARED
+
+    repo = Path(__file__).resolve().parents[1]
+    assert SHARED == repo.parent / "shared"
+    if SHARED.is_dir():
+        assert BBC_ARTICLES.is_dir() and any(BBC_ARTICLES.glob("*/*.txt"))
