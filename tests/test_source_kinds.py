@@ -312,3 +312,25 @@ def test_newsdesk_add_asks_the_registry_what_a_page_is(fixture_server: FixtureSe
     assert kinds.recognise(page, "text/html") is kinds.HTML
     added = add_url(fixture_server.url(path))
     assert added.article is not None and added.article.title == "Lone article"
+
+
+@pytest.mark.django_db
+def test_a_home_page_advertising_a_sitemap_subscribes_to_it_as_a_sitemap(
+    fixture_server: FixtureServer, prefix: str
+) -> None:
+    """The advertised document is read as what it is, not as what the page called it."""
+    story = fixture_server.url(f"{prefix}/2026/11/28/harbour")
+    fixture_server.route(f"{prefix}/news-sitemap.xml", Reply(200, urlset([story]), {"Content-Type": "application/xml"}))
+    home = (
+        "<html><head><title>Harbour Daily</title>"
+        f'<link rel="alternate" type="application/rss+xml" href="{prefix}/news-sitemap.xml"></head>'
+        "<body><p>Front page</p></body></html>"
+    ).encode()
+    fixture_server.route(f"{prefix}/", Reply(200, home, {"Content-Type": "text/html; charset=utf-8"}))
+
+    [feed] = add_url(fixture_server.url(f"{prefix}/")).feeds
+    assert feed.url.endswith("/news-sitemap.xml")
+    outcome = ingest.fetch_feed(feed.pk)
+    feed.refresh_from_db()
+    assert outcome.status == "ok" and feed.kind == Feed.Kind.SITEMAP
+    assert list(Entry.objects.filter(feed=feed).values_list("url", flat=True)) == [story]

@@ -66,9 +66,9 @@ def add_url(url: str, *, source: Source | None = None) -> Added:
             feed_result = _get(feed_url)
             found = kinds.recognise(feed_result.content, feed_result.content_type)
             if found is not None and found.listing:
-                # Read as what the page advertises, a feed, as before the registry: a
-                # sitemap (or an add-on's listing) advertised this way is refused as no feed.
-                _, feed = _subscribe(feed_result.final_url, kinds.FEED, feed_result, added.source)
+                # Read as what it is, not as what the page called it: a sitemap advertised
+                # as a feed was refused as "not a usable feed", and the whole add with it.
+                _, feed = _subscribe(feed_result.final_url, found, feed_result, added.source)
                 added.feeds.append(feed)
         if added.feeds:
             return added
