@@ -22,21 +22,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from newsdesk.ai.sections import SECTIONS
+
 VOCABULARY = 30_000
 BODY_WORDS = 350
 SOURCES = 60
 HASHTAGS = 800
-SECTIONS = (
-    "world",
-    "politics",
-    "business",
-    "technology",
-    "science",
-    "health",
-    "sports",
-    "entertainment",
-    "lifestyle",
-)
 
 
 def _setup(data_dir: Path) -> None:
