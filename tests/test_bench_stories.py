@@ -7,6 +7,9 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
+from bench import SHARED
 from bench.stories import predict_related, predict_stories
 
 DAY_MS = 86_400_000
@@ -59,3 +62,29 @@ def test_the_benchmarks_find_the_corpora_beside_the_checkout():
     assert SHARED == repo.parent / "shared"
     if SHARED.is_dir():
         assert BBC_ARTICLES.is_dir() and any(BBC_ARTICLES.glob("*/*.txt"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "corpora" / "extraction").is_dir(), reason="needs ../shared")
+def test_stories_pages_runs_the_production_path_on_every_page(tmp_path):
+    """Every page gets a story label from the real pipeline (extraction, storage, enrichment,
+    placement) and the shared scorer reads the file; pages of one event do meet (recall)."""
+    import subprocess
+    import sys
+
+    from bench.stories_pages import pages, predict_stories_pages
+
+    corpus = SHARED / "corpora" / "extraction"
+    out = tmp_path / "stories-pages.json"
+    summary = predict_stories_pages(corpus, out)
+    labels = json.loads(out.read_text())
+    assert set(labels) == {key for key, _, _ in pages(corpus)} and summary["stored"] == len(labels)
+    scored = subprocess.run(
+        [sys.executable, str(SHARED / "eval" / "score.py"), "stories-pages", str(corpus), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert figures["n"] == len(labels)
+    assert figures["bcubed_recall"] > 0.9  # every page alone would be 0.85

@@ -92,6 +92,22 @@ def test_coverage_of_one_event_becomes_one_story_and_another_event_its_own(sourc
     assert StoryMember.objects.count() == 6 and Story.objects.filter(merged_into__isnull=True).count() == 2
 
 
+def test_an_archive_of_old_pages_groups_as_it_did_when_it_was_news(sources):
+    """Stories are restored around the articles' own times, not around now: year-old
+    coverage of one event imported today joins one story, in one batch or several."""
+    two_years = 2 * 365 * 24 * 60
+    quake = [article(sources[i], i, title, minutes_ago=two_years - i) for i, title in enumerate(QUAKE)]
+    election = [
+        article(sources[4 + i], 10 + i, title, minutes_ago=two_years - 10 - i) for i, title in enumerate(ELECTION)
+    ]
+    place_articles([quake[0].pk, election[0].pk])
+    for a in [*quake[1:], election[1]]:
+        place_articles([a.pk])  # one at a time, as `newsdesk add` stores pages
+    assert len({story_id(a) for a in quake}) == 1
+    assert len({story_id(a) for a in election}) == 1
+    assert story_id(quake[0]) != story_id(election[0])
+
+
 def test_a_wire_copy_joins_the_story_of_the_text_it_copies(sources):
     body = " ".join(f"Sentence {i} of the agency's report on the vote in parliament today." for i in range(60))
     original = article(sources[0], 1, "Parliament approves pension reform after all-night session", 30, body)

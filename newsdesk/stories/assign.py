@@ -21,8 +21,9 @@ clusterer; a locked member (a moderator's decision) is never moved.
 
 Any stored date is tolerated (windows.py): times are effective times (never after the
 article was stored, so a 9999 date cannot age every other story out), windows stop at
-the calendar's ends, and no batch restores stories older than RESTORE_HORIZON, so an
-article dated 0001-01-01 costs what a year-old one does.
+the calendar's ends, and a batch restores only the stories around its own articles'
+times (at most RESTORE_HORIZON before its latest), so an article dated 0001-01-01 costs
+what any other does.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from newsdesk.stories.folding import fold_duplicate
 from newsdesk.stories.models import Story, StoryEvent, StoryLock, StoryMember
 from newsdesk.stories.refresh import compute_refresh, member_ids, write_refresh
 from newsdesk.stories.signals import send_stories_changed
-from newsdesk.stories.windows import earlier, effective_time
+from newsdesk.stories.windows import earlier, effective_time, later
 
 log = logging.getLogger(__name__)
 ACTIVE = timedelta(days=3)  # stories idle longer than this take no new articles
@@ -72,8 +73,11 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
         new = list(unplaced.filter(pk__in=list(titles)).select_related("source").order_by("published_at", "pk"))
         touched = _stale_stories(requested)
         if new:
-            since = max(earlier(min(_time(a) for a in new), ACTIVE), earlier(timezone.now(), RESTORE_HORIZON))
-            clusterer = _restored(since, exclude={a.pk for a in new})
+            # The stories around the batch's own times, not around now: an archive of
+            # year-old pages imported today groups as it did when it was news.
+            first, last = min(_time(a) for a in new), max(_time(a) for a in new)
+            since = max(earlier(first, ACTIVE), earlier(last, RESTORE_HORIZON))
+            clusterer = _restored(since, later(last, ACTIVE), exclude={a.pk for a in new})
             entities = _entities([a.pk for a in new])
             for article in new:
                 placed[article.pk] = _place(
@@ -200,13 +204,14 @@ def _merge_stories(into_id: int, other_id: int, touched: set[int]) -> None:
     touched.update({into_id, other_id})
 
 
-def _restored(since: datetime, exclude: set[int]) -> clustering.OnlineClusterer:
-    """A clusterer holding the stories active since `since`, with their articles."""
+def _restored(since: datetime, until: datetime, exclude: set[int]) -> clustering.OnlineClusterer:
+    """A clusterer holding the stories active between `since` and `until`, with their articles."""
     clusterer = clustering.OnlineClusterer()
     members = list(
         StoryMember.objects.filter(
             story__merged_into__isnull=True,
             story__last_seen__gte=since,
+            story__first_seen__lte=until,
             article__published_at__gte=earlier(since, ACTIVE),
         )
         .exclude(article_id__in=exclude)

@@ -19,6 +19,7 @@ PREDICTORS = {
     "categories": ("bench.categories", "predict_categories"),
     "stories": ("bench.stories", "predict_stories"),
     "related": ("bench.stories", "predict_related"),
+    "stories-pages": ("bench.stories_pages", "predict_stories_pages"),
 }
 # Speed benchmarks whose module defines `add_arguments(parser)` and `run(**options) -> dict`
 # (the dict is printed as the last line).
