@@ -166,3 +166,8 @@ def decode_text(data: bytes, content_type: str | None = None) -> str:
     if _mostly_utf8(sample):
         return data.decode("utf-8", "replace")
     return data.decode(_guess(sample) or "utf-8", "replace")
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, lowercased, without its parameters."""
+    return (content_type or "").split(";")[0].strip().lower()

@@ -10,10 +10,9 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         from newsdesk.pipeline import chain, enrichers
-        from newsdesk.pipeline.enrich import BUILT_IN
-        from newsdesk.pipeline.tasks import ENRICH
 
-        chain.register(ENRICH)
+        # By dotted path: imported when first needed, not while Django is set up.
+        chain.register("newsdesk.pipeline.tasks.ENRICH")
         # The AI stage's own features, registered as an add-on's would be.
-        for enricher in BUILT_IN:
-            enrichers.register(enricher)
+        for name in ("EMBEDDING", "HASHTAGS", "SUMMARY", "SECTIONS", "LANGUAGE"):
+            enrichers.register(f"newsdesk.pipeline.enrich.{name}")

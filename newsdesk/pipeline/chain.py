@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from newsdesk.registry import Registry
+
 
 @dataclass(frozen=True)
 class Done:
@@ -45,29 +47,30 @@ class Stage:
     batch: int = 32
 
 
-_STAGES: dict[str, Stage] = {}
+_STAGES: Registry[Stage] = Registry()
 
 
-def register(stage: Stage) -> None:
-    """Add a stage, or replace the one of the same name (apps may be set up twice in tests)."""
-    clash = [s.name for s in _STAGES.values() if s.order == stage.order and s.name != stage.name]
-    if clash:
-        raise ValueError(f"stage {stage.name!r} has the order of {clash[0]!r}")
-    _STAGES[stage.name] = stage
+def register(stage: Stage | str) -> None:
+    """Add a stage (or the dotted path of one), or replace the one of the same name."""
+    if not isinstance(stage, str):
+        clash = [s.name for s in _STAGES.entries() if s.order == stage.order and s.name != stage.name]
+        if clash:
+            raise ValueError(f"stage {stage.name!r} has the order of {clash[0]!r}")
+    _STAGES.register(stage)
 
 
 def unregister(name: str) -> Stage | None:
     """Remove a stage (an add-on's, in tests); returns it."""
-    return _STAGES.pop(name, None)
+    return _STAGES.unregister(name)
 
 
 def stages() -> list[Stage]:
     """The registered stages in the order they run."""
-    return sorted(_STAGES.values(), key=lambda stage: stage.order)
+    return sorted(_STAGES.entries(), key=lambda stage: stage.order)
 
 
 def stage(name: str) -> Stage:
-    return _STAGES[name]
+    return _STAGES.get(name)
 
 
 def after(current: Stage) -> Stage | None:
@@ -86,7 +89,7 @@ def start(article_ids: list[int]) -> None:
 def hand_on(name: str, article_ids: list[int]) -> int:
     """What a stage's task does: run the stage here and queue the next one for what it
     hands on. Returns the stage's count."""
-    current = _STAGES[name]
+    current = _STAGES.get(name)
     done = current.run(article_ids)
     following = after(current)
     if following is not None and done.next_ids:

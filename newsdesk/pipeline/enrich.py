@@ -389,5 +389,3 @@ def _store_language(article: Article, language: str) -> None:
 # No version: the language is the article's own, or guessed when it has none, and no
 # method of that was ever recorded in Enrichment.methods.
 LANGUAGE: Enricher[str] = Enricher(name="language", analyse=_language, store=_store_language)
-
-BUILT_IN: tuple[Enricher[Any], ...] = (EMBEDDING, HASHTAGS, SUMMARY, SECTIONS, LANGUAGE)

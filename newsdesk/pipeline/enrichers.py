@@ -12,10 +12,11 @@ feature should redo.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from newsdesk.registry import Registry
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,36 +67,8 @@ class Enricher(Generic[R]):
     warm_up: Callable[[], None] | None = None  # load models now rather than in the first task
 
 
-_ENRICHERS: dict[str, Enricher[Any]] = {}
-
-
-def register(enricher: Enricher[Any]) -> None:
-    """Add an enricher after those registered before it, or replace the one of the same
-    name where it stands (apps may be set up twice in tests; an add-on may replace a
-    built-in)."""
-    _ENRICHERS[enricher.name] = enricher
-
-
-def unregister(name: str) -> Enricher[Any] | None:
-    """Remove an enricher; returns it (None if there was none of that name)."""
-    return _ENRICHERS.pop(name, None)
-
-
-def enrichers() -> list[Enricher[Any]]:
-    """The registered enrichers in the order they run and their methods are recorded."""
-    return list(_ENRICHERS.values())
-
-
-@contextmanager
-def registered(enricher: Enricher[Any]) -> Iterator[Enricher[Any]]:
-    """Register an enricher for the length of a `with` block (tests), then put back what
-    was there: the one it replaced, in its place, or nothing."""
-    previous = _ENRICHERS.get(enricher.name)
-    register(enricher)
-    try:
-        yield enricher
-    finally:
-        if previous is None:
-            unregister(enricher.name)
-        else:
-            _ENRICHERS[enricher.name] = previous
+_ENRICHERS: Registry[Enricher[Any]] = Registry()
+register = _ENRICHERS.register
+unregister = _ENRICHERS.unregister
+enrichers = _ENRICHERS.entries  # in the order they run and their methods are recorded
+registered = _ENRICHERS.registered

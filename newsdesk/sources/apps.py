@@ -10,6 +10,5 @@ class SourcesConfig(AppConfig):
         (`kinds.register` in its own AppConfig.ready): feeds, sitemaps, then pages."""
         from newsdesk.sources import kinds
 
-        kinds.register(kinds.FEED)
-        kinds.register(kinds.SITEMAP)
-        kinds.register(kinds.HTML)
+        for name in ("FEED", "SITEMAP", "HTML"):
+            kinds.register(f"newsdesk.sources.kinds.{name}")

@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from newsdesk.charset import decode_text
+from newsdesk.charset import decode_text, media_type
 from newsdesk.links import host_of
 
 from . import guard
@@ -120,13 +120,6 @@ class FetchResult:
     @cached_property
     def _text(self) -> str:
         return decode_text(self.content, self.headers.get("content-type"))
-
-
-# --- media type ----------------------------------------------------------------------
-
-
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
 
 
 # --- the fetcher ---------------------------------------------------------------------

@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from .client import get_fetcher
+from newsdesk.charset import media_type
+from newsdesk.registry import Registry
+
 from .discovery import COMMON_FEED_PATHS
 from .feeds import FeedError, parse_feed
-from .http import FetchResult, media_type
 from .sitemaps import MAX_CHILD_SITEMAPS, parse_sitemap
+
+if TYPE_CHECKING:
+    from .http import FetchResult
 
 __all__ = [
     "FEED",
@@ -136,39 +140,16 @@ class SourceKind:
 
 # --- the registry ---------------------------------------------------------------------
 
-_KINDS: dict[str, SourceKind] = {}  # in the order registered
-
-
-def register(kind: SourceKind) -> None:
-    """Add a kind, or replace the one of the same name in its place (apps may be set up
-    twice in tests)."""
-    _KINDS[kind.name] = kind
-
-
-def unregister(name: str) -> None:
-    """Remove a kind; nothing happens when none has that name."""
-    _KINDS.pop(name, None)
-
-
-@contextmanager
-def registered(kind: SourceKind) -> Iterator[SourceKind]:
-    """Register `kind` for the length of a `with` block, then put back what was there
-    (tests, or a tool that needs a kind for one run)."""
-    previous = _KINDS.get(kind.name)
-    register(kind)
-    try:
-        yield kind
-    finally:
-        if previous is None:
-            unregister(kind.name)
-        else:
-            _KINDS[kind.name] = previous
+_KINDS: Registry[SourceKind] = Registry()
+register = _KINDS.register
+unregister = _KINDS.unregister
+registered = _KINDS.registered
 
 
 def in_order() -> list[SourceKind]:
     """The registered kinds in the order they are asked (sorting is stable: ties keep the
     order of registration)."""
-    return sorted(_KINDS.values(), key=lambda kind: kind.order)
+    return sorted(_KINDS.entries(), key=lambda kind: kind.order)
 
 
 def recognise(content: bytes, content_type: str = "") -> SourceKind | None:
@@ -188,7 +169,7 @@ def read(result: FetchResult) -> Listing:
     """
     kind = recognise(result.content, result.content_type)
     if kind is None or kind.read is None:
-        kind = _KINDS.get(FEED.name, FEED)
+        kind = next((k for k in _KINDS.entries() if k.name == FEED.name), FEED)
     if kind.read is None:
         raise FeedError(f"not a feed ({kind.name} is not a listing)")
     return kind.read(result)
@@ -313,7 +294,9 @@ def _is_sitemap(content: bytes, content_type: str) -> bool:
 
 def _read_sitemap(result: FetchResult) -> Listing:
     """A urlset's links, or those of the first child sitemaps of an index, fetched here."""
-    # Here, not at the top: an add-on's apps.py imports this module before models load.
+    # Here, not at the top: an add-on's apps.py imports this module before models load,
+    # and the fetcher (httpx) is only needed for an index's children.
+    from .client import get_fetcher
     from .models import Feed
 
     entries, children = parse_sitemap(result.content, result.final_url)

@@ -26,7 +26,6 @@ class StoriesConfig(AppConfig):
 
     def ready(self) -> None:
         from newsdesk.pipeline import chain
-        from newsdesk.stories.tasks import PLACE
 
         post_migrate.connect(grant_story_permissions, sender=self, dispatch_uid="newsdesk.stories.moderators")
-        chain.register(PLACE)
+        chain.register("newsdesk.stories.tasks.PLACE")  # imported when first needed
