@@ -10,7 +10,7 @@ own publication date, its URL's host as the publisher), then through every stage
 `pipeline.chain` (enrichment, folding of copies, story placement), one page at a time
 in publication order, in a scratch database of its own. It reads `html/` and each page's
 `url` from `ground-truth.json`, never `articleBody` or `events.json`. A page's label is
-its story (after merges); a page that is folded as a copy takes its original's story.
+its story; a page folded as a copy is in its original's story.
 """
 
 from __future__ import annotations
@@ -61,12 +61,12 @@ def _run(folder: Path, output: Path, summary: Path) -> None:
     django.setup()
     from newsdesk.extract import ExtractionError, extract
     from newsdesk.pipeline import chain
-    from newsdesk.pipeline.add import AddError, _add_article
+    from newsdesk.pipeline.add import AddError, add_page
     from newsdesk.sources.http import FetchResult
     from newsdesk.stories.models import StoryMember
 
     started = time.perf_counter()
-    dated = []
+    dated = []  # extracted once more here for the order only: store_page extracts as in production
     for key, url, html in pages(folder):
         try:
             published = extract(html, url).published
@@ -80,7 +80,7 @@ def _run(folder: Path, output: Path, summary: Path) -> None:
     for _, key, url, html in dated:
         result = FetchResult(url, url, 200, {"content-type": "text/html"}, html, None, None, 0.0)
         try:
-            article = _add_article(result, None).article
+            article = add_page(result).article
         except AddError:
             failed += 1
             continue
@@ -88,10 +88,11 @@ def _run(folder: Path, output: Path, summary: Path) -> None:
         article_of[key] = article.pk
         chain.run([article.pk])
 
-    story_of = _stories(StoryMember, set(article_of.values()))
-    # A page folded as a copy of another article is in that article's story.
+    # Placement puts a copy in its original's story and moves the members of a merged
+    # story to the one it joined, so membership is the answer.
+    story_of = dict(StoryMember.objects.values_list("article_id", "story_id"))
     labels = {key: f"story-{story_of[pk]}" if pk in story_of else f"alone-{pk}" for key, pk in article_of.items()}
-    for key, _, _ in pages(folder):
+    for _, key, _, _ in dated:
         labels.setdefault(key, f"unstored-{key}")
     output.write_text(json.dumps(labels, indent=1))
     summary.write_text(
@@ -105,24 +106,6 @@ def _run(folder: Path, output: Path, summary: Path) -> None:
             }
         )
     )
-
-
-def _stories(member_model, article_ids: set[int]) -> dict[int, int]:
-    """Article id -> the story it ends up in, following merged stories to the survivor."""
-    from newsdesk.stories.models import NearDuplicate, Story
-
-    story_of: dict[int, int] = {}
-    for article_id, story_id in member_model.objects.values_list("article_id", "story_id"):
-        story_of[article_id] = story_id
-    for copy_id, original_id in NearDuplicate.objects.values_list("article_id", "original_id"):
-        if copy_id not in story_of and original_id in story_of:
-            story_of[copy_id] = story_of[original_id]
-    merged = dict(Story.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
-    for article_id, story_id in story_of.items():
-        while story_id in merged:
-            story_id = merged[story_id]
-        story_of[article_id] = story_id
-    return {pk: story for pk, story in story_of.items() if pk in article_ids}
 
 
 if __name__ == "__main__":

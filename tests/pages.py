@@ -6,6 +6,8 @@ import html
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+from newsdesk.sources.http import FetchResult
+
 LOREM = [
     "The council voted on Tuesday to approve the new transport plan after a long debate "
     "that stretched late into the evening and drew a large crowd of residents.",
@@ -104,3 +106,17 @@ def atom(entries: list[dict], *, title: str = "Test Gazette", link: str = "http:
         f'<title>{html.escape(title)}</title><link href="{html.escape(link)}"/>'
         f"<id>{html.escape(link)}</id><updated>{newest.isoformat()}</updated>{''.join(parts)}</feed>"
     ).encode()
+
+
+def fetched(content: bytes, content_type: str, url: str = "https://daily.example/listing") -> FetchResult:
+    """A fetched document, as the fetcher returns it, without a server."""
+    return FetchResult(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": content_type},
+        content=content,
+        etag=None,
+        last_modified=None,
+        elapsed=0.0,
+    )

@@ -12,9 +12,8 @@ from newsdesk.charset import decode_text
 from newsdesk.extract import pipeline as extract_pipeline
 from newsdesk.pipeline.add import add_url
 from newsdesk.sources import http as http_module
-from newsdesk.sources.http import FetchResult
 from tests.fixtureserver import FixtureServer, Reply
-from tests.pages import article_page
+from tests.pages import article_page, fetched
 
 FRENCH = "Déjà vu : le café est naïf, à la française ; les élèves répètent près de la fenêtre."
 RUSSIAN = "Синоптики обещают снег и сильный ветер в выходные."
@@ -233,19 +232,6 @@ def test_never_raises() -> None:
 # --- 8. one decode per fetched page ------------------------------------------------------------
 
 
-def _result(content: bytes, content_type: str) -> FetchResult:
-    return FetchResult(
-        url="https://x.example/a",
-        final_url="https://x.example/a",
-        status=200,
-        headers={"content-type": content_type},
-        content=content,
-        etag=None,
-        last_modified=None,
-        elapsed=0.0,
-    )
-
-
 def test_fetch_result_decodes_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
@@ -254,7 +240,7 @@ def test_fetch_result_decodes_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return decode_text(data, content_type)
 
     monkeypatch.setattr(http_module, "decode_text", counting)
-    result = _result(RUSSIAN.encode("koi8-r"), "text/plain; charset=KOI8-R")
+    result = fetched(RUSSIAN.encode("koi8-r"), "text/plain; charset=KOI8-R")
     assert result.text() == RUSSIAN and result.text() == RUSSIAN
     assert len(calls) == 1
 

@@ -23,7 +23,7 @@ from newsdesk.sources.kinds import MAX_CATEGORIES, Item, Listing, SourceKind
 from newsdesk.sources.models import Entry, Feed
 from newsdesk.sources.sitemaps import MAX_CHILD_SITEMAPS
 from tests.fixtureserver import FixtureServer, Reply
-from tests.pages import article_page, atom, rss
+from tests.pages import article_page, atom, fetched, rss
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _ids = itertools.count()
@@ -33,20 +33,6 @@ _ids = itertools.count()
 def prefix() -> str:
     """A path prefix of its own per test: the server is shared by the whole session."""
     return f"/kinds{next(_ids)}"
-
-
-def fetched(content: bytes, content_type: str, url: str = "https://daily.example/listing") -> FetchResult:
-    """A fetched document, as the fetcher returns it."""
-    return FetchResult(
-        url=url,
-        final_url=url,
-        status=200,
-        headers={"content-type": content_type},
-        content=content,
-        etag=None,
-        last_modified=None,
-        elapsed=0.0,
-    )
 
 
 def urlset(urls: list[str]) -> bytes:

@@ -72,7 +72,7 @@ def add_url(url: str, *, source: Source | None = None) -> Added:
                 added.feeds.append(feed)
         if added.feeds:
             return added
-    return _add_article(result, source)
+    return add_page(result, source)
 
 
 def _get(url: str) -> FetchResult:
@@ -136,7 +136,9 @@ def source_for(url: str, name: str | None) -> Source:
     return Source.objects.create(name=(name or host)[:200], slug=slug, home_url=f"{parts.scheme}://{parts.netloc}/")
 
 
-def _add_article(result: FetchResult, source: Source | None) -> Added:
+def add_page(result: FetchResult, source: Source | None = None) -> Added:
+    """Store a fetched page as a single article (what `add_url` does with a page that
+    advertises no feed); its publisher is the page's host unless `source` is given."""
     url = canonical_url(result.final_url) or result.url
     source = source or source_for(url, None)
     entry, _ = Entry.objects.get_or_create(url=url, defaults={"source": source})
