@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
 from newsdesk.articles.models import Article, Enrichment, to_blob
+from newsdesk.pipeline.enrich import embedding_text
 from newsdesk.sources.models import Source
 from newsdesk.stories import clustering, moderation
 from newsdesk.stories.assign import place_articles
 from newsdesk.stories.models import NearDuplicate, Story, StoryEvent, StoryMember
+from newsdesk.stories.roundups import is_roundup
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +208,120 @@ def test_a_retry_refreshes_the_story_records_a_dead_run_left_behind(sources):
     assert place_articles([a.pk for a in quake]) == {}  # the task's retry: nothing left to place ...
     story.refresh_from_db()
     assert story.article_count == 3 and story.publisher_count == 3 and story.title != "stale"  # ... but refreshed
+
+
+def page(source: Source, n: int, title: str, lead: str, hours_ago: float) -> Article:
+    """An article as a page gives it: a headline and a text, embedded as enrichment does."""
+    a = Article.objects.create(
+        source=source,
+        url=f"https://{source.slug}.example/page-{n}",
+        title=title,
+        body_text=lead,
+        language="en",
+        content_hash=f"page-{n}",
+        published_at=timezone.now() - timedelta(hours=hours_ago),
+    )
+    Enrichment.objects.create(
+        article=a,
+        summary=lead,
+        summary_sentences=[0],
+        embedding=to_blob(embeddings.embed([embedding_text(a)])[0]),
+        published_at=a.published_at,
+    )
+    return a
+
+
+LAYOFFS = (
+    "WeWork employees to be laid off this week",
+    "WeWork will begin laying off thousands of employees this week as the office-sharing company cuts "
+    "costs after its failed stock market listing. About 4,000 staff, nearly a third of the workforce, are "
+    "expected to lose their jobs, with cleaning and maintenance teams hit first, people familiar with the "
+    "plans said.",
+)
+LAYOFFS_2 = (
+    "Thousands of WeWork staff face job cuts in coming days",
+    "The office-sharing company WeWork is preparing to lay off around 4,000 employees within days, "
+    "according to people briefed on the plans, as its new owners SoftBank push to stem losses after the "
+    "collapse of its planned stock market listing. Community managers and cleaning staff will be among "
+    "those let go.",
+)
+INQUIRY = (
+    "New York attorney general investigating WeWork and former chief executive",
+    "The New York State attorney general's office has opened an inquiry into WeWork and its co-founder and "
+    "former chief executive Adam Neumann, examining whether he engaged in self-dealing by leasing buildings "
+    "he partly owned to the company. Investigators have issued subpoenas for documents, a person familiar "
+    "with the matter said.",
+)
+INQUIRY_2 = (
+    "WeWork and Adam Neumann face New York attorney general probe",
+    "New York's attorney general is investigating WeWork and Adam Neumann over possible self-dealing, "
+    "including deals in which the former chief executive leased property he owned back to the company, "
+    "according to a report. The office has sent subpoenas and is looking into whether investors were misled.",
+)
+ROUNDUP = (
+    "10 things in tech you need to know today",
+    "Good morning! This is the tech news you need to know this Tuesday. 1. The New York attorney general is "
+    "investigating WeWork and Adam Neumann over possible self-dealing. 2. WeWork is laying off thousands of "
+    "employees this week. 3. Apple released a new laptop. 4. Google's Stadia launched to mixed reviews.",
+)
+EUROPA = (
+    "NASA confirms water vapour plumes above Jupiter's moon Europa",
+    "Astronomers using the Keck Observatory in Hawaii have for the first time directly detected water "
+    "vapour above the surface of Europa, Jupiter's icy moon, strengthening the case that an ocean beneath its "
+    "crust vents into space. The NASA-led team measured enough water to fill an Olympic pool in minutes.",
+)
+LANDERS = (
+    "NASA adds five companies to its commercial lunar lander program",
+    "NASA has added SpaceX, Blue Origin and three other companies to the pool of firms that can bid to "
+    "deliver cargo to the Moon's surface under its Commercial Lunar Payload Services program, as the agency "
+    "prepares to return astronauts to the Moon by 2024.",
+)
+
+
+def test_stories_are_events_not_subjects(sources):
+    """The hard cases real pages showed: two happenings on one subject on the same day
+    (WeWork's layoffs and an inquiry into WeWork) or days apart (two NASA missions) stay
+    two stories each, while each happening's own coverage groups; a roundup that leads
+    with one of them joins neither and does not pull them together."""
+    layoffs = page(sources[0], 1, *LAYOFFS, hours_ago=30)
+    inquiry = page(sources[1], 2, *INQUIRY, hours_ago=29)
+    inquiry_2 = page(sources[2], 3, *INQUIRY_2, hours_ago=28)
+    roundup = page(sources[3], 4, *ROUNDUP, hours_ago=27)
+    layoffs_2 = page(sources[4], 5, *LAYOFFS_2, hours_ago=26)
+    europa = page(sources[0], 6, *EUROPA, hours_ago=60)
+    landers = page(sources[1], 7, *LANDERS, hours_ago=12)
+    for a in (europa, layoffs, inquiry, inquiry_2, roundup, layoffs_2, landers):
+        place_articles([a.pk])  # one at a time, as pages arrive
+    assert story_id(layoffs) == story_id(layoffs_2)
+    assert story_id(inquiry) == story_id(inquiry_2)
+    assert story_id(layoffs) != story_id(inquiry)
+    assert story_id(roundup) not in {story_id(layoffs), story_id(inquiry)}
+    assert story_id(europa) != story_id(landers)
+
+
+@pytest.mark.parametrize(
+    ("title", "roundup"),
+    [
+        ("10 things in tech you need to know today", True),
+        ("The 10 best early Black Friday deals on Apple devices", True),
+        ("MacBook sale at Amazon from $700, AirPods, more", True),
+        ("EM Morning Roundup: Asia slumped on China's weak exports data", True),
+        ("Brexit: live updates as MPs vote", True),
+        # One subject, however listed: ordinary articles.
+        ("Titanfall review round-up: what the critics say", False),
+        ("5 things we learned about Lindsay Lohan from the premiere", False),
+        ("Comcast agrees deal to buy Time Warner Cable", False),
+        ("WeWork employees to be laid off this week", False),
+    ],
+)
+def test_roundups_are_told_from_single_subject_articles(title, roundup):
+    assert is_roundup(title) is roundup
+
+
+def test_a_roundup_opens_a_story_of_its_own_that_nothing_joins():
+    vector = np.ones(4) / 2.0
+    c = clustering.OnlineClusterer()
+    first = c.add(clustering.Item(1, vector, "WeWork to cut thousands of jobs this week", 0.0, "a"))
+    roundup = c.add(clustering.Item(2, vector, "10 things in tech you need to know today", 60.0, "b"))
+    again = c.add(clustering.Item(3, vector, "10 things in tech you need to know today", 120.0, "c"))
+    assert len({first.key, roundup.key, again.key}) == 3

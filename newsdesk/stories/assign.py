@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 ACTIVE = timedelta(days=3)  # stories idle longer than this take no new articles
 RESTORE_HORIZON = timedelta(days=365)
 REFRESH_GROUP = 4  # story records written per transaction (a membership check and an UPDATE each)
+# Text beyond the headline (body, else the feed's description) that an article needs
+# before its title-and-lead embedding speaks for the event (the clusterer's body gate);
+# an item with a headline alone is judged by its headline.
+MIN_LEAD_CHARS = 150
 
 
 def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
@@ -70,7 +74,9 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
     # Embedded before taking the lock, which holds up every other placer.
     vectors = dict(zip(titles, embeddings.embed(list(titles.values()))))
     with story_lock():
-        new = list(unplaced.filter(pk__in=list(titles)).select_related("source").order_by("published_at", "pk"))
+        new = list(
+            unplaced.filter(pk__in=list(titles)).select_related("source", "enrichment").order_by("published_at", "pk")
+        )
         touched = _stale_stories(requested)
         if new:
             # The stories around the batch's own times, not around now: an archive of
@@ -215,7 +221,7 @@ def _restored(since: datetime, until: datetime, exclude: set[int]) -> clustering
             article__published_at__gte=earlier(since, ACTIVE),
         )
         .exclude(article_id__in=exclude)
-        .select_related("article__source")
+        .select_related("article__source", "article__enrichment")
         .order_by("article__published_at", "article_id")
     )
     entities = _entities([m.article_id for m in members])
@@ -240,7 +246,18 @@ def _item(article: Article, vector: np.ndarray, entities: frozenset) -> clusteri
         time=_time(article).timestamp(),
         publisher=article.source.slug,
         entities=entities,
+        body=_lead_vector(article),
     )
+
+
+def _lead_vector(article: Article) -> np.ndarray | None:
+    """The enrichment's title-and-lead embedding, for an article with a text of its own."""
+    if len(article.body_text or article.description) < MIN_LEAD_CHARS:
+        return None
+    enrichment = getattr(article, "enrichment", None)
+    if enrichment is None or not enrichment.embedding:
+        return None
+    return from_blob(bytes(enrichment.embedding))
 
 
 def _time(article: Article) -> datetime:
