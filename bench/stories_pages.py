@@ -33,6 +33,7 @@ def predict_stories_pages(input_path: Path, output_path: Path) -> dict:
             **os.environ,
             "NEWSDESK_DATA_DIR": scratch,
             "NEWSDESK_DEFAULT_SOURCES": "0",
+            "NEWSDESK_IMAGES": "0",  # the pages' pictures are on the publishers' sites: no fetching here
             "NEWSDESK_LOG_LEVEL": "WARNING",
             "HF_HUB_OFFLINE": "1",
             "DJANGO_SETTINGS_MODULE": "newsdesk.settings",

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "newsdesk.sources",
     "newsdesk.articles",
     "newsdesk.pipeline",
+    "newsdesk.images",
     "newsdesk.stories",
     "newsdesk.search",
     "newsdesk.accounts",
@@ -168,6 +169,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded-by-us files: the lead images' variants (newsdesk/images/), written by workers
+# through the default storage. Locally under the data dir and served by our own view with
+# year-long cache headers; a storage backend of another kind (S3 and the like, set in
+# STORAGES["default"]) serves them from its own URLs. NEWSDESK_MEDIA_URL: a CDN in front.
+MEDIA_ROOT = Path(env("NEWSDESK_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = env("NEWSDESK_MEDIA_URL", "/media/")
 
 EMAIL_BACKEND = env("NEWSDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("NEWSDESK_EMAIL_HOST", "localhost")
@@ -274,6 +282,13 @@ NEWSDESK_WORKER_NICE = int(env("NEWSDESK_WORKER_NICE", "10"))
 # times; then it is given up and shown to staff on /sources/ and in the admin.
 NEWSDESK_TASK_RETRY_DELAY = env_float("NEWSDESK_TASK_RETRY_DELAY", 30.0)
 NEWSDESK_TASK_MAX_ATTEMPTS = int(env("NEWSDESK_TASK_MAX_ATTEMPTS", "5"))
+# Lead images (newsdesk/images/): fetched by the workers after placement (0: not at all),
+# refused above this many bytes or pixels (a decompression bomb is refused by its header,
+# before decoding), stored as WebP at these widths (never wider than the original).
+NEWSDESK_IMAGES = env_bool("NEWSDESK_IMAGES", True)
+NEWSDESK_IMAGE_MAX_BYTES = int(env("NEWSDESK_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
+NEWSDESK_IMAGE_MAX_PIXELS = int(env("NEWSDESK_IMAGE_MAX_PIXELS", str(25_000_000)))
+NEWSDESK_IMAGE_WIDTHS = [int(w) for w in env_list("NEWSDESK_IMAGE_WIDTHS", "320,640,1280")]
 # Load the bundled list of publishers on first start.
 NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)
 # The related-articles vector index (newsdesk/stories/vectors.py); each machine that

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
@@ -33,3 +34,8 @@ urlpatterns = [
     path("comments/", include("newsdesk.comments.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Lead images from the default storage (newsdesk/images/views.py), when MEDIA_URL is ours
+# rather than a CDN's or a storage backend's own.
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(path(settings.MEDIA_URL.lstrip("/"), include("newsdesk.images.urls")))

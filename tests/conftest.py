@@ -77,6 +77,15 @@ def _fresh_caches(settings):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _own_vector_index(settings, tmp_path):
+    """The related-articles index is files on disk, outside the rolled-back database:
+    each test gets a directory of its own, so that no test finds another's article 2 in
+    it (the process's reader follows the setting)."""
+    settings.NEWSDESK_VECTOR_DIR = str(tmp_path / "vectors")
+    yield
+
+
 class ProcessDatabase:
     """The database that `newsdesk` subprocesses of one test use.
 

@@ -399,3 +399,171 @@ def test_hostile_markup_never_runs(site, browser):
         assert not (link.get_attribute("href") or "").startswith("javascript:")
     no_alert(browser)
     assert browser.execute_script("return typeof window.__xss") == "undefined"
+
+
+# --- every page kind: layout, pictures, accessibility, screenshots ---------------------------
+
+
+def page_kinds(world) -> dict[str, str]:
+    return {
+        "home": "/",
+        "article": world.article.get_absolute_url(),
+        "story": f"/stories/{world.story.pk}/",
+        "section": "/sections/world/",
+        "hashtag": "/hashtags/vladimir-putin/",
+        "source": "/sources/rt/",
+        "search": "/search/?q=Putin",
+        "signup": "/accounts/signup/",
+        "login": "/accounts/login/",
+    }
+
+
+@pytest.fixture
+def pictured(site, settings, tmp_path):
+    """The site's articles with lead images, stored and served as the images stage would."""
+    from tests import picture_data
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    base, world = site
+    for seed, item in enumerate([world.article, world.other, world.hostile]):
+        picture_data.attach(item, seed=seed)
+    return base, world
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    """Where the screenshots go: NEWSDESK_TEST_ARTIFACTS/pages, else a temporary folder."""
+    import os
+    from pathlib import Path
+
+    folder = (
+        Path(os.environ["NEWSDESK_TEST_ARTIFACTS"]) / "pages" if os.environ.get("NEWSDESK_TEST_ARTIFACTS") else None
+    )
+    folder = folder or tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots in {folder}")
+    return folder
+
+
+def load_every_picture(driver) -> list[str]:
+    """Load the lazy pictures too (a full-page screenshot does not scroll); the sources of
+    any picture that failed to load."""
+    driver.execute_script("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+    wait(
+        driver,
+        lambda d: d.execute_script("return Array.from(document.images).every(i => i.complete)"),
+        message="pictures loaded",
+    )
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('img.pic')).filter(i => !i.naturalWidth).map(i => i.currentSrc)"
+    )
+
+
+def shoot(driver, folder, name: str):
+    import base64
+
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    path = folder / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def check_layout(driver, name: str, width: int) -> None:
+    overflow = driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name} scrolls sideways at {width}px"
+    main, side = driver.execute_script(
+        "const r = e => e && e.getBoundingClientRect().toJSON();"
+        "return [r(document.querySelector('main')), r(document.querySelector('.layout > .side'))]"
+    )
+    if width >= 1280:
+        # The screen is used: the frame spans it but for the gutters, a sidebar beside the content.
+        assert main["left"] <= 48, (name, main)
+        if side is not None:
+            assert side["left"] > main["right"] and side["right"] >= width - 48, (name, main, side)
+            assert side["top"] < main["top"] + 40, (name, "the sidebar starts at the top, beside the content")
+    elif side is not None:  # a phone: one column, the sidebar after the content
+        assert side["top"] >= main["bottom"] - 1 and abs(side["left"] - main["left"]) < 2, (name, main, side)
+
+
+@pytest.mark.parametrize("with_pictures", [True, False], ids=["pictures", "no-pictures"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_kind_looks_right_and_passes_axe(request, site, browser, screenshots, width, with_pictures):
+    """Each kind of page at a desktop and a phone width, with and without pictures: no
+    sideways scrolling, a sidebar beside the content on the desktop and after it on the
+    phone, every picture loaded from us with its size reserved, no axe-core violation of
+    any impact (light and dark), and a full-page screenshot of each for people to look at."""
+    base, world = request.getfixturevalue("pictured") if with_pictures else site
+    bs.axe_source()
+    found: dict[str, list] = {}
+    try:
+        for dark in (False, True):
+            bs.emulate(browser, width=width, height=900, mobile=width < 600, dark=dark)
+            for name, path in page_kinds(world).items():
+                open_page(browser, base + path)
+                label = f"{name}-{width}{'-pictures' if with_pictures else ''}{'-dark' if dark else ''}"
+                failed = load_every_picture(browser)
+                assert failed == [], (label, failed)
+                pictures = browser.execute_script(
+                    "return Array.from(document.querySelectorAll('img.pic'), i => [i.getAttribute('src'), "
+                    "i.getAttribute('width'), i.getAttribute('height'), i.getAttribute('srcset'), i.getAttribute('sizes')])"
+                )
+                for src, w, h, srcset, sizes in pictures:
+                    assert src.startswith("/media/images/") and w and h and srcset and sizes, (label, src)
+                if with_pictures and name in ("home", "article", "story", "section", "hashtag", "source"):
+                    assert pictures, f"{label} shows no picture"
+                if not with_pictures:
+                    assert pictures == [], label
+                check_layout(browser, label, width)
+                if problems := bs.run_axe(browser):
+                    found[label] = problems
+                if not dark or (width >= 1280 and with_pictures):
+                    shoot(browser, screenshots, label)
+    finally:
+        bs.reset_emulation(browser)
+    assert not found, found
+
+
+def test_one_date_format_on_hover_everywhere(site, browser):
+    """Every age on every page says the exact time on hover in the same words."""
+    import re
+
+    base, world = site
+    pattern = re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2} UTC$")
+    seen = 0
+    for path in page_kinds(world).values():
+        open_page(browser, base + path)
+        for title in browser.execute_script(
+            "return Array.from(document.querySelectorAll('time[title]'), t => t.title)"
+        ):
+            assert pattern.match(title), (path, title)
+            seen += 1
+    assert seen >= 10
+
+
+def test_forms_and_buttons_share_one_style(site, browser):
+    """Sign-up's button is the site's blue primary button, as search's and ask's are."""
+    base, world = site
+
+    def button_style(selector: str) -> tuple:
+        return tuple(
+            browser.execute_script(
+                "const s = getComputedStyle(document.querySelector(arguments[0]));"
+                "return [s.backgroundColor, s.color, s.borderRadius, s.fontWeight]",
+                selector,
+            )
+        )
+
+    open_page(browser, base + "/accounts/signup/")
+    signup = button_style("form.account-form button[type=submit]")
+    header_search = button_style(".site-search button")
+    field = browser.execute_script(
+        "const s = getComputedStyle(document.querySelector('#id_username')); return [s.borderRadius, s.width]"
+    )
+    open_page(browser, base + world.article.get_absolute_url())
+    ask = button_style("form.ask button[type=submit]")
+    assert signup == header_search == ask
+    assert signup[0] == "rgb(11, 87, 208)" and signup[1] == "rgb(255, 255, 255)"  # blue, white text
+    assert field[0] == "8px" and float(field[1].removesuffix("px")) > 300  # full-width fields, rounded

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from newsdesk.images.stage import fetch_images_task
 from newsdesk.pipeline import chain
 from newsdesk.pipeline.tasks import enrich_articles_task
 from newsdesk.stories.tasks import place_in_stories_task
@@ -35,11 +36,12 @@ def addon():
     chain.unregister("addon")
 
 
-def test_the_built_in_stages_are_enrichment_then_placement():
+def test_the_built_in_stages_are_enrichment_placement_then_images():
     stages = chain.stages()
-    assert [s.name for s in stages] == ["enrich", "place"]
-    assert [s.task for s in stages] == [enrich_articles_task, place_in_stories_task]
-    assert chain.after(stages[0]) is stages[1] and chain.after(stages[1]) is None
+    assert [s.name for s in stages] == ["enrich", "place", "images"]
+    assert [s.task for s in stages] == [enrich_articles_task, place_in_stories_task, fetch_images_task]
+    assert chain.after(stages[0]) is stages[1] and chain.after(stages[1]) is stages[2]
+    assert chain.after(stages[2]) is None
 
 
 def test_a_stage_cannot_take_the_place_of_another():
@@ -58,7 +60,8 @@ def test_an_add_on_stage_gets_what_placement_placed(addon, monkeypatch):
     monkeypatch.setattr("newsdesk.pipeline.tasks.enrich_articles", lambda ids: len(ids))
 
     counts = chain.run([11, 12, 13])
-    assert counts == {"enrich": 3, "place": 2, "addon": 2}
+    # The images stage comes after the add-on, which hands nothing on.
+    assert counts == {"enrich": 3, "place": 2, "addon": 2, "images": 0}
     assert addon.ran == [[11, 12]]
 
     assert chain.hand_on("place", [11, 12, 13]) == 2
@@ -90,7 +93,8 @@ def test_setting_django_up_imports_no_stage(tmp_path):
 
     code = (
         "import sys, django; django.setup(); "
-        "print(sorted(m for m in ('trafilatura', 'httpx', 'newsdesk.pipeline.tasks', 'newsdesk.stories.tasks') "
+        "print(sorted(m for m in ('trafilatura', 'httpx', 'PIL', 'newsdesk.pipeline.tasks', 'newsdesk.stories.tasks', "
+        "'newsdesk.images.stage') "
         "if m in sys.modules))"
     )
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "newsdesk.settings"}
@@ -99,4 +103,4 @@ def test_setting_django_up_imports_no_stage(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
     # ... and the registries still hold the built-ins once they are read.
-    assert [s.name for s in chain.stages()] == ["enrich", "place"]
+    assert [s.name for s in chain.stages()] == ["enrich", "place", "images"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from newsdesk.ai import embeddings
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment
+from newsdesk.articles.trending import trending_hashtags
 from newsdesk.pipeline.enrich import enrich_articles
 from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
@@ -24,7 +25,6 @@ from newsdesk.stories import tasks as story_tasks
 from newsdesk.stories.models import Story, StoryMember
 from newsdesk.stories.related_db import related_for
 from newsdesk.stories.windows import earlier, effective_time, later
-from newsdesk.web.trending import trending_hashtags
 
 pytestmark = pytest.mark.django_db
 

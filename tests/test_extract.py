@@ -384,6 +384,118 @@ def test_language_guess() -> None:
     assert guess_language("12345 67890") is None
 
 
+# --- which headline, which date, clean text (issue 14) ------------------------------
+
+
+def _page_with(head: str, body: str = "") -> bytes:
+    paragraphs = "".join(
+        f"<p>{sentence} The council met again on Tuesday to discuss the plan in detail with residents.</p>"
+        for sentence in ("The ferry returns.", "Repairs took a year.", "Tickets are on sale.", "The mayor was there.")
+    )
+    return f"<html><head>{head}</head><body><article>{body}{paragraphs}</article></body></html>".encode()
+
+
+def test_escapes_are_decoded_once() -> None:
+    from newsdesk.extract.escapes import unescape_once
+
+    assert unescape_once("Trump&#039;s") == "Trump's"
+    assert unescape_once("war.&nbsp; &quot;We") == 'war.  "We'
+    assert unescape_once("AT&T, Q&A, R&D, Marks &copy and &amp ") == "AT&T, Q&A, R&D, Marks &copy and &amp "
+    assert unescape_once("AT&amp;amp;T") == "AT&amp;T"  # once, not until nothing is left
+    assert unescape_once("&#x27;quoted&#x27; &unknown;") == "'quoted' &unknown;"
+
+
+def test_double_escaped_metadata_reads_as_meant() -> None:
+    found = extract(
+        _page_with(
+            '<meta property="og:title" content="Trump&amp;#039;s call">'
+            '<meta name="description" content="a trade war.&amp;nbsp; &amp;quot;We talk">'
+            '<meta name="author" content="Dara O&amp;#039;Brien">'
+        ),
+        URL,
+    )
+    assert (found.title, found.description, found.byline) == ("Trump's call", 'a trade war.  "We talk', "Dara O'Brien")
+
+
+def test_a_cut_social_headline_gives_way_to_the_pages_own() -> None:
+    found = extract(
+        _page_with(
+            '<meta property="og:title" content="House Hitler was born in will become a...">',
+            "<h1>House Hitler was born in will become a police station, Austria says</h1>",
+        ),
+        URL,
+    )
+    assert found.title == "House Hitler was born in will become a police station, Austria says"
+
+
+def test_choose_title() -> None:
+    from newsdesk.extract.choose import choose_title
+
+    full = "House Hitler was born in will become a police station, Austria says"
+    assert choose_title("House Hitler was born in will become a police…", full) == full  # cut
+    assert choose_title("House Hitler was born in will become a police...", full) == full
+    assert choose_title("House Hitler was born in", full) == full  # a prefix
+    assert choose_title("Beauty stock Coty could surge", "One of the top beauty stocks could surge") == (
+        "One of the top beauty stocks could surge"  # shorter
+    )
+    assert choose_title(f"{full} - NBC News", full) == full  # the feed added the site's name
+    assert choose_title(full, f"{full} | NBC News") == full  # ...or the page did
+    assert (
+        choose_title("A long and proper headline from the feed", "엔터 미디어")
+        == "A long and proper headline from the feed"
+    )
+    assert choose_title("Brexit: MPs vote on the deal tonight", "Brexit") == "Brexit: MPs vote on the deal tonight"
+    assert choose_title(None, full) == full and choose_title(full, None) == full and choose_title("", "") is None
+
+
+def test_url_dates() -> None:
+    from datetime import date
+
+    from newsdesk.extract.choose import url_date
+
+    assert url_date("https://www.cnbc.com/2019/11/20/emirates-order.html") == (date(2019, 11, 20), True)
+    assert url_date("https://www.theguardian.com/world/2019/nov/18/hong-kong") == (date(2019, 11, 18), True)
+    assert url_date("https://a.example/news/2019-11-19-storm-warning") == (date(2019, 11, 19), True)
+    assert url_date("https://www.vox.com/science/2019/11/8/20948348/delhi") == (date(2019, 11, 8), True)
+    assert url_date("https://www.nj.com/entertainment/2019/11/meth-campaign.html") == (date(2019, 11, 1), False)
+    assert url_date("https://phys.org/news/2019-11-hibernating-astronauts.html") == (date(2019, 11, 1), False)
+    for none in (
+        "https://a.example/news/123456",
+        "https://a.example/2019/13/45/x",
+        "https://a.example/1850/01/02/x",
+        "",
+    ):
+        assert url_date(none) is None, none
+
+
+def test_choose_published() -> None:
+    from newsdesk.extract.choose import choose_published
+
+    usatoday = "https://www.usatoday.com/story/news/politics/2019/11/19/prison-guards/4082679002/"
+    caption = datetime(2017, 3, 28, tzinfo=UTC)
+    feed = datetime(2019, 11, 19, 21, 5, tzinfo=UTC)
+    page = datetime(2019, 11, 19, 18, 30, tzinfo=UTC)
+    noon = datetime(2019, 11, 19, 12, tzinfo=UTC)
+    # The address's day beats a date years off, whether guessed or declared...
+    assert choose_published(caption, guessed=True, feed=feed, urls=["http://127.0.0.1/x", usatoday]) == feed
+    assert choose_published(caption, guessed=False, urls=[usatoday]) == noon
+    assert choose_published(None, feed=datetime(2026, 1, 1, tzinfo=UTC), urls=[usatoday]) == noon
+    # ...and keeps a page date that agrees with it (time zones move it a day).
+    assert choose_published(page, feed=feed, urls=[usatoday]) == page
+    assert choose_published(page + timedelta(days=1), urls=[usatoday]) == page + timedelta(days=1)
+    # Without one, a guessed page date gives way to the feed's, a declared one does not.
+    assert choose_published(caption, guessed=True, feed=feed) == feed
+    assert choose_published(caption, guessed=False, feed=feed) == caption
+    assert choose_published(None, feed=feed) == feed and choose_published(None) is None
+
+
+def test_guessed_dates_are_marked() -> None:
+    declared = extract(_page_with('<meta property="article:published_time" content="2019-11-19T10:00:00Z">'), URL)
+    assert declared.published == datetime(2019, 11, 19, 10, tzinfo=UTC) and not declared.published_guessed
+    guessed = extract(_page_with("", '<p class="date">Published 19 November 2019</p>'), URL)
+    assert guessed.published is not None and guessed.published_guessed
+
+
 def test_package_does_not_import_django() -> None:
     code = "import sys, newsdesk.extract; sys.exit(1 if 'django' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -208,6 +208,28 @@ def test_a_football_video_game_is_technology() -> None:
     assert classify(title, body).section == "technology"
 
 
+def test_a_drug_raid_is_not_health() -> None:
+    # Issue 14: "CPD arrests six in drug investigation" was filed under health, its
+    # "drug" read as medicine. Police at work in the headline and lead make it a crime's.
+    guess = classify(
+        "Police arrest six in drug investigation",
+        "Police arrested six people on Monday during a narcotics investigation involving drug activity "
+        "at a house on the east side. Officers stopped a car near the station and found methamphetamine "
+        "and other drugs, a police spokesman said. Four of the six were taken to the county jail on "
+        "charges of dealing and possession; two were released pending further investigation.",
+    )
+    assert guess.section != "health", guess.scores
+    # ...while a story about a drug's medicine stays health.
+    assert (
+        classify(
+            "New drug cuts the risk of heart attacks",
+            "A new drug halved the risk of heart attacks in patients with high cholesterol, a clinical trial "
+            "of 4,000 patients found. Doctors said the treatment could be prescribed within two years.",
+        ).section
+        == "health"
+    )
+
+
 def test_a_term_counts_once_per_part_however_often_repeated() -> None:
     once = sections.lexical_scores("", "The striker scored.")
     many = sections.lexical_scores("", "The striker scored. " + "The striker. " * 20)

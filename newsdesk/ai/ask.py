@@ -23,16 +23,18 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from newsdesk.ai.sentences import Sentence, split_sentences
-from newsdesk.ai.terms import content_terms
+from newsdesk.ai.terms import STOP_WORDS
+from newsdesk.ai.words import base_form, stem
 
 __all__ = ["VERSION", "Answer", "Quote", "ask", "sentence_vectors"]
 
-VERSION = "hybrid-minilm-idf-cues-1"
+VERSION = "hybrid-minilm-idf-forms-synonyms-cues-2"
 
 # Weights and threshold, calibrated on the evaluation set in bench/ask.py.
 MEANING_WEIGHT = 1.0
@@ -43,6 +45,12 @@ MIN_COVERAGE = 0.4  # weighted share of the question's content words that the ar
 MEANING_ALONE = 0.7  # ...or a sentence must mean nearly the same as the question
 QUOTE_MARGIN = 0.12  # further quotes must score within this of the best
 MAX_QUOTES = 3
+# Synonyms (see _synonyms): two words whose MiniLM vectors are this close start to count
+# as one, and count fully from SYNONYM_FULL ("buy"/"purchase", "car"/"vehicle" are about
+# 0.87; unrelated words stay below 0.45, and an antonym can reach 0.75: "buy"/"sell").
+SYNONYM_FLOOR = 0.65
+SYNONYM_FULL = 0.9
+SYNONYM_SENTENCES = 5
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,9 @@ class Quote:
 @dataclass(frozen=True)
 class Answer:
     answered: bool  # False: the article does not answer the question
-    text: str  # what the reader sees: the quoted sentence(s), or that the article does not say
+    text: str  # the quoted sentence(s), an LLM's wording of them, or that the article does not say
     quotes: list[Quote] = field(default_factory=list)  # best first
+    worded: bool = False  # `text` rewords the quotes (an LLM's); else it is made of them
 
 
 def sentence_vectors(text: str) -> np.ndarray:
@@ -110,7 +119,8 @@ def score_sentences(
     spelled_out = _spelled_out(question, texts)
     question_terms = _terms(question + " " + " ".join(spelled_out.values()))
     sentence_terms = [_terms(t) for t in texts]
-    words, coverage = _word_match(question_terms, sentence_terms)
+    near = _synonyms(question, texts, sentence_terms, meaning)
+    words, coverage = _word_match(question_terms, sentence_terms, near)
     cue = _answer_kind_cue(question, texts, question_terms)
     combined = MEANING_WEIGHT * meaning + WORDS_WEIGHT * words + CUE_WEIGHT * cue
     article_terms = set().union(*sentence_terms, _terms(title))
@@ -128,6 +138,27 @@ def _answerable(scored: Scores, best: int) -> bool:
     return on_topic or scored.meaning[best] >= MEANING_ALONE
 
 
+_WORD = re.compile(r"\w+")
+
+
+# Light verbs: in "before going to hospital" or "did they take part" the verb says little
+# and the article words it another way ("was taken to a hospital"); as terms.LIGHT_VERBS
+# does for get and make, they are no topic here (in any form: "went", "taken").
+LIGHT_VERBS = frozenset("go come take get give put make do have happen".split())
+
+
+def content_terms(text: str) -> list[str]:
+    """Content words of `text`, each as the stem of its dictionary form, so that the
+    forms of a word meet ("ate", "eaten" and "eats" are "eat"; "men" is "man"): stems
+    alone keep irregular forms apart, and a question asks "eat" where the article says
+    "had eaten". Light verbs are left out."""
+    return [stem(base) for base in _base_forms(text) if base not in LIGHT_VERBS]
+
+
+def _base_forms(text: str) -> list[str]:
+    return [base_form(word) for word in _WORD.findall(text.lower()) if word not in STOP_WORDS and word != "_"]
+
+
 def _terms(text: str) -> set[str]:
     """Content words, plus each pair of adjacent capitalised words written as one ("Time
     Warner" also as "timewarner"), since publishers spell company names both ways."""
@@ -139,21 +170,86 @@ def _terms(text: str) -> set[str]:
     return terms
 
 
-def _word_match(question_terms: set[str], sentence_terms: list[set[str]]) -> tuple[np.ndarray, float]:
+def _word_match(
+    question_terms: set[str], sentence_terms: list[set[str]], near: list[dict[str, float]] | None = None
+) -> tuple[np.ndarray, float]:
     """Share of the question's content words in each sentence, each word weighted by its
     inverse sentence frequency in the article: a rare word says more than a common one,
-    and a word the article never uses counts most against every sentence. Also the same
-    share over the whole article."""
+    and a word the article never uses counts most against every sentence. A question
+    word a sentence lacks counts for the part `near` gives it there (a synonym, see
+    `_synonyms`). Also the same share over the whole article."""
     if not question_terms:
         return np.zeros(len(sentence_terms)), 1.0
     n = len(sentence_terms)
+    near = near or [{} for _ in sentence_terms]
     weight = {
         term: math.log(1.0 + n / (sum(term in terms for terms in sentence_terms) + 0.5)) for term in question_terms
     }
     total = sum(weight.values())
-    words = np.array([sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms])
-    used = question_terms & set().union(*sentence_terms)
-    return words, sum(weight[t] for t in used) / total
+
+    def found(term: str, i: int) -> float:
+        return 1.0 if term in sentence_terms[i] else near[i].get(term, 0.0)
+
+    words = np.array([sum(weight[t] * found(t, i) for t in question_terms) / total for i in range(n)])
+    used = {t: max((found(t, i) for i in range(n)), default=0.0) for t in question_terms}
+    return words, sum(weight[t] * share for t, share in used.items()) / total
+
+
+def _synonyms(
+    question: str, texts: list[str], sentence_terms: list[set[str]], meaning: np.ndarray
+) -> list[dict[str, float]]:
+    """Per sentence, the question's words it lacks but says in other words ("purchase"
+    for "buy"), with how nearly: the cosine of the two words' MiniLM vectors, counted
+    from SYNONYM_FLOOR (0) to SYNONYM_FULL (1). Only the SYNONYM_SENTENCES sentences
+    closest in meaning are read, which bounds the words embedded per question."""
+    wanted = _word_forms(question)
+    near: list[dict[str, float]] = [{} for _ in texts]
+    order = [int(i) for i in np.argsort(-meaning, kind="stable")[:SYNONYM_SENTENCES]]
+    lacking = {i: {t: w for t, w in wanted.items() if t not in sentence_terms[i]} for i in order}
+    offered = {i: _word_forms(texts[i]) for i in order if lacking[i]}
+    if not offered:
+        return near
+    vectors = _word_vectors({*wanted.values(), *(w for forms in offered.values() for w in forms.values())})
+    for i, forms in offered.items():
+        theirs = np.stack([vectors[w] for w in forms.values()])
+        for term, word in lacking[i].items():
+            closest = float(np.max(theirs @ vectors[word]))
+            share = (closest - SYNONYM_FLOOR) / (SYNONYM_FULL - SYNONYM_FLOOR)
+            if share > 0:
+                near[i][term] = min(1.0, share)
+    return near
+
+
+def _word_forms(text: str) -> dict[str, str]:
+    """{term: dictionary form} of the content words of `text` ("eaten" -> "eat": "eat")."""
+    found: dict[str, str] = {}
+    for base in _base_forms(text):
+        if base not in LIGHT_VERBS and not base.isdigit():
+            found.setdefault(stem(base), base)
+    return found
+
+
+_vector_cache: dict[str, np.ndarray] = {}
+_vector_lock = threading.Lock()
+WORD_VECTORS_KEPT = 50_000
+
+
+def _word_vectors(words: set[str]) -> dict[str, np.ndarray]:
+    """MiniLM vectors of single words, remembered per process (words recur across
+    questions and articles; embedding them is most of the cost of `_synonyms`)."""
+    from newsdesk.ai.embeddings import embed
+
+    with _vector_lock:
+        known = {w: _vector_cache[w] for w in words if w in _vector_cache}
+    missing = sorted(words - known.keys())
+    if missing:
+        fresh = dict(zip(missing, embed(missing, batch_size=64), strict=True))
+        with _vector_lock:
+            if len(_vector_cache) + len(fresh) > WORD_VECTORS_KEPT:
+                _vector_cache.clear()
+            _vector_cache.update(fresh)
+        known.update(fresh)
+    return known
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")

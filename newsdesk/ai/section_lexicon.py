@@ -660,7 +660,9 @@ LEXICON: dict[str, dict[float, str]] = {
 # about, whatever its content. MEDIUM: a video game (or games hardware) is technology
 # even when the game is about football or is reviewed like a film. ACTORS: politicians
 # and political institutions; when they drive the headline or lead, events abroad are
-# the subject of their politics, not a world story.
+# the subject of their politics, not a world story. POLICING: police and the courts at
+# work on a crime; when they drive the headline or lead, the drugs of a drug raid are a
+# crime's, not medicine's.
 MEDIUM_MARKERS = """video game*, videogame*, computer game*, games console*, game console*,
     console, consoles, gamers, gamer, gaming, games maker*, games developer*, games publisher*,
     games industry, game developer*, game designer*, games designer*, playstation, xbox,
@@ -678,3 +680,8 @@ POLITICAL_ACTORS = """mp, mps, mep, meps, msp, msps, am, ams, parliament*, parli
     Liberal Democrat, Liberal Democrats, UKIP, SNP, Plaid Cymru, party leader*,
     opposition leader, backbench*, frontbench*, senator*, congressman, congresswoman,
     politician*"""
+
+POLICING_MARKERS = """police, policing, officers, arrest, arrests, arrested, detective*,
+    sheriff*, narcotics, trafficking, trafficker*, dealer*, charged with, search warrant,
+    warrant*, jail, jailed, prosecutor*, seized, seizure*, raid, raids, suspect*,
+    investigators, convicted, sentenced"""

@@ -105,6 +105,32 @@ def singular(word: str) -> str:
     return lemmas[0] if lemmas else word
 
 
+# Word classes whose dictionary form stands for an inflected word, the likelier first.
+_BASE_CLASSES = ("NOUN", "ADJ", "ADV")
+
+
+@lru_cache(maxsize=200_000)
+def base_form(word: str) -> str:
+    """The dictionary form of a lowercase English word ("ate" and "eaten" -> "eat", "men"
+    -> "man", "going" and "went" -> "go"), the verb's first when the word can be a verb
+    ("meeting" -> "meet"); the word itself when it is a dictionary form already ("saw",
+    "data") or is unknown (names). Stemming alone keeps irregular forms apart: "eaten"
+    stems to "eaten", "ate" to "ate"."""
+    import lemminflect
+
+    with _lock:
+        lemmas = lemminflect.getAllLemmas(word)
+    verbs = lemmas.get("VERB")
+    if verbs:
+        return word if word in verbs else verbs[0]
+    if not lemmas or any(word in forms for forms in lemmas.values()):
+        return word
+    for kind in _BASE_CLASSES:
+        if lemmas.get(kind):
+            return lemmas[kind][0]
+    return word
+
+
 # ISO 639-1 codes (as articles store their language) -> Snowball algorithm names.
 _SNOWBALL = {
     "en": "english",

@@ -88,6 +88,9 @@ class ArticleItem(Schema):
     reading_time: int = Field(description="minutes")
     section: str | None = Field(description="from the AI stage; null until enriched")
     hashtags: list[HashtagRef]
+    also_published_by: list[SourceRef] = Field(
+        description="the other publishers of this same text (syndicated copies), by name; lists show a text once"
+    )
 
 
 class ArticleListItem(ArticleItem):
@@ -320,11 +323,13 @@ class HashtagPage(PageInfo):
 
 class TrendingHashtag(HashtagOut):
     recent_count: int = Field(description="articles with the hashtag published in the window")
+    before_count: int = Field(description="articles with the hashtag published in as long a time before the window")
 
 
 class TrendingOut(Schema):
     hours: int
-    since: datetime
+    since: datetime = Field(description="the window's start")
+    until: datetime = Field(description="the window's end: now, or the newest tagged article when none is that recent")
     items: list[TrendingHashtag]
 
 

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.sources.models import Feed, Source
+from newsdesk.stories import copies
 
 if TYPE_CHECKING:
     from newsdesk.stories.models import Story
@@ -34,10 +35,11 @@ def articles(*, with_body: bool = False) -> QuerySet[Article]:
 
 
 def in_order(ids: Iterable[int]) -> list[Article]:
-    """The articles with these ids, in this order (missing ones left out)."""
+    """The articles with these ids, in this order (missing ones left out), each knowing
+    the other publishers of its text (`also_published_by`, see newsdesk/stories/copies.py)."""
     ids = list(ids)
     found = articles().in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+    return copies.also_published_by(found[pk] for pk in ids if pk in found)
 
 
 def enrichment_of(article: Article) -> Enrichment | None:
@@ -72,7 +74,15 @@ def article_item(request: HttpRequest, article: Article) -> dict:
             {"slug": link.hashtag.slug, "name": link.hashtag.name, "kind": link.hashtag.kind}
             for link in article.article_hashtags.all()
         ],
+        "also_published_by": [{"slug": source.slug, "name": source.name} for source in _also_published_by(article)],
     }
+
+
+def _also_published_by(article: Article) -> list[Source]:
+    """What `in_order` attached; looked up for an article fetched on its own."""
+    if not hasattr(article, "also_published_by"):
+        copies.also_published_by([article])
+    return article.also_published_by
 
 
 def _ints(values: object) -> list[int]:

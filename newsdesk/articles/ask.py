@@ -34,5 +34,5 @@ def answer_question(article: Article, question: str) -> offline.Answer:
         finally:
             client.close()
         if worded:
-            answer = offline.Answer(answered=True, text=worded, quotes=answer.quotes)
+            answer = offline.Answer(answered=True, text=worded, quotes=answer.quotes, worded=True)
     return answer

@@ -24,6 +24,9 @@ from lxml.html import HtmlElement
 from newsdesk import links
 from newsdesk.dates import plausible
 
+from .choose import fuller_title
+from .escapes import unescape_once
+
 _ARTICLE_TYPES = {
     "article",
     "newsarticle",
@@ -82,6 +85,7 @@ class PageMetadata:
     title_variants: tuple[str, ...] = ()
     byline: str | None = None
     published: datetime | None = None
+    published_guessed: bool = False  # found by searching the page's text, not declared
     modified: datetime | None = None
     language: str | None = None
     lead_image: str | None = None
@@ -222,6 +226,11 @@ def parse_datetime(value: Any) -> datetime | None:
     return plausible(moment)
 
 
+def _text(value: str | None) -> str | None:
+    """Metadata text as readers see it: see escapes.py for publishers' double escaping."""
+    return unescape_once(value) if value else value
+
+
 def _first(*values: Any) -> str | None:
     for value in values:
         if isinstance(value, list):
@@ -360,15 +369,13 @@ def extract_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
     canonical = _canonical(tree, meta, url)
     base = url or canonical
 
-    page_title, h1 = _page_title(tree), _h1(tree)
-    title = _first(
-        meta.get("og:title"),
-        ld.get("headline"),
-        meta.get("twitter:title"),
-        h1,
-        _strip_site_suffix(page_title) if page_title else None,
-    )
-    variants = tuple(v for v in {title, page_title, h1, _first(ld.get("headline"))} if v)
+    page_title, h1 = _text(_page_title(tree)), _text(_h1(tree))
+    headline, social = _text(_first(ld.get("headline"))), _text(_first(meta.get("twitter:title")))
+    stripped = _strip_site_suffix(page_title) if page_title else None
+    title = _text(_first(meta.get("og:title"))) or headline or social or h1 or stripped
+    # A social card's headline may be cut ("...") where the page's own is whole.
+    title = fuller_title(title, [headline, h1, social, stripped])
+    variants = tuple(v for v in {title, page_title, h1, headline} if v)
 
     publisher = ld.get("publisher")
     published = _first_date(
@@ -387,6 +394,7 @@ def extract_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
         meta.get("sailthru.date"),
         meta.get("citation_publication_date"),
     )
+    guessed = published is None
     if published is None:
         published = _date_fallback(tree, url)
     modified = _first_date(
@@ -400,22 +408,27 @@ def extract_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
     return PageMetadata(
         title=title,
         title_variants=variants,
-        byline=_byline(tree, meta, ld),
+        byline=_text(_byline(tree, meta, ld)),
         published=published,
+        published_guessed=guessed and published is not None,
         modified=modified,
         language=_language(tree, meta, ld),
         lead_image=_image(tree, meta, ld, base),
         canonical_url=canonical,
-        site_name=_site_name(
-            meta.get("og:site_name"),
-            publisher.get("name") if isinstance(publisher, dict) else None,
-            meta.get("application-name"),
+        site_name=_text(
+            _site_name(
+                meta.get("og:site_name"),
+                publisher.get("name") if isinstance(publisher, dict) else None,
+                meta.get("application-name"),
+            )
         ),
-        description=_first(
-            meta.get("description"),
-            meta.get("og:description"),
-            meta.get("twitter:description"),
-            ld.get("description"),
+        description=_text(
+            _first(
+                meta.get("description"),
+                meta.get("og:description"),
+                meta.get("twitter:description"),
+                ld.get("description"),
+            )
         ),
         sections=_sections(meta.get("article:section"), ld.get("articleSection")),
     )
@@ -427,7 +440,7 @@ def _sections(*values: Any) -> tuple[str, ...]:
     found: list[str] = []
     for value in values:
         for item in value if isinstance(value, list) else [value]:
-            label = _clean(item)
+            label = _text(_clean(item))
             if label and len(label) <= MAX_SECTION_LABEL and label not in found:
                 found.append(label)
     return tuple(found[:MAX_SECTION_LABELS])

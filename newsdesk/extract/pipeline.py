@@ -96,4 +96,5 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ex
         word_count=words,
         reading_time_minutes=reading_time(words),
         sections=meta.sections,
+        published_guessed=meta.published_guessed,
     )

@@ -26,3 +26,4 @@ class Extracted:
     word_count: int
     reading_time_minutes: int  # ceil(word_count / 230), at least 1 when there is text
     sections: tuple[str, ...] = ()  # the publisher's section labels (article:section...)
+    published_guessed: bool = False  # `published` was found in the page's text, not declared

@@ -27,6 +27,7 @@ from django.utils import timezone
 from newsdesk.articles.models import Article
 from newsdesk.articles.store import ArticleData, save_article
 from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
+from newsdesk.extract.choose import choose_published, choose_title
 from newsdesk.links import canonical_url, host_of
 from newsdesk.sources import kinds
 from newsdesk.sources.client import get_fetcher
@@ -299,7 +300,7 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
         aliases={entry.url, final},
         source_id=entry.source_id,
         feed_id=entry.feed_id,
-        title=(entry.title or page.title or url).strip(),
+        title=choose_title(entry.title, page.title) or url,
         byline=(page.byline or entry.author or "")[:300],
         description=page.description or html_to_text(entry.summary_html)[:1000],
         body_text=page.body_text,
@@ -310,7 +311,12 @@ def _from_page(entry: Entry, result: FetchResult, page: Extracted) -> ArticleDat
         reading_time=page.reading_time_minutes,
         origin=Article.Origin.PAGE,  # type: ignore[arg-type]  # TextChoices: a str at run time
         publisher_sections=list(dict.fromkeys([*page.sections, *entry.categories])),
-        published_at=page.published or entry.published,
+        published_at=choose_published(
+            page.published,
+            guessed=page.published_guessed,
+            feed=entry.published,
+            urls=[final, page.canonical_url, entry.url],
+        ),
         modified_at=page.modified or entry.updated,
     )
 
@@ -360,7 +366,7 @@ def _fall_back_to_feed(entry: Entry, reason: str) -> PageOutcome:
         reading_time=max(1, -(-words // 230)) if words else 0,
         origin=Article.Origin.FEED,  # type: ignore[arg-type]  # TextChoices: a str at run time
         publisher_sections=list(entry.categories),
-        published_at=entry.published,
+        published_at=choose_published(None, feed=entry.published, urls=[entry.url]),
         modified_at=entry.updated,
     )
     outcome = _save(entry, data, error=reason)

@@ -112,7 +112,7 @@ class FTS5Backend:
                 candidates,
                 [FRESHNESS_WEIGHT, decay, now, expression, *filter_params, CANDIDATES + 1],
             )
-            rows, total, exact = ranked(cursor.fetchall(), offset=offset, limit=limit)
+            rows, total, exact = ranked(cursor.fetchall(), offset=offset, limit=limit, using=self.using)
             snippets = _snippets(cursor, expression, [article_id for article_id, _ in rows])
         hits = [Hit(article_id, float(score), snippets.get(article_id, "")) for article_id, score in rows]
         return Results(hits, total, exact)

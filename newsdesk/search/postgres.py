@@ -248,7 +248,7 @@ class PostgresBackend:
         else:
             ids, complete = plan.read_index()
             rows = _rank(cursor, q_sql, q_params, ids)
-        page, total, exact = ranked(rows, offset=offset, limit=limit)
+        page, total, exact = ranked(rows, offset=offset, limit=limit, using=self.using)
         snippets = _snippets(cursor, q_sql, q_params, [article_id for article_id, _ in page])
         hits = [Hit(article_id, float(score), snippets.get(article_id, "")) for article_id, score in page]
         return Results(hits, total, exact and complete)

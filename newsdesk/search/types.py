@@ -33,6 +33,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from newsdesk.search import copies
 from newsdesk.search.query import Query
 
 FRESHNESS_WEIGHT = 0.5
@@ -76,15 +77,18 @@ class Results(tuple):
 
 
 def ranked(
-    candidates: list[tuple[int, float, float]], *, offset: int, limit: int
+    candidates: list[tuple[int, float, float]], *, offset: int, limit: int, using: str = "default"
 ) -> tuple[list[tuple[int, float]], int, bool]:
     """The page of (article_id, score), the total and whether it is exact, from a
     backend's candidates: (article_id, published, score), newest first, as many as
     matched but at most CANDIDATES + 1 (the one beyond only tells that there are more);
-    `published` is anything that orders like the publication time.
+    `published` is anything that orders like the publication time. Each article text
+    is ranked and counted once (copies.py), by its best-scoring match.
     """
     exact = len(candidates) <= CANDIDATES
-    best = sorted(candidates[:CANDIDATES], key=lambda row: (-row[2], -row[1], -row[0]))
+    rows = candidates[:CANDIDATES]
+    rows = copies.one_per_text(rows, copies.originals([row[0] for row in rows], using))
+    best = sorted(rows, key=lambda row: (-row[2], -row[1], -row[0]))
     page = [(article_id, score) for article_id, _, score in best[offset : offset + limit]]
     return page, len(best), exact
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from newsdesk.articles.copies import also_published_by
 from newsdesk.articles.models import Article
 from newsdesk.search.backends import search
 from newsdesk.search.forms import SearchForm
@@ -56,10 +57,11 @@ def _page_number(value: str | None) -> int:
 
 def _with_articles(hits: list[Hit]) -> list[dict]:
     articles = (
-        Article.objects.select_related("source")
+        Article.objects.select_related("source", "image")  # image: the thumbnail (newsdesk/images/)
         .defer("body_html", "body_text")
         .in_bulk([hit.article_id for hit in hits])
     )
+    also_published_by(articles.values())  # each text is one hit; it names the other publishers
     # The snippet is escaped by the backend (highlight.to_html) before <mark> is added.
     return [
         {"article": articles[hit.article_id], "snippet": mark_safe(hit.snippet), "score": hit.score}

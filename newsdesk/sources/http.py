@@ -180,7 +180,9 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
         check_robots: bool = True,
+        max_bytes: int | None = None,
     ) -> FetchResult:
+        """`max_bytes` lowers the policy's cap for this fetch (images have a smaller one)."""
         headers = {"Accept": accept or "*/*"}
         if etag:
             headers["If-None-Match"] = etag
@@ -190,7 +192,7 @@ class Fetcher:
             url,
             headers,
             check_robots=check_robots and self.policy.obey_robots,
-            max_bytes=self.policy.max_bytes,
+            max_bytes=min(max_bytes, self.policy.max_bytes) if max_bytes else self.policy.max_bytes,
         )
 
     def _fetch_robots(self, url: str) -> tuple[int | None, bytes]:

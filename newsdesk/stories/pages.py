@@ -1,4 +1,5 @@
-"""What the article page needs from stories: its story and the related articles.
+"""What the pages need from stories: the article page's story and related articles, the
+home page's top stories and their pictures.
 
 The web layer calls `article_context(article)` and includes `stories/_story_box.html`
 and `stories/_related.html`; everything about how they are chosen stays in this app.
@@ -7,9 +8,11 @@ and `stories/_related.html`; everything about how they are chosen stays in this 
 from __future__ import annotations
 
 from django.db import connections
+from django.db.models import prefetch_related_objects
 
 from newsdesk import plain_rows
 from newsdesk.articles.models import Article
+from newsdesk.images.models import ArticleImage
 from newsdesk.sources.models import Source
 from newsdesk.stories.models import Story, StoryMember
 
@@ -23,7 +26,10 @@ def article_context(article: Article) -> dict:
 
     story = _shown_story(article.pk)
     sources = _story_sources(story.pk) if story is not None else []
-    return {"story": story, "story_sources": sources, "related": related_for(article)}
+    related = related_for(article)
+    # Their thumbnails (newsdesk/images/) in one query rather than one per article.
+    prefetch_related_objects([item.article for item in related], "image")
+    return {"story": story, "story_sources": sources, "related": related}
 
 
 # The story box's rows, read with plain SQL (see newsdesk/plain_rows.py): building
@@ -75,20 +81,46 @@ def top_stories(limit: int = 10, *, hours: float = 48.0) -> list[Story]:
 
     Score = distinct publishers / (1 + age in hours / 12)^1.2 over stories seen in the
     last `hours`: a story from five publishers an hour ago beats one from six yesterday.
+    When no story was seen in the last `hours` (a quiet spell, or a site showing an
+    archive), they are ranked as of the newest story's last article instead: the latest
+    active day's top stories, never none while there are stories.
     """
     from datetime import timedelta
 
+    from django.db.models import Max
     from django.utils import timezone
 
     from newsdesk.stories.models import Story
 
     now = timezone.now()
-    recent = Story.objects.filter(
-        merged_into__isnull=True, last_seen__gte=now - timedelta(hours=hours), article_count__gte=2
-    ).order_by("-publisher_count", "-last_seen")[: limit * 5]
+    shown = Story.objects.filter(merged_into__isnull=True, article_count__gte=2)
+    if not shown.filter(last_seen__gte=now - timedelta(hours=hours)).exists():
+        now = shown.aggregate(newest=Max("last_seen"))["newest"] or now
+    recent = shown.filter(last_seen__gte=now - timedelta(hours=hours)).order_by("-publisher_count", "-last_seen")[
+        : limit * 5
+    ]
 
     def score(story: Story) -> float:
         age = max(0.0, (now - story.last_seen).total_seconds() / 3600)
         return story.publisher_count / (1 + age / 12) ** 1.2
 
     return sorted(recent, key=score, reverse=True)[:limit]
+
+
+def story_pictures(stories: list[Story]) -> dict[int, ArticleImage]:
+    """Each story's picture, by story id: its representative article's stored lead image,
+    else that of its newest member with one (stories without any are left out). One
+    query, and one more per story whose representative has no picture."""
+    stored = ArticleImage.objects.filter(state=ArticleImage.State.STORED)
+    by_article = {
+        image.article_id: image
+        for image in stored.filter(article_id__in=[s.representative_id for s in stories if s.representative_id])
+    }
+    found: dict[int, ArticleImage] = {}
+    for story in stories:
+        image = by_article.get(story.representative_id) if story.representative_id else None
+        if image is None:
+            image = stored.filter(article__story_member__story=story).order_by("-article__published_at").first()
+        if image is not None:
+            found[story.pk] = image
+    return found

@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from newsdesk.articles.models import Article, Hashtag
+from newsdesk.images.models import ArticleImage, shown_image
 from newsdesk.stories import moderation
 from newsdesk.stories.models import NearDuplicate, Story, StoryEvent
+from newsdesk.stories.pages import story_pictures
 
 PAGE_SIZE = 30
 
@@ -21,7 +23,9 @@ PAGE_SIZE = 30
 def story_list(request: HttpRequest) -> HttpResponse:
     stories = Story.objects.filter(merged_into__isnull=True, article_count__gte=2).order_by("-last_seen")
     page = Paginator(stories, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "stories/list.html", {"page": page})
+    pictures = story_pictures(list(page))
+    rows = [{"story": story, "image": pictures.get(story.pk)} for story in page]
+    return render(request, "stories/list.html", {"page": page, "rows": rows})
 
 
 def story(request: HttpRequest, pk: int) -> HttpResponse:
@@ -30,7 +34,7 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("story", pk=_final(item).pk, permanent=False)
     members = list(
         Article.objects.filter(story_member__story=item)
-        .select_related("source", "enrichment")
+        .select_related("source", "enrichment", "image")
         .defer("body_html")
         .order_by("-published_at", "-pk")
     )
@@ -51,6 +55,7 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "story": item,
+        "picture": _picture(item, members),
         "coverage": coverage,
         "publishers": publishers,
         "countries": countries,
@@ -62,6 +67,14 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
     }
     return render(request, "stories/story.html", context)
+
+
+def _picture(story: Story, members: list[Article]) -> ArticleImage | None:
+    """The story's picture: its representative's stored lead image, else the newest
+    member's that has one (members come newest first)."""
+    shown = [a for a in members if shown_image(a) is not None]
+    first = next((a for a in shown if a.pk == story.representative_id), shown[0] if shown else None)
+    return first.image if first is not None else None
 
 
 def _final(story: Story) -> Story:

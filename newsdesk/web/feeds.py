@@ -2,7 +2,8 @@
 
 Each listing has an RSS 2.0 feed at `.../rss` and an Atom feed at `.../atom`; items
 carry the article's headline, summary (or description), source, and a link to our
-article page, with the publisher's URL as the item's source.
+article page, with the publisher's URL as the item's source. Like the pages, a feed lists
+each article text once and names the other publishers of a syndicated text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from newsdesk.articles.models import Article, Hashtag
 from newsdesk.sources.models import Source
+from newsdesk.stories import copies
 from newsdesk.stories.models import Story
 
 ITEMS = 50
@@ -37,18 +39,27 @@ class ArticleFeed(Feed, Generic[Of]):
     """A feed of articles: their fields as items. Each feed says what it is of, and
     gives its title, description, link and `listing` for that."""
 
-    def items(self, obj: Of) -> QuerySet[Article]:
-        return self.listing(obj)[:ITEMS]
+    def items(self, obj: Of) -> list[Article]:
+        return copies.also_published_by(self.fold(self.listing(obj))[:ITEMS])
 
     def listing(self, obj: Of) -> QuerySet[Article]:
         raise NotImplementedError
+
+    def fold(self, articles: QuerySet[Article]) -> QuerySet[Article]:
+        """Each text once (newsdesk/stories/copies.py)."""
+        return copies.fold(articles)
 
     def item_title(self, item: Article) -> str:
         return item.title
 
     def item_description(self, item: Article) -> str:
         enrichment = getattr(item, "enrichment", None)
-        return (enrichment.summary if enrichment and enrichment.summary else item.description) or ""
+        text = (enrichment.summary if enrichment and enrichment.summary else item.description) or ""
+        others = [source.name for source in getattr(item, "also_published_by", [])]
+        if others:
+            names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
+            text = f"{text} (Also published by {names}.)".strip()
+        return text
 
     def item_link(self, item: Article) -> str:
         return item.get_absolute_url()
@@ -81,6 +92,9 @@ class LatestFeed(ArticleFeed[None]):
 
     def listing(self, obj: None) -> QuerySet[Article]:
         return feed_articles()
+
+    def fold(self, articles: QuerySet[Article]) -> QuerySet[Article]:
+        return copies.originals_only(articles)  # every original is listed
 
 
 class SourceFeed(ArticleFeed[Source]):

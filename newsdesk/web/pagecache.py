@@ -9,8 +9,8 @@ rendered fresh.
 Invalidation: every cached page belongs to a scope ("article:42", "home") whose current
 version is a row of `PageVersion` (0 while it has none); a page is stored under the
 version it was rendered at, so a new version makes the next request a miss. Versions
-change, after the transaction commits, when an article or its enrichment is saved or
-deleted, when its comments change (`newsdesk.comments.signals.comments_changed`), when
+change, after the transaction commits, when an article, its enrichment or its lead image
+is saved or deleted, when its comments change (`newsdesk.comments.signals.comments_changed`), when
 its story or related articles change (`newsdesk.stories.signals.stories_changed`), and
 the home page's also when articles or stories are saved. The versions live in the
 database because the default cache is per process (LocMemCache unless REDIS_URL is
@@ -321,12 +321,14 @@ def connect() -> None:
 
     from newsdesk.articles.models import Article, Enrichment
     from newsdesk.comments.signals import comments_changed
+    from newsdesk.images.models import ArticleImage
     from newsdesk.stories.models import Story
     from newsdesk.stories.signals import stories_changed
 
     for signal in (post_save, post_delete):
         signal.connect(_article_saved, sender=Article, dispatch_uid=f"pagecache-article-{signal}")
         signal.connect(_part_saved, sender=Enrichment, dispatch_uid=f"pagecache-enrichment-{signal}")
+        signal.connect(_part_saved, sender=ArticleImage, dispatch_uid=f"pagecache-image-{signal}")
         signal.connect(_story_saved, sender=Story, dispatch_uid=f"pagecache-story-{signal}")
     comments_changed.connect(_comments_changed, dispatch_uid="pagecache-comments")
     stories_changed.connect(_stories_changed, dispatch_uid="pagecache-stories")

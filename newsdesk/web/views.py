@@ -23,11 +23,12 @@ from newsdesk.accounts import ratelimit
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
+from newsdesk.articles.trending import trending_hashtags
 from newsdesk.recovery.status import task_health
 from newsdesk.sources.models import Feed, Source
+from newsdesk.stories import copies
 from newsdesk.web import pagecache
 from newsdesk.web.body import render_body, sentence_id
-from newsdesk.web.trending import trending_hashtags
 
 PAGE_SIZE = 30
 TOP_STORIES = 8
@@ -35,12 +36,19 @@ STORY_SOURCES_SHOWN = 6
 MAX_QUESTION = 300
 
 
-def _page(request: HttpRequest, queryset: QuerySet) -> Page:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset: QuerySet, *, every_original: bool = False) -> Page:
+    """A page of a listing, each article text once (see newsdesk/stories/copies.py), the
+    entries knowing who else published them. `every_original`: the listing holds every
+    original (the latest articles), so copies are simply left out."""
+    listing = copies.originals_only(queryset) if every_original else copies.fold(queryset)
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = copies.also_published_by(page.object_list)
+    return page
 
 
 def _listing():
-    return Article.objects.select_related("source").defer("body_html", "body_text")
+    # "image": the lead image's row (newsdesk/images/), read in the same query for the thumbnails.
+    return Article.objects.select_related("source", "image").defer("body_html", "body_text")
 
 
 # --- home ---------------------------------------------------------------------------------
@@ -53,19 +61,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _home_context(request: HttpRequest) -> dict:
-    page = _page(request, _listing())
-    context = {"page": page, "top_stories": [], "trending": []}
+    page = _page(request, _listing(), every_original=True)
+    context: dict = {"page": page, "top_stories": [], "trending": [], "trending_until": None}
     if page.number == 1:
         context["top_stories"] = _top_stories()
-        context["trending"] = trending_hashtags(10)
+        trending = trending_hashtags(10)  # as /api/trending/hashtags counts them
+        context["trending"] = trending.trends
+        context["trending_until"] = trending.until if trending.moved else None  # the latest active day
     return context
 
 
 def _top_stories() -> list[dict]:
     from newsdesk.stories.models import StoryMember
-    from newsdesk.stories.pages import top_stories
+    from newsdesk.stories.pages import story_pictures, top_stories
 
     stories = list(top_stories(TOP_STORIES))
+    pictures = story_pictures(stories)
     pairs = StoryMember.objects.filter(story__in=stories).values_list("story_id", "article__source_id").distinct()
     by_story: dict[int, set[int]] = defaultdict(set)
     for story_id, source_id in pairs:
@@ -80,6 +91,7 @@ def _top_stories() -> list[dict]:
                 "story": story,
                 "sources": found[:STORY_SOURCES_SHOWN],
                 "more_sources": max(0, len(found) - STORY_SOURCES_SHOWN),
+                "image": pictures.get(story.pk),
             }
         )
     return rows

@@ -26,6 +26,7 @@ from newsdesk.comments.models import Comment
 from newsdesk.search import backends
 from newsdesk.search.query import MAX_QUERY_CHARS, clean, parse
 from newsdesk.search.types import MAX_OFFSET, SearchFilters, time_bounds
+from newsdesk.stories import copies
 
 router = Router(tags=["articles"])
 
@@ -61,6 +62,9 @@ class ArticleFilters(Schema):
 
 
 def _filtered(filters: SearchFilters) -> QuerySet[Article]:
+    """The articles the filters select, each text once (newsdesk/stories/copies.py)."""
+    if filters == SearchFilters():
+        return copies.originals_only(Article.objects.all())  # every original is listed
     queryset = Article.objects.all()
     if filters.source:
         queryset = queryset.filter(source__slug=filters.source)
@@ -77,7 +81,7 @@ def _filtered(filters: SearchFilters) -> QuerySet[Article]:
         queryset = queryset.filter(published_at__gte=start)
     if end:
         queryset = queryset.filter(published_at__lt=end)
-    return queryset
+    return copies.fold(queryset)
 
 
 def _plain(snippet_html: str) -> str:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import Enum
 
-from django.db.models import Count
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Path, Query, Router
 
 from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
 from newsdesk.api.schemas import HashtagDetail, HashtagPage, TrendingOut
-from newsdesk.articles.models import Article, ArticleHashtag, Hashtag
+from newsdesk.articles import trending
+from newsdesk.articles.models import Article, Hashtag
+from newsdesk.stories import copies
 
 router = Router(tags=["hashtags"])
 
@@ -51,19 +50,16 @@ def trending_hashtags(
     kind: HashtagKind | None = Query(None),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict:
-    """The hashtags on most articles published in the last `hours`."""
-    since = timezone.now() - timedelta(hours=hours)
-    recent = ArticleHashtag.objects.filter(published_at__gte=since)
-    if kind:
-        recent = recent.filter(hashtag__kind=kind.value)
-    counts = list(recent.values("hashtag_id").annotate(n=Count("id")).order_by("-n", "hashtag_id")[:limit])
-    tags = Hashtag.objects.in_bulk([row["hashtag_id"] for row in counts])
+    """The hashtags that rose most in the last `hours` against the `hours` before, on
+    at least two articles of the window: the home page's trending box, with its window.
+    When nothing was published in the last `hours`, the window ends at the newest
+    tagged article (`until`)."""
+    found = trending.trending_hashtags(limit, hours=hours, kind=kind.value if kind else None)
     items = [
-        {**serialize.hashtag_out(request, tags[row["hashtag_id"]]), "recent_count": row["n"]}
-        for row in counts
-        if row["hashtag_id"] in tags
+        {**serialize.hashtag_out(request, trend.hashtag), "recent_count": trend.recent, "before_count": trend.before}
+        for trend in found.trends
     ]
-    return {"hours": hours, "since": since, "items": items}
+    return {"hours": hours, "since": found.since, "until": found.until, "items": items}
 
 
 @router.get("/hashtags/{slug}", response={200: HashtagDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
@@ -77,7 +73,7 @@ def get_hashtag(
     tag = Hashtag.objects.filter(slug=slug.lower()).first()
     if tag is None:
         raise not_found(f"There is no hashtag #{slug}.")
-    queryset = Article.objects.filter(article_hashtags__hashtag=tag)
+    queryset = copies.fold(Article.objects.filter(article_hashtags__hashtag=tag))
     count = queryset.count()
     ids = list(queryset.order_by("-published_at", "-id").values_list("id", flat=True)[offset : offset + limit])
     items = [{**serialize.article_item(request, a), "match": None} for a in serialize.in_order(ids)]

@@ -15,7 +15,7 @@ from django.template.base import Parser, Token
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as url_tag
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -44,6 +44,16 @@ def age(value: datetime | None) -> str:
     else:
         text = f"{timesince(value, now, depth=1)} ago"
     return text.replace("\xa0", " ")
+
+
+# The one absolute date format of the site ("5 December 2026, 07:13 UTC"): on hover of
+# every age (`{% when %}`) and wherever a date is shown as it is.
+EXACT_FORMAT = "j F Y, H:i T"
+
+
+@register.filter(expects_localtime=True)
+def exact(value: datetime | None) -> str:
+    return dateformat.format(value, EXACT_FORMAT) if value else ""
 
 
 @register.filter

@@ -1,0 +1,72 @@
+"""Who else published an article's text: the copies the stories app records.
+
+Near-duplicate folding (newsdesk/stories/folding.py) records each copy of a text (a
+wire story on several sites, one page in two feeds) as a NearDuplicate pointing at the
+first article seen, its original. Every listing shows a text once and names its other
+publishers ("also published by"); the listings live in layers that may not import the
+stories app (search sits beside it), so the records are read here through Django's app
+registry, and without the stories app an article simply has no copies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.apps import apps
+from django.db.models import Model, Q
+
+from newsdesk.articles.models import Article
+from newsdesk.sources.models import Source
+
+__all__ = ["also_published_by", "originals"]
+
+BATCH = 500  # ids per query, well under every database's limit on parameters
+
+
+def _records() -> type[Model] | None:
+    try:
+        return apps.get_model("stories", "NearDuplicate")
+    except LookupError:
+        return None
+
+
+def originals(ids: Sequence[int], using: str = "default") -> dict[int, int]:
+    """{copy id: its original's id} for the copies among `ids`."""
+    records = _records()
+    found: dict[int, int] = {}
+    if records is None:
+        return found
+    for start in range(0, len(ids), BATCH):
+        batch = list(ids[start : start + BATCH])
+        found.update(
+            records._default_manager.using(using).filter(article_id__in=batch).values_list("article_id", "original_id")
+        )
+    return found
+
+
+def also_published_by(articles: Iterable[Article]) -> list[Article]:
+    """The articles, each given `also_published_by`: the other publishers of its text
+    (its original's and its copies' sources but its own), by name. One query, and one
+    more for the publishers when any of the texts has a copy."""
+    items = list(articles)
+    root_of = {item.pk: item.pk for item in items}
+    sources_of: dict[int, set[int]] = defaultdict(set)
+    records = _records()
+    if records is not None and items:
+        ids = list(root_of)
+        originals_of_copies = records._default_manager.filter(article_id__in=ids).values("original_id")
+        rows = records._default_manager.filter(
+            Q(original_id__in=ids) | Q(original_id__in=originals_of_copies)
+        ).values_list("article_id", "original_id", "article__source_id", "original__source_id")
+        for copy, original, copy_source, original_source in rows:
+            if copy in root_of:
+                root_of[copy] = original
+            sources_of[original].update((copy_source, original_source))
+    known = Source.objects.in_bulk({pk for found in sources_of.values() for pk in found}) if sources_of else {}
+    for item in items:
+        others = sources_of.get(root_of[item.pk], set()) - {item.source_id}
+        item.also_published_by = sorted(  # read by the listings (Django models take any attribute)
+            (known[pk] for pk in others if pk in known), key=lambda source: source.name.lower()
+        )
+    return items
