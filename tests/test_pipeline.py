@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from newsdesk.articles.models import Article
 from newsdesk.pipeline import ingest
-from newsdesk.pipeline.add import AddError, add_url
+from newsdesk.pipeline.add import AddError, add_url, source_for
 from newsdesk.sources.models import Entry, Feed
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, atom, rss
@@ -396,3 +396,14 @@ def test_opml_import_and_export(fixture_server, prefix, tmp_path, capsys):
     call_command("export_opml")
     exported = capsys.readouterr().out
     assert 'xmlUrl="https://one.example/feed.xml"' in exported and 'xmlUrl="https://two.example/rss"' in exported
+
+
+def test_publishers_on_two_ports_of_one_host_are_two_sources():
+    """Local publishers (../shared/tools/local-publishers serves four on 127.0.0.1) are
+    told apart by port; a default port or "www." names the same site."""
+    first = source_for("http://127.0.0.1:8701/feed.xml", "Publisher 1")
+    second = source_for("http://127.0.0.1:8702/feed.xml", "Publisher 2")
+    assert first != second and second.name == "Publisher 2"
+    assert source_for("http://127.0.0.1:8701/news/1.html", None) == first
+    site = source_for("https://www.example.com/news/1", "Example")
+    assert source_for("https://example.com:443/feed.xml", None) == site

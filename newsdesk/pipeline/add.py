@@ -122,18 +122,33 @@ def _is_home_page(url: str) -> bool:
 
 
 def source_for(url: str, name: str | None) -> Source:
-    """The publisher that owns `url`'s host, created on first sight."""
-    host = host_of(url).removeprefix("www.")
+    """The publisher that owns `url`'s site (its host, and its port when one is named),
+    created on first sight."""
+    host = _site(url)
     for existing in Source.objects.all():
-        if host_of(existing.home_url).removeprefix("www.") == host:
+        if _site(existing.home_url) == host:
             return existing
-    base = slugify(host.replace(".", "-"))[:90] or "source"
+    base = slugify(host.replace(".", "-").replace(":", "-"))[:90] or "source"
     slug, n = base, 1
     while Source.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     parts = urlsplit(url)
     return Source.objects.create(name=(name or host)[:200], slug=slug, home_url=f"{parts.scheme}://{parts.netloc}/")
+
+
+def _site(url: str) -> str:
+    """Host without "www.", with ":port" when the URL names a port other than its
+    scheme's: two publishers served from one machine on two ports are two sites."""
+    site = host_of(url).removeprefix("www.")
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme):
+        site = f"{site}:{port}"
+    return site
 
 
 def add_page(result: FetchResult, source: Source | None = None) -> Added:
