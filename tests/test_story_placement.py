@@ -325,3 +325,17 @@ def test_a_roundup_opens_a_story_of_its_own_that_nothing_joins():
     roundup = c.add(clustering.Item(2, vector, "10 things in tech you need to know today", 60.0, "b"))
     again = c.add(clustering.Item(3, vector, "10 things in tech you need to know today", 120.0, "c"))
     assert len({first.key, roundup.key, again.key}) == 3
+
+
+def test_a_batch_that_mixes_old_pages_with_todays_places_each_among_its_own_days(sources):
+    """A feed that lists year-old pages beside today's news gives a worker one batch
+    spanning both: the old page still finds the old story."""
+    two_years = 2 * 365 * 24 * 60
+    quake = [article(sources[i], i, title, minutes_ago=two_years - i) for i, title in enumerate(QUAKE)]
+    election = [article(sources[4 + i], 10 + i, title, minutes_ago=30 - i) for i, title in enumerate(ELECTION)]
+    place_articles([quake[0].pk, quake[1].pk])
+    place_articles([quake[2].pk, election[0].pk])
+    place_articles([election[1].pk, quake[3].pk])
+    assert len({story_id(a) for a in quake}) == 1
+    assert len({story_id(a) for a in election}) == 1
+    assert story_id(quake[0]) != story_id(election[0])

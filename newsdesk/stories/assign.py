@@ -78,24 +78,38 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
             unplaced.filter(pk__in=list(titles)).select_related("source", "enrichment").order_by("published_at", "pk")
         )
         touched = _stale_stories(requested)
-        if new:
-            # The stories around the batch's own times, not around now: an archive of
-            # year-old pages imported today groups as it did when it was news.
-            first, last = min(_time(a) for a in new), max(_time(a) for a in new)
+        entities = _entities([a.pk for a in new])
+        for group in _time_groups(new):
+            # The stories around the group's own times, not around now: an archive of
+            # year-old pages imported today groups as it did when it was news, also in a
+            # batch that mixes them with today's articles.
+            first, last = _time(group[0]), _time(group[-1])
             since = max(earlier(first, ACTIVE), earlier(last, RESTORE_HORIZON))
             clusterer = _restored(since, later(last, ACTIVE), exclude={a.pk for a in new})
-            entities = _entities([a.pk for a in new])
-            for article in new:
+            for article in group:
                 placed[article.pk] = _place(
                     article, vectors[article.pk], clusterer, entities.get(article.pk, frozenset()), touched
                 )
-            # Applied after the whole batch, as the clusterer reports them (a copy placed
-            # later in the batch still finds its original where the database has it).
+            # Applied after the whole group, as the clusterer reports them (a copy placed
+            # later in the group still finds its original where the database has it).
             with transaction.atomic():
                 for source_key, into_key in clusterer.take_merges():
                     _merge_stories(int(into_key), int(source_key), touched)
         _refresh(touched)
     return placed
+
+
+def _time_groups(articles: list[Article]) -> list[list[Article]]:
+    """The batch in runs of publication time with no gap over two active windows: each
+    run meets the stories of its own days (the clusterer follows one clock, so a batch
+    that spans 2019 and today is placed as two)."""
+    groups: list[list[Article]] = []
+    for article in sorted(articles, key=lambda a: (_time(a), a.pk)):
+        if groups and _time(article) - _time(groups[-1][-1]) <= 2 * ACTIVE:
+            groups[-1].append(article)
+        else:
+            groups.append([article])
+    return groups
 
 
 @contextmanager
