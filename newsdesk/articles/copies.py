@@ -10,10 +10,12 @@ registry, and without the stories app an article simply has no copies.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.apps import apps
+from django.db import connections
 from django.db.models import Model, Q
 
 from newsdesk.articles.models import Article
@@ -32,17 +34,30 @@ def _records() -> type[Model] | None:
 
 
 def originals(ids: Sequence[int], using: str = "default") -> dict[int, int]:
-    """{copy id: its original's id} for the copies among `ids`."""
+    """{copy id: its original's id} for the copies among `ids`.
+
+    Search asks this of its 1,100 candidates on every query: one statement with the ids
+    as one parameter (a JSON array on SQLite, an array on PostgreSQL), not the ORM's
+    IN lists of 500, which cost five milliseconds a search."""
     records = _records()
-    found: dict[int, int] = {}
-    if records is None:
+    if records is None or not ids:
+        return {}
+    connection = connections[using]
+    table = connection.ops.quote_name(records._meta.db_table)
+    param: list[int] | str
+    if connection.vendor == "postgresql":
+        where, param = "article_id = ANY(%s)", list(ids)
+    elif connection.vendor == "sqlite":
+        where, param = "article_id IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))
+    else:
+        found: dict[int, int] = {}
+        for start in range(0, len(ids), BATCH):
+            rows = records._default_manager.using(using).filter(article_id__in=list(ids[start : start + BATCH]))
+            found.update(rows.values_list("article_id", "original_id"))
         return found
-    for start in range(0, len(ids), BATCH):
-        batch = list(ids[start : start + BATCH])
-        found.update(
-            records._default_manager.using(using).filter(article_id__in=batch).values_list("article_id", "original_id")
-        )
-    return found
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT article_id, original_id FROM {table} WHERE {where}", [param])
+        return dict(cursor.fetchall())
 
 
 def also_published_by(articles: Iterable[Article]) -> list[Article]:
