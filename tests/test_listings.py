@@ -350,3 +350,23 @@ def test_older_articles_trend_and_make_top_stories_of_their_latest_day(client):
     assert [h.text_content() for h in select(doc, ".story-title")] == ["Bolivia protests turn deadly"]
     assert home_trending(client) == api_trending(client) == ["Bolivia"]
     assert "Nothing is trending" not in doc.text_content()
+
+
+def test_two_pages_of_one_publisher_are_no_top_story_beside_real_coverage(client):
+    """The local publishers showed a site's two pages of one story as the only top story
+    (it was the newest) while stories covered by two publishers a day earlier were left out."""
+    earlier = timezone.now() - timedelta(days=2)
+    daily = web_data.source("daily", "Daily Wire", "https://daily.example/")
+    herald = web_data.source("herald", "Evening Herald", "https://herald.example/")
+    covered = [
+        web_data.article(daily, 1, title="Bolivia protests turn deadly", published=earlier),
+        web_data.article(herald, 2, title="Three killed in Bolivia clashes", published=earlier),
+    ]
+    web_data.story_of(covered, "Bolivia protests turn deadly")
+    own = [
+        web_data.article(daily, 3, title="Local choir wins prize", published=timezone.now()),
+        web_data.article(daily, 4, title="Choir prize: the winners speak", published=timezone.now()),
+    ]
+    web_data.story_of(own, "Local choir wins prize")
+    doc = lxml_html.fromstring(client.get("/").content)
+    assert [h.text_content() for h in select(doc, ".story-title")] == ["Bolivia protests turn deadly"]

@@ -7,8 +7,11 @@ and `stories/_related.html`; everything about how they are chosen stays in this 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connections
-from django.db.models import prefetch_related_objects
+from django.db.models import Max, prefetch_related_objects
+from django.utils import timezone
 
 from newsdesk import plain_rows
 from newsdesk.articles.models import Article
@@ -81,19 +84,15 @@ def top_stories(limit: int = 10, *, hours: float = 48.0) -> list[Story]:
 
     Score = distinct publishers / (1 + age in hours / 12)^1.2 over stories seen in the
     last `hours`: a story from five publishers an hour ago beats one from six yesterday.
-    When no story was seen in the last `hours` (a quiet spell, or a site showing an
-    archive), they are ranked as of the newest story's last article instead: the latest
-    active day's top stories, never none while there are stories.
+    Only coverage by two publishers or more counts (two pages of one site are not a top
+    story), unless the site has none (a site reading one publisher). When no such story
+    was seen in the last `hours` (a quiet spell, or a site showing an archive), they are
+    ranked as of the newest one's last article: the latest active day's top stories.
     """
-    from datetime import timedelta
-
-    from django.db.models import Max
-    from django.utils import timezone
-
-    from newsdesk.stories.models import Story
-
     now = timezone.now()
     shown = Story.objects.filter(merged_into__isnull=True, article_count__gte=2)
+    if shown.filter(publisher_count__gte=2).exists():
+        shown = shown.filter(publisher_count__gte=2)
     if not shown.filter(last_seen__gte=now - timedelta(hours=hours)).exists():
         now = shown.aggregate(newest=Max("last_seen"))["newest"] or now
     recent = shown.filter(last_seen__gte=now - timedelta(hours=hours)).order_by("-publisher_count", "-last_seen")[
