@@ -337,3 +337,109 @@ def test_known_surname_does_not_capture_a_full_name():
     assert tag_by_slug(extract_tags("", text))["michael-jordan"].kind == "person"
     tags = tag_by_slug(extract_tags("", text, known=known))
     assert "michael-jordan" in tags and "jordan" not in tags
+
+
+# -- tags a reader trusts (issue 14): each case a mistake seen on a real page -------------
+
+STOCKS = """\
+Dow component Home Depot reported third-quarter earnings that topped estimates as revenue
+fell short, sending shares lower ahead of the opening bell. Rival Lowe's was also lower
+following the results.
+
+Ticker Security Last Change Change %
+
+HD THE HOME DEPOT INC. 225.86 -12.99 -5.44%
+
+Home Depot said comparable sales rose 3.6 percent. Chief executive Craig Menear said
+the company was investing in its stores.
+"""
+
+THREAT = """\
+A New York man pleaded guilty to threatening to kill Rep. Ilhan Omar, the U.S. Attorney's
+Office for the Western District of New York announced Monday.
+Patrick W. Carlineo Jr., 55, could face up to 10 years in prison. Carlineo called
+Omar's office in March and threatened to shoot her.
+"Pat Carlineo is passionate about his political beliefs," his attorney Sonya A. Zoghlin
+said in a statement. Carlineo will be sentenced in February.
+"""
+
+DMEXCO = """\
+Dieses Jahr sind wir wieder auf der DMEXCO in Köln vertreten. Sie finden uns in Halle 7,
+wo wir zeigen, wie Unternehmen die Digitalisierung gestalten. Als Digitalberater
+begleiten wir unsere Kunden seit vielen Jahren, und die Messe ist für uns ein wichtiger
+Termin. Die Tage in Köln sind für uns jedes Jahr ein Höhepunkt, denn Partner und Kunden
+aus ganz Europa kommen hierher.
+"""
+
+
+def test_no_junk_tags_from_tables_and_sentence_starts():
+    names = {t.name for t in extract_tags("Home Depot sales miss, shares plunge", STOCKS, limit=20)}
+    assert "Home Depot" in names
+    assert not names & {"Change Change", "Ticker Security", "Rival Lowe", "HD THE HOME DEPOT INC"}
+    assert not any(name.startswith("Rival") for name in names)
+
+
+def test_name_variants_of_one_person_are_one_tag():
+    tags = extract_tags("New York man pleads guilty to threatening to kill Omar", THREAT, limit=20)
+    carlineo = [t for t in tags if "Carlineo" in t.name]
+    assert len(carlineo) == 1, carlineo
+    tag = carlineo[0]
+    assert tag.name == "Patrick Carlineo" and tag.kind == "person"
+    assert {"Pat Carlineo", "Carlineo"} <= set(tag.aliases)  # and the surname alone after it
+    assert tag.mentions >= 4
+
+
+def test_people_and_offices_get_their_own_kinds():
+    tags = {t.name: t for t in extract_tags("Man pleads guilty", THREAT, limit=20)}
+    assert tags["Sonya Zoghlin"].kind == "person" and "Sonya" not in tags
+    assert tags["Western District of New York"].kind == "organization"
+
+
+def test_german_page_declared_english_gets_no_english_tags():
+    """The page's template said lang="en"; the text is German."""
+    tags = extract_tags("Take C.A.R.E. - comwrap auf der DMEXCO 2018", DMEXCO, language="en", limit=20)
+    names = {t.name for t in tags}
+    assert not names & {"die", "Sie", "Dieses Jahr", "Tage", "Partner", "Digitalisierung"}
+    assert all(t.kind != "topic" for t in tags)  # topics need English words
+    assert all(t.kind == "place" for t in tags if t.name == "Köln")  # a place, not a person
+
+
+def test_guessed_kinds_are_not_shown_as_organisations():
+    text = (
+        "The first global map of Titan, Saturn's largest moon, shows dunes and lakes. "
+        "Saturn has more than 80 moons, and Titan is the only one with a thick atmosphere. "
+        "Rosaly Lopes of NASA's Jet Propulsion Laboratory led the study."
+    )
+    tags = {t.name: t for t in extract_tags("The first map of Saturn's moon Titan", text, limit=20)}
+    assert tags["Saturn"].kind == "topic"
+    assert tags["Rosaly Lopes"].kind == "person"
+    assert tags["Jet Propulsion Laboratory"].kind == "organization"
+
+
+EXTRACTION = SHARED / "corpora" / "extraction"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "page,absent",
+    [
+        ("51374560f40088e227f0053ff1bb0b8525d10a8d7bfbff1cd6033f42347fd85b", {"Change Change", "Ticker Security"}),
+        ("ba07d1e64775f4090e39116c382111f5a2cfe9528dd179673f4e9bfcea370c15", {"die", "Sie", "Dieses Jahr"}),
+        ("ea25dd7edff4d27973600f35728f20aed5a3eedcc23257d9c3afc3d3e840c3de", {"Weibo"}),
+    ],
+)
+def test_real_pages_lose_their_junk_tags(page, absent):
+    path = EXTRACTION / "html" / f"{page}.html.gz"
+    if not path.exists():
+        pytest.skip("../shared extraction pages are absent")
+    import gzip
+
+    from newsdesk.extract.pipeline import extract
+
+    url = json.loads((EXTRACTION / "ground-truth.json").read_text(encoding="utf-8"))[page].get("url")
+    page_ = extract(gzip.decompress(path.read_bytes()), url)
+    tags = extract_tags(page_.title, page_.body_text, language=page_.language or "en", limit=12)
+    assert not {t.name for t in tags} & absent
+    kinds = {t.name: t.kind for t in tags}
+    assert kinds.get("Inner Mongolia", "place") == "place"
+    assert kinds.get("Sui-Lee Wee", "person") == "person"

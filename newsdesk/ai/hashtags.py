@@ -1,14 +1,18 @@
 """Hashtags of an article: the people, places and organisations it names and the
 topics it is about, each under one canonical name and slug across the whole site.
 
-Entities come from `entities` (rules and gazetteers), topics from the lowercase noun
-phrases that `keyphrases` ranks high. A tag's slug is the site-wide key of its page:
+Entities come from `entities` (rules, gazetteers and the article's own evidence, chosen
+by `newsdesk bench predict entities`), topics from the lowercase noun phrases that
+`keyphrases` ranks high. A one-word name whose kind no evidence settled ("Saturn") is
+tagged as a topic: a reader trusts no kind rather than a wrong one. A tag's slug is the site-wide key of its page:
 it comes from the `known` mapping when an earlier article already established one of
 the tag's names (so "Putin" alone joins "vladimir-putin"), otherwise from the
 canonical name.
 
 Outside English only names are tagged, and only those the alias table, the gazetteer
-or a given name vouch for: capitals and function words work differently there.
+or a given name vouch for: capitals and function words work differently there. The
+language is the text's own (`language.article_language`), not only the page's
+declaration, which is often a template's default.
 """
 
 from __future__ import annotations
@@ -17,16 +21,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from newsdesk.ai import language as languages
 from newsdesk.ai import words
 from newsdesk.ai.aliases import alias_key, slugify
-from newsdesk.ai.entities import Entity, find_entities, salience
+from newsdesk.ai.entities import OTHER, Entity, find_entities, salience
 from newsdesk.ai.keyphrases import Candidate, candidates, keyphrases
 
 __all__ = ["VERSION", "Tag", "alias_key", "extract_tags", "keyphrases", "warm_up"]
 
 # Bump when tags for the same text change (rules, weights, alias lists): stored
 # enrichments made by another version are redone by `newsdesk reprocess`.
-VERSION = "rules-1"
+VERSION = "rules-2"
 
 TOPIC = "topic"
 TOPIC_DISCOUNT = 0.8  # a topic needs more mentions than a name to rank beside it
@@ -91,7 +96,7 @@ def extract_tags(
     if limit <= 0:
         return []
     title, text = title or "", text or ""
-    language = (language or "en").lower()[:2]
+    language = languages.article_language(title, text, declared=language)
     entities = find_entities(title, text, language=language)
     cands, n_tokens = candidates(title, text)
     if language != "en":
@@ -107,7 +112,9 @@ def extract_tags(
 def _entity_tag(e: Entity, n_tokens: int) -> Tag:
     surfaces = tuple(dict.fromkeys([e.name, *e.surfaces]))
     score = salience(e, n_tokens) + (0.3 if e.kind == "person" else 0.0)
-    return Tag(e.name, slugify(e.name), e.kind, round(score, 3), e.mentions, surfaces)
+    guessed = e.guessed and " " not in e.name and not e.name.isupper()  # acronyms are organisations
+    kind = TOPIC if guessed or e.kind == OTHER else e.kind
+    return Tag(e.name, slugify(e.name), kind, round(score, 3), e.mentions, surfaces)
 
 
 def _topic_tags(cands: list[Candidate], entities: list[Entity], n_tokens: int) -> list[Tag]:

@@ -20,6 +20,7 @@ PREDICTORS = {
     "stories": ("bench.stories", "predict_stories"),
     "related": ("bench.stories", "predict_related"),
     "stories-pages": ("bench.stories_pages", "predict_stories_pages"),
+    "entities": ("bench.entities", "predict_entities"),
 }
 # Speed benchmarks whose module defines `add_arguments(parser)` and `run(**options) -> dict`
 # (the dict is printed as the last line).
