@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.ai.entities import ORGANIZATION, OTHER, PERSON, PLACE, Entity, find_entities, find_mentions
-from newsdesk.ai.language import article_language
+from newsdesk.language import article_language
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CONLL = SHARED / "corpora" / "entities" / "conll2003-dev"

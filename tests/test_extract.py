@@ -360,28 +360,29 @@ def test_html_to_text_paragraphs() -> None:
     assert html_to_text("") == ""
 
 
-def test_language_guess() -> None:
-    from newsdesk.extract.language import guess_language
+def test_the_language_is_the_texts_own_when_it_can_tell() -> None:
+    """Extraction stores the language the text is in (newsdesk/language.py); the page's
+    declaration only decides when the text is too short to tell."""
+    from newsdesk.language import text_language
 
-    assert (
-        guess_language(
-            "Le café de la gare a rouvert ses portes et les habitués sont revenus pour le petit"
-            " déjeuner avec des croissants."
-        )
-        == "fr"
+    french = (
+        "Le café de la gare a rouvert ses portes et les habitués sont revenus pour le petit déjeuner avec des "
+        "croissants. La patronne, qui tient la maison depuis vingt ans, a refait la salle et la terrasse pendant "
+        "l'été, et les voyageurs du premier train s'y arrêtent de nouveau avant de partir au travail."
     )
-    assert (
-        guess_language(
-            "Die Bürger der Stadt waren mit der Entscheidung des Rates nicht zufrieden und haben sich beschwert."
-        )
-        == "de"
+    german = (
+        "Die Bürger der Stadt waren mit der Entscheidung des Rates nicht zufrieden und haben sich beschwert. "
+        "Der Bürgermeister will nun in der nächsten Woche mit den Anwohnern sprechen, bevor die Bauarbeiten an "
+        "der Brücke beginnen, die seit dem Frühjahr für den Verkehr gesperrt ist."
     )
-    assert (
-        guess_language("В понедельник в столице ожидается облачная погода, и это не удивительно для ноября в городе.")
-        == "ru"
-    )
-    assert guess_language("오늘 서울의 날씨는 맑고 기온은 영상 10도까지 오를 것으로 예상됩니다.") == "ko"
-    assert guess_language("12345 67890") is None
+    korean = "오늘 서울의 날씨는 맑고 기온은 영상 10도까지 오를 것으로 예상됩니다. " * 6
+    assert text_language(french) == "fr"
+    assert text_language(german, declared="en") == "de"  # a template's lang="en" loses to the text
+    assert text_language(korean) == "ko"
+    assert text_language("12345 67890") == ""
+    assert text_language("Too short to tell.", declared="fr-FR") == "fr"
+    page = f"<html lang='en'><head><title>Brücke</title></head><body><article><h1>Brücke</h1><p>{german}</p><p>{german}</p></article></body></html>"
+    assert extract(page, "https://example.de/a").language == "de"
 
 
 # --- which headline, which date, clean text (issue 14) ------------------------------

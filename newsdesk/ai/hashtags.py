@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from newsdesk.ai import language as languages
+from newsdesk import language as languages
 from newsdesk.ai import words
 from newsdesk.ai.aliases import alias_key, slugify
 from newsdesk.ai.entities import OTHER, Entity, find_entities, salience

@@ -13,9 +13,9 @@ import re
 from urllib.parse import urlsplit
 
 from newsdesk.charset import decode_text
+from newsdesk.language import text_language
 
 from .body import extract_body
-from .language import guess_language
 from .metadata import PageMetadata, extract_metadata
 from .parse import parse_html
 from .render import body_html
@@ -86,7 +86,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ex
         byline=meta.byline,
         published=meta.published,
         modified=meta.modified,
-        language=meta.language or guess_language(text),
+        language=text_language(f"{meta.title or ''}\n{text}", meta.language),
         lead_image=meta.lead_image,
         canonical_url=meta.canonical_url,
         site_name=meta.site_name,

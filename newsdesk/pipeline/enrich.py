@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from newsdesk.ai import embeddings, gazetteer, hashtags, llm, sections, summary
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag, HashtagAlias, to_blob
-from newsdesk.extract.language import guess_language
+from newsdesk.language import text_language
 from newsdesk.pipeline import enrichers
 from newsdesk.pipeline.enrichers import Context, Enricher
 
@@ -378,7 +378,7 @@ SECTIONS: Enricher[sections.SectionGuess] = Enricher(
 
 
 def _language(article: Article, context: Context) -> str:
-    return article.language or guess_language(f"{article.title}\n{context.text}") or ""
+    return article.language or text_language(f"{article.title}\n{context.text}")
 
 
 def _store_language(article: Article, language: str) -> None:
