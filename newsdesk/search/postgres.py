@@ -85,9 +85,28 @@ def config_for(language: str) -> str:
 
 
 def _configs(filters: SearchFilters, cursor: CursorWrapper) -> list[str]:
+    """The configurations the query is parsed with: one per language the articles and
+    their sources are in. The articles' own matter: a source's language is often unset
+    while extraction stores each text's own, and a query parsed only with `simple` never
+    meets the English stems of an English article ("laos" against "lao"). Read by a
+    loose scan of the language index: one probe per distinct language, not a pass over
+    the table."""
     if filters.language:
         return [config_for(filters.language)]
-    cursor.execute("SELECT DISTINCT language FROM sources_source")
+    cursor.execute(
+        f"""
+        WITH RECURSIVE found(lang) AS (
+            (SELECT {POSTGRES_LANGUAGE} FROM articles_article ORDER BY 1 LIMIT 1)
+            UNION ALL
+            SELECT (
+                SELECT {POSTGRES_LANGUAGE} FROM articles_article
+                WHERE {POSTGRES_LANGUAGE} > found.lang ORDER BY 1 LIMIT 1
+            ) FROM found WHERE found.lang IS NOT NULL
+        )
+        SELECT lang FROM found WHERE lang IS NOT NULL
+        UNION SELECT language FROM sources_source
+        """
+    )
     return sorted({postgres_config(POSTGRES_SIMPLE), *(config_for(language) for (language,) in cursor)})
 
 
