@@ -212,22 +212,8 @@ def test_a_retry_refreshes_the_story_records_a_dead_run_left_behind(sources):
 
 def page(source: Source, n: int, title: str, lead: str, hours_ago: float) -> Article:
     """An article as a page gives it: a headline and a text, embedded as enrichment does."""
-    a = Article.objects.create(
-        source=source,
-        url=f"https://{source.slug}.example/page-{n}",
-        title=title,
-        body_text=lead,
-        language="en",
-        content_hash=f"page-{n}",
-        published_at=timezone.now() - timedelta(hours=hours_ago),
-    )
-    Enrichment.objects.create(
-        article=a,
-        summary=lead,
-        summary_sentences=[0],
-        embedding=to_blob(embeddings.embed([embedding_text(a)])[0]),
-        published_at=a.published_at,
-    )
+    a = article(source, n, title, minutes_ago=round(hours_ago * 60), body=lead)
+    Enrichment.objects.filter(article=a).update(embedding=to_blob(embeddings.embed([embedding_text(a)])[0]))
     return a
 
 
