@@ -275,11 +275,13 @@ class PostgresBackend:
 
 def _score(q_sql: str, q_params: list, vector: str, published: str) -> tuple[str, list]:
     """SQL for the score of types.py, and its parameters. (date_part is float8; extract
-    would be numeric, several times slower here.)"""
+    would be numeric, several times slower here.) The half-lives are capped at 1,000:
+    PostgreSQL raises on underflow, and an article dated in the year 1 is 1,400 of them
+    old (0.5^1000 is already nothing next to 1)."""
     return (
-        f"ts_rank(%s::float4[], {vector}, {q_sql}) * (1.0 + %s * power(0.5::float8,"
+        f"ts_rank(%s::float4[], {vector}, {q_sql}) * (1.0 + %s * power(0.5::float8, least(1000.0,"
         f" greatest(0.0, date_part('epoch', statement_timestamp() - {published}))"
-        " / 86400.0 / %s))"
+        " / 86400.0 / %s)))"
     ), [RANK_WEIGHTS, *q_params, FRESHNESS_WEIGHT, HALF_LIFE_DAYS]
 
 
