@@ -33,7 +33,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from newsdesk.search import copies
+from newsdesk.articles.copies import originals
 from newsdesk.search.query import Query
 
 FRESHNESS_WEIGHT = 0.5
@@ -83,14 +83,28 @@ def ranked(
     backend's candidates: (article_id, published, score), newest first, as many as
     matched but at most CANDIDATES + 1 (the one beyond only tells that there are more);
     `published` is anything that orders like the publication time. Each article text
-    is ranked and counted once (copies.py), by its best-scoring match.
+    is ranked and counted once (articles/copies.py), by its best-scoring match.
     """
     exact = len(candidates) <= CANDIDATES
     rows = candidates[:CANDIDATES]
-    rows = copies.one_per_text(rows, copies.originals([row[0] for row in rows], using))
+    rows = one_per_text(rows, originals([row[0] for row in rows], using))
     best = sorted(rows, key=lambda row: (-row[2], -row[1], -row[0]))
     page = [(article_id, score) for article_id, _, score in best[offset : offset + limit]]
     return page, len(best), exact
+
+
+def one_per_text(rows: list[tuple[int, float, float]], original_of: dict[int, int]) -> list[tuple[int, float, float]]:
+    """The (article_id, published, score) rows keeping, of each text (a copy's text is
+    its original's), its best-scoring row (the earlier on a tie: the original before its
+    copies), in their order."""
+    best: dict[int, tuple[int, float, float]] = {}
+    for row in rows:
+        text = original_of.get(row[0], row[0])
+        kept = best.get(text)
+        if kept is None or (row[2], -row[1]) > (kept[2], -kept[1]):
+            best[text] = row
+    kept_ids = {row[0] for row in best.values()}
+    return [row for row in rows if row[0] in kept_ids]
 
 
 def time_bounds(filters: SearchFilters) -> tuple[datetime | None, datetime | None]:

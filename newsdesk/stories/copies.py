@@ -9,7 +9,7 @@ copy without its original (the copy's publisher filed it elsewhere), and then th
 stands for the text. The entry shown says who else published it ("also published by").
 
 Used by the reader pages, the feeds out and the API; search folds its ranked matches the
-same way (newsdesk/search/copies.py), through the same records. Who else published a
+same way (`one_per_text` in newsdesk/search/types.py), through the same records. Who else published a
 text is newsdesk/articles/copies.py's, for search's sake (re-exported here).
 """
 
