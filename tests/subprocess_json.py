@@ -20,3 +20,16 @@ def run_json(args: list[str], data_dir: Path, *, timeout: float, **environ: str)
     out = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def shared_score(task: str, corpus: Path, predictions: Path) -> dict:
+    """What `../shared/eval/score.py TASK CORPUS PREDICTIONS` prints last, as a dict."""
+    from bench import SHARED
+
+    out = subprocess.run(
+        [sys.executable, str(SHARED / "eval" / "score.py"), task, str(corpus), str(predictions)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

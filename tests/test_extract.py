@@ -13,6 +13,7 @@ import pytest
 
 from newsdesk.charset import decode_text
 from newsdesk.extract import Extracted, ExtractionError, extract, html_to_text, sanitize_html
+from tests.subprocess_json import shared_score
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -517,11 +518,5 @@ def test_corpus_f1(tmp_path: Path) -> None:
     output = tmp_path / "extraction.json"
     summary = predict_extraction(corpus, output)
     assert summary["pages"] > 0
-    run = subprocess.run(
-        [sys.executable, str(scorer), "extraction", str(corpus), str(output)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    metrics = json.loads(run.stdout.strip().splitlines()[-1])
+    metrics = shared_score("extraction", corpus, output)
     assert metrics["f1"] >= 0.965, metrics

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from newsdesk.ai import section_hints, sections
 from newsdesk.ai.sections import SECTIONS, SectionGuess, classify
+from tests.subprocess_json import shared_score
 
 ARTICLES = {
     "sports": (
@@ -374,12 +373,6 @@ def test_bbc_benchmark_accuracy(tmp_path: Path) -> None:
     mapped = {f"{names[key.split('/')[0]]}/{key.split('/')[1]}": label for key, label in raw.items()}
     out = tmp_path / "pred.json"
     out.write_text(json.dumps(mapped), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(SHARED / "eval" / "score.py"), "categories", str(BBC), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    metrics = shared_score("categories", BBC, out)
     assert metrics["n"] == len(mapped)
-    assert metrics["accuracy"] >= ACHIEVED - 0.01, result.stdout
+    assert metrics["accuracy"] >= ACHIEVED - 0.01, metrics
