@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from newsdesk.articles.models import Article
-from newsdesk.links import canonical_url, host_of
+from newsdesk.links import canonical_url
 from newsdesk.pipeline import ingest
 from newsdesk.sources import kinds
 from newsdesk.sources.client import get_fetcher
@@ -139,16 +139,10 @@ def source_for(url: str, name: str | None) -> Source:
 
 def _site(url: str) -> str:
     """Host without "www.", with ":port" when the URL names a port other than its
-    scheme's: two publishers served from one machine on two ports are two sites."""
-    site = host_of(url).removeprefix("www.")
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme):
-        site = f"{site}:{port}"
-    return site
+    scheme's (canonical_url drops a default one): two publishers served from one
+    machine on two ports are two sites."""
+    netloc = urlsplit(canonical_url(url) or url).netloc.lower()
+    return netloc.rpartition("@")[2].removeprefix("www.")
 
 
 def add_page(result: FetchResult, source: Source | None = None) -> Added:
