@@ -37,6 +37,29 @@ class FastSelect(forms.Select):
         return mark_safe("\n".join(parts))
 
 
+class _PythonInput:
+    """An <input> written in Python, for the same reason as FastSelect: each field's
+    template render cost about 0.1 ms, and the search page shows seven fields on every
+    search. Same element and attributes as Django's input.html."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = "" if widget["value"] is None else format_html(' value="{}"', str(widget["value"]))
+        return format_html(
+            '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, flatatt(widget["attrs"])
+        )
+
+
+class FastTextInput(_PythonInput, forms.TextInput):
+    pass
+
+
+class FastDateInput(_PythonInput, forms.DateInput):
+    pass
+
+
 def _option(option: dict) -> str:
     attrs = flatatt(option["attrs"]) if option["attrs"] else ""
     return f'<option value="{escape(str(option["value"]))}"{attrs}>{conditional_escape(option["label"])}</option>'
@@ -47,7 +70,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label="Search for",
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "maxlength": MAX_QUERY_CHARS, "autocomplete": "off"}),
+        widget=FastTextInput(attrs={"type": "search", "maxlength": MAX_QUERY_CHARS, "autocomplete": "off"}),
         help_text='Use "double quotes" for a phrase and a minus to leave a word out: -rumour',
     )
     source = forms.ChoiceField(label="Source", required=False, widget=FastSelect)
@@ -57,16 +80,17 @@ class SearchForm(forms.Form):
         widget=FastSelect,
         choices=[("", "All sections"), *((name, name.capitalize()) for name in SECTIONS)],
     )
-    hashtag = forms.CharField(label="Hashtag", required=False, max_length=121)
+    hashtag = forms.CharField(label="Hashtag", required=False, max_length=121, widget=FastTextInput)
     language = forms.CharField(
         label="Language",
         required=False,
         max_length=8,
+        widget=FastTextInput,
         help_text="A language code such as en or de",
         validators=[RegexValidator(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", "Give a code such as en or pt-BR.")],
     )
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label="From", required=False, widget=FastDateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=FastDateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,27 +8,30 @@ unclosed or unopened element behind.
 
 from __future__ import annotations
 
+import re
+
 from django.utils.html import escape
 
 OPEN = "\ue000"
 CLOSE = "\ue001"
+_MARKS = re.compile(f"([{OPEN}{CLOSE}])")
 
 
 def to_html(marked: str) -> str:
     """Escaped `marked` with each OPEN...CLOSE span wrapped in <mark>...</mark>."""
     out: list[str] = []
     inside = False
-    for char in escape(marked or ""):
-        if char == OPEN:
+    for part in _MARKS.split(escape(marked or "")):
+        if part == OPEN:
             if not inside:
                 out.append("<mark>")
                 inside = True
-        elif char == CLOSE:
+        elif part == CLOSE:
             if inside:
                 out.append("</mark>")
                 inside = False
         else:
-            out.append(char)
+            out.append(part)
     if inside:
         out.append("</mark>")
     return "".join(out).replace("<mark></mark>", "")
