@@ -1038,8 +1038,10 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
     )
     user_ids = list(User.objects.values_list("pk", flat=True))
 
-    ages = nrng.exponential(scale=20.0, size=count)  # days: most news is recent
-    ages[0] = 0.0  # article 0 is the newest: the one the cached run asks for
+    # Days old, most news recent; oldest first, so that ids follow publication as an
+    # ingest stores them (search relies on that for common words: fts5.py).
+    ages = np.sort(nrng.exponential(scale=20.0, size=count))[::-1].copy()
+    ages[-1] = 0.0  # the last article is the newest: the one the cached run asks for
     enriched_share, comment_share = 0.8, 0.02
     batch_size = 2000
     pending_stories: list[list[int]] = []
@@ -1101,7 +1103,7 @@ def generate(count: int, corpus: Path, seed: int = 1) -> dict:
             noise = nrng.standard_normal((size, dim), dtype=np.float32) * 0.8
             for j, (article, plan) in enumerate(zip(created, plans, strict=True)):
                 section, sentences, enriched, commented = plan
-                if start == 0 and cached_id is None:
+                if start + j == count - 1:
                     cached_id = article.pk
                 if enriched:
                     picks = sorted(rng.sample(range(len(sentences)), min(len(sentences), 6)))

@@ -463,6 +463,38 @@ def test_only_the_newest_candidates_are_ranked_and_counted(client, source, fille
     assert "5+ results" in response.content.decode()
 
 
+@sqlite_only
+def test_common_words_take_candidates_from_the_newest_ids_only_when_that_is_the_same(source, filler, monkeypatch):
+    """Past twice CANDIDATES matches, SQLite ranks the matches of the newest ids (FTS5
+    stops walking there) when ids follow publication, and gives the same answer as
+    ranking every match; an older id with a later date (a date corrected after the
+    article was stored) sends the query down the full path, which finds it."""
+    from newsdesk.search import fts5
+
+    monkeypatch.setattr("newsdesk.search.types.CANDIDATES", 5)
+    monkeypatch.setattr("newsdesk.search.fts5.CANDIDATES", 5)
+    corrected = make_article(source, "Island notes", "A volcano was mentioned early.", age=timedelta(days=40))
+    old_headline = make_article(source, "Volcano erupts", age=timedelta(days=30))
+    arrivals = [
+        make_article(source, "Island news", f"A volcano was mentioned {i}.", age=timedelta(hours=30 - i))
+        for i in range(30)
+    ]
+    expression = fts5.match_expression(parse("volcano"))
+    with connection.cursor() as cursor:
+        full = fts5._candidates(cursor, expression, "", [], connection)
+        recent = fts5._recent_candidates(cursor, expression, connection)
+    assert recent is not None and recent == full
+    assert [row[0] for row in recent] == [a.pk for a in reversed(arrivals[-6:])]
+    assert old_headline.pk not in [hit.article_id for hit in search("volcano")[0]]
+
+    Article.objects.filter(pk=corrected.pk).update(published_at=timezone.now())
+    with connection.cursor() as cursor:
+        assert fts5._recent_candidates(cursor, expression, connection) is None
+        full = fts5._candidates(cursor, expression, "", [], connection)
+    assert full[0][0] == corrected.pk
+    assert corrected.pk in [hit.article_id for hit in search("volcano")[0]]
+
+
 def test_total_respects_filters(source, filler):
     other = make_source("weekly")
     for i in range(25):
