@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -61,8 +62,13 @@ class FastDateInput(_PythonInput, forms.DateInput):
 
 
 def _option(option: dict) -> str:
-    attrs = flatatt(option["attrs"]) if option["attrs"] else ""
-    return f'<option value="{escape(str(option["value"]))}"{attrs}>{conditional_escape(option["label"])}</option>'
+    return _option_html(str(option["value"]), conditional_escape(option["label"]), tuple(option["attrs"].items()))
+
+
+@lru_cache(maxsize=4096)
+def _option_html(value: str, label: str, attrs: tuple) -> str:
+    """The same few hundred options (publishers, sections) on every search page."""
+    return f'<option value="{escape(value)}"{flatatt(dict(attrs)) if attrs else ""}>{label}</option>'
 
 
 class SearchForm(forms.Form):
