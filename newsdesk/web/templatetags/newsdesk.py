@@ -122,6 +122,18 @@ def _current_app(context: Context) -> str | None:
             return None
 
 
+def _scope(context: Context) -> tuple[str | None, str, Any]:
+    """(namespace, script prefix, URL configuration): the same for a whole request, and
+    each is a context-local lookup (2 us), so they are read once and kept on the request."""
+    request = getattr(context, "request", None)
+    scope = getattr(request, "_newsdesk_url_scope", None)
+    if scope is None:
+        scope = (_current_app(context), get_script_prefix(), get_urlconf())
+        if request is not None:
+            request._newsdesk_url_scope = scope
+    return scope
+
+
 def _plain(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
@@ -137,11 +149,11 @@ class CachedURLNode(URLNode):
         if not all(_plain(arg) for arg in args):
             return super().render(context)
         view_name = self.view_name.resolve(context)
-        current_app = _current_app(context)
-        key = (view_name, *((type(arg), arg) for arg in args), current_app, get_script_prefix(), get_urlconf())
+        scope = _scope(context)
+        key = (view_name, *((type(arg), arg) for arg in args), *scope)
         url = _URLS.get(key)
         if url is None:
-            url = reverse(view_name, args=args, current_app=current_app)
+            url = reverse(view_name, args=args, current_app=scope[0])
             if len(_URLS) >= _URLS_MAX:
                 _URLS.clear()
             _URLS[key] = url
