@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "newsdesk.accounts",
     "newsdesk.comments",
     "newsdesk.api",
+    "newsdesk.reader",
     "newsdesk.web",
     "newsdesk.recovery",
 ]
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Marks an article read when a signed-in reader opens it (newsdesk/reader/middleware.py).
+    "newsdesk.reader.middleware.ReadingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsdesk.web.security.ContentSecurityPolicyMiddleware",
 ]
@@ -324,6 +327,10 @@ NEWSDESK_PASSWORD_RESETS_PER_IP_PER_HOUR = 5
 NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
 # Comments per account per minute, hour and day, and reports per account per hour
 # (newsdesk/comments/ratelimit.py).
+# A signed-in reader's follow, save and read changes on the site, per minute (newsdesk/reader/).
+NEWSDESK_READER_ACTIONS_PER_MINUTE = int(env("NEWSDESK_READER_ACTIONS_PER_MINUTE", "60"))
+# How far back a new follow starts unread: the last week of a publisher, not its archive.
+NEWSDESK_READER_UNREAD_DAYS = int(env("NEWSDESK_READER_UNREAD_DAYS", "7"))
 NEWSDESK_COMMENTS_PER_MINUTE = 5
 NEWSDESK_COMMENTS_PER_HOUR = 20
 NEWSDESK_COMMENTS_PER_DAY = 50

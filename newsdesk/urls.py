@@ -29,7 +29,10 @@ urlpatterns = [
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("search/", include("newsdesk.search.urls")),
     path("stories/", include("newsdesk.stories.urls")),
+    # The Google Reader API for reader apps, where FreshRSS serves it (before /api/'s catch-all).
+    path("api/greader.php/", include("newsdesk.reader.greader.urls")),
     path("api/", include("newsdesk.api.urls")),
+    path("reading/", include("newsdesk.reader.urls")),
     path("accounts/", include("newsdesk.accounts.urls")),
     path("comments/", include("newsdesk.comments.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,93 @@
+"""Per-reader rows: follows, read marks, saved items, history, settings, app passwords.
+
+Read state is two things, so that following a publisher with ten thousand archived
+articles costs one row, not ten thousand: each follow has a watermark (`read_before`,
+every article of that source published up to it counts as read), and ReadMark rows
+record single articles marked read or kept unread against the watermark. "Mark all as
+read" moves the watermark and drops the marks it makes redundant.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from newsdesk.articles.models import Article
+from newsdesk.sources.models import Source
+
+
+class Follow(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_follows")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="followers")
+    category = models.CharField(max_length=100, blank=True, help_text="the reader's folder (a label in reader apps)")
+    read_before = models.DateTimeField(help_text="articles published up to this time count as read")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "source"], name="reader_follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.source}"
+
+
+class ReadMark(models.Model):
+    """One article marked read (is_read) or kept unread (not is_read) by one reader."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_marks")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    is_read = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "article"], name="reader_mark_once")]
+
+
+class Saved(models.Model):
+    """Saved for later ("starred" in reader apps), with the reader's own note."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_saved")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    note = models.TextField(blank=True, max_length=2000)
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "article"], name="reader_save_once")]
+        indexes = [models.Index(fields=["user", "-saved_at"], name="reader_saved_latest")]
+
+
+class HistoryEntry(models.Model):
+    """An article page the reader opened, the latest opening only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_history")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "article"], name="reader_history_once")]
+        indexes = [models.Index(fields=["user", "-opened_at"], name="reader_history_latest")]
+
+
+class ReaderSettings(models.Model):
+    """A reader's choices; a reader without a row has the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_settings")
+    keep_history = models.BooleanField(
+        default=True, help_text="off: opening an article records nothing (no history, no read mark)"
+    )
+
+
+class AppPassword(models.Model):
+    """A password for one reader app, so the account password never sits in an app.
+
+    Only Django's hash of it is stored (the plain text is shown once, on creation);
+    deleting the row revokes it and every API token derived from it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=100)
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
