@@ -31,6 +31,8 @@ urlpatterns = [
     path("stories/", include("newsdesk.stories.urls")),
     # The Google Reader API for reader apps, where FreshRSS serves it (before /api/'s catch-all).
     path("api/greader.php/", include("newsdesk.reader.greader.urls")),
+    # The Fever API, where FreshRSS (/api/fever.php) and Miniflux (/fever/) serve it.
+    path("api/", include("newsdesk.reader.fever.urls")),
     path("api/", include("newsdesk.api.urls")),
     path("reading/", include("newsdesk.reader.urls")),
     path("accounts/", include("newsdesk.accounts.urls")),

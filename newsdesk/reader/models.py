@@ -80,12 +80,19 @@ class ReaderSettings(models.Model):
 class AppPassword(models.Model):
     """A password for one reader app, so the account password never sits in an app.
 
-    Only Django's hash of it is stored (the plain text is shown once, on creation);
-    deleting the row revokes it and every API token derived from it."""
+    Only Django's hash of it is stored (the plain text is shown once, on creation), and
+    a SHA-256 of the key the Fever API derives from it; deleting the row revokes it and
+    every API token derived from it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords")
     name = models.CharField(max_length=100)
     password = models.CharField(max_length=256)
+    fever_key = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="SHA-256 of the Fever API key, md5('username:password') (app_passwords.py)",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

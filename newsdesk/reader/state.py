@@ -22,6 +22,7 @@ from newsdesk.reader.models import Follow, HistoryEntry, ReaderSettings, ReadMar
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
+
 def unread_days() -> int:
     """How far back a new follow starts unread (settings.NEWSDESK_READER_UNREAD_DAYS)."""
     return settings.NEWSDESK_READER_UNREAD_DAYS

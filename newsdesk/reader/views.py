@@ -133,6 +133,7 @@ def apps(request: HttpRequest) -> HttpResponse:
         "passwords": AppPassword.objects.filter(user=request.user).order_by("-created_at", "-pk"),
         "created": created,
         "api_url": request.build_absolute_uri("/api/greader.php"),
+        "fever_url": request.build_absolute_uri("/api/fever.php"),
     }
     return render(request, "reader/apps.html", context, status=201 if created else 200)
 

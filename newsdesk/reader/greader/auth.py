@@ -4,9 +4,10 @@ ClientLogin trades a username and an app password for a token (app_passwords.py)
 other calls send it as `Authorization: GoogleLogin auth=<token>` (or, for the few apps
 that do, `?auth=` or an `auth=` form field). Logins count against the site's login
 limits (newsdesk/accounts/ratelimit.py), so an app is no door around them; calls count
-per app password at the API's per-token rate. The POST calls are exempt from CSRF:
-a browser cannot send the Authorization header to another site, and when a POST
-carries the `T` edit token (from /token) it must be the right one, as FreshRSS checks.
+per app password at the API's per-token rate (reader/limits.py, one budget shared with
+the Fever API). The POST calls are exempt from CSRF: a browser cannot send the
+Authorization header to another site, and when a POST carries the `T` edit token (from
+/token) it must be the right one, as FreshRSS checks.
 Every answer is `private, no-store`: nothing here may enter a shared cache.
 """
 
@@ -16,14 +17,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from newsdesk.accounts import ratelimit
-from newsdesk.reader import app_passwords
+from newsdesk.reader import app_passwords, limits
 from newsdesk.reader.greader.forms import TooManyFields, form
 from newsdesk.reader.models import AppPassword
 
@@ -53,10 +53,6 @@ def _token(request: HttpRequest) -> str:
     return request.GET.get("auth", "") or form(request).get("auth", "")
 
 
-def calls_rule() -> ratelimit.Rule:
-    return ratelimit.Rule("greader-calls", settings.NEWSDESK_API_TOKEN_PER_MINUTE, settings.NEWSDESK_API_RATE_WINDOW)
-
-
 def authenticated(methods: tuple[str, ...]) -> Callable[[View], View]:
     """The view runs with `request.app_password` (and request.user) set, or the
     caller gets 401; 405 for other methods, 429 over the call limit."""
@@ -76,10 +72,8 @@ def authenticated(methods: tuple[str, ...]) -> Callable[[View], View]:
             edit_token = form(request).get("T")
             if edit_token is not None and not constant_time_compare(edit_token, app_passwords.edit_token(row)):
                 return unauthorized()
-            rule, ident = calls_rule(), str(row.pk)
-            if wait := ratelimit.retry_after(rule, ident):
+            if wait := limits.app_call_wait(row):
                 return too_many(wait)
-            ratelimit.hit(rule, ident)
             app_passwords.touch(row)
             request.app_password = row
             request.user = row.user

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
-from django.utils.html import escape
 
 from newsdesk.articles.models import Article
 from newsdesk.reader import state
+from newsdesk.reader.content import article_html
 from newsdesk.reader.greader import ids
 from newsdesk.reader.models import Follow, Saved
 
@@ -32,7 +32,7 @@ def item_json(
         categories.append(ids.READ)
     if starred:
         categories.append(ids.STARRED)
-    html = article.body_html or (f"<p>{escape(article.description)}</p>" if article.description else "")
+    html = article_html(article)
     own = request.build_absolute_uri(article.get_absolute_url())
     return {
         "id": ids.long_id(article.pk),
