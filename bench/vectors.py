@@ -9,13 +9,33 @@ ef_search reaching recall@10 0.95:
     usearch-f16      96     0.963    0.63    1.20      654      1272    0.66
     hnswlib-f32     192     0.972    0.69    4.55      286      1615    1.28
     faiss-hnsw-f32   96     0.952    0.50    0.98      304      1610    1.03
-    VectorIndex      64     0.966    3.43    4.53      302       889    0.12
 
-FAISS is a little faster per query, but USearch's float16 vectors take 0.8 of the
-memory, its files are memory-mapped (every web process shares one copy, opened in
-0.1 s), and it adds vectors one by one without a rebuild. The project's VectorIndex
-(newsdesk/stories/vectors.py) splits the million into 8 weekly shards and queries each:
-slower than one index but still under the 5 ms target, and bounded in memory.
+FAISS is a little faster per query, but USearch's float16 vectors take 0.55 of the
+memory on disk and mapped, its files are memory-mapped (every web process shares one
+copy, opened in 0.2 s), and it adds and removes vectors by key without a rebuild.
+
+The project's VectorIndex (newsdesk/stories/vectors.py) is measured in the state a site
+keeps it in: one graph of all but the newest vectors plus 500 recent ones searched
+exactly, queried in a reader process that memory-maps the files. Issue 18 asks for its
+p99 to be at most 1.5 times the fastest library's that reaches recall@10 0.95, in the
+same run (`p99_ratio_to_best_library` in the last-line JSON; the CPU-time ratio beside
+it, since the machine is shared). Two runs of `newsdesk bench related --candidates
+faiss-hnsw-f32,faiss-ivf-flat`, load average 3-6 from other benchmarks:
+
+    index                    setting   recall@10  p50 ms  p99 ms  cpu p99  MB
+    run 1 faiss-hnsw-f32     ef 96       0.952     0.49    4.05    0.96   1610
+          faiss-ivf-flat     nprobe 24   0.956     1.19    4.19    1.49   1486
+          VectorIndex        ef 96       0.945     0.66    2.84    1.17    886
+          (its sweep)        ef 128      0.952     0.77    1.48    1.37    886
+    run 2 faiss-hnsw-f32     ef 96       0.952     0.45    0.86    0.86   1610
+          faiss-ivf-flat     nprobe 24   0.956     1.20    7.87    1.50   1486
+          VectorIndex        ef 128      0.952     0.99    4.95    1.77    886
+
+One graph instead of eight weekly ones cut the VectorIndex's p50 from 3.4-5.3 ms to
+0.7-1.0 ms, but the ratio target is not met: at the same recall USearch's graph costs
+1.4-2 times FAISS's HNSW in CPU time here (recall 0.945 at ef 96, 0.952 at 128, where
+FAISS reaches 0.952 at 96), and the wall-clock p99 of a run on a busy machine is mostly
+other processes' time slices (FAISS's p99 was 4.05 ms in one run, 0.86 in the next).
 """
 
 from __future__ import annotations
@@ -37,6 +57,8 @@ import numpy as np
 
 TARGET_RECALL = 0.95
 TARGET_P99_MS = 5.0
+TARGET_P99_RATIO = 1.5  # issue 18: p99 at most this times the fastest library's, same run
+TARGET_MEMORY_MB = 889  # issue 18: no more than the weekly-shard index took, per 1M vectors
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 128
 EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 NPROBE_SWEEP = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -56,6 +78,7 @@ ALL = (
 DEFAULT = ("usearch-f16", "hnswlib-f32", "faiss-hnsw-f32", "faiss-ivf-flat")
 QUICK = ("usearch-f16",)
 ADD_BATCH, ADD_VECTORS = 100, 5000
+RECENT_FILL = 500  # vectors the project index holds in its recent (exact) part when measured
 
 
 # ----- data -----
@@ -473,9 +496,12 @@ def _load(name: str, path: str, dims: int) -> dict:
 def run_project_index(
     base: np.ndarray, queries: np.ndarray, truth: np.ndarray, extra: np.ndarray, k: int, work: Path, windows: int
 ) -> dict:
-    """The project's own VectorIndex with its defaults: the vectors spread evenly over
-    `windows` weekly windows, built by `rebuild`, queried through `search` in a fresh
-    reader process that memory-maps the windows."""
+    """The project's own VectorIndex with its defaults, in the state a site keeps it in:
+    the vectors spread evenly over `windows` weekly windows, all but the newest
+    RECENT_FILL built by `rebuild` into the graph, those added as workers add them
+    (batches of 50 under `writing()`, so the recent part is nearly full, its slowest
+    state), then queried through `search` in a fresh reader process that memory-maps
+    the files."""
     from newsdesk.stories import vectors as project
 
     directory = work / "project-index"
@@ -483,10 +509,19 @@ def run_project_index(
     span = windows * project.WINDOW_DAYS * project.DAY
     origin = project.ORIGIN + 2800 * project.WINDOW_DAYS * project.DAY
     times = origin + np.arange(len(base)) * (span / len(base))  # id order = time order
+    built = len(base) - min(RECENT_FILL, len(base) // 2)
     start, start_cpu = time.perf_counter(), cpu_seconds()
-    index.rebuild((i, base[i], times[i]) for i in range(len(base)))
+    index.rebuild((i, base[i], times[i]) for i in range(built))
     rebuild_s, rebuild_cpu_s = time.perf_counter() - start, cpu_seconds() - start_cpu
     print(f"  newsdesk VectorIndex: rebuilt in {rebuild_s:.0f} s ({rebuild_cpu_s:.0f} CPU s)", flush=True)
+    index.threads = 1
+    saves = []
+    for at in range(built, len(base), ADD_BATCH // 2):
+        rows = range(at, min(at + ADD_BATCH // 2, len(base)))
+        start = time.perf_counter()
+        with index.writing():
+            index.add(rows, base[rows.start : rows.stop], times[rows.start : rows.stop])
+        saves.append(time.perf_counter() - start)
     resident = index.memory_bytes() / 2**20
     np.save(work / "queries.npy", queries)
     np.save(work / "truth.npy", truth)
@@ -508,8 +543,7 @@ def run_project_index(
         text=True,
     ).stdout
     # Then worker-style incremental adds into the newest window (one thread, like the
-    # candidates' figures), and the save they need.
-    index.threads = 1
+    # candidates' figures), and the save they need: a merge into the graph.
     start = time.perf_counter()
     for at in range(0, len(extra), ADD_BATCH):
         batch = extra[at : at + ADD_BATCH]
@@ -526,8 +560,10 @@ def run_project_index(
             "rebuild_s": round(rebuild_s, 1),
             "rebuild_cpu_s": round(rebuild_cpu_s),
             "writer_index_mb": round(resident),
+            "small_save_p50_s": round(float(np.percentile(saves, 50)), 3) if saves else None,
+            "small_save_max_s": round(max(saves), 3) if saves else None,
             "add_per_s": round(add_rate),
-            "save_s": round(save_s, 2),
+            "merge_save_s": round(save_s, 2),
             "parameters": {
                 "M": project.CONNECTIVITY,
                 "ef_construction": project.EXPANSION_ADD,
@@ -535,6 +571,8 @@ def run_project_index(
                 "dtype": project.DTYPE,
                 "window_days": project.WINDOW_DAYS,
                 "windows": windows,
+                "recent_max": project.RECENT_MAX,
+                "recent_vectors": len(base) - built,
             },
         }
     )
@@ -551,18 +589,21 @@ def _project(directory: str, work: str, k: int, windows: int, recent: float) -> 
     start = time.perf_counter()
     index = project.VectorIndex.load(Path(directory), keep_windows=windows)
     load_s = time.perf_counter() - start
-    result = {"vectors": len(index), "shards": len(index.windows()), "load_s": round(load_s, 4)}
+    result = {"vectors": len(index), "windows": len(index.windows()), "load_s": round(load_s, 4)}
     by_ef = {}
-    for ef in sorted({16, 24, 32, 48, 64, 96, 128, project.EXPANSION_SEARCH}):
-        for shard in index._shards.values():
-            shard.index.expansion_search = ef
+    for ef in sorted({32, 48, 64, 96, 128, project.EXPANSION_SEARCH}):
+        index.expansion_search = ef
 
         def search(query, k):
             return [key for key, _ in index.search(query, k)]
 
         latency, found = single_query_latency(search, queries, k)
         by_ef[ef] = {"recall_at_10": round(recall(found, truth, k), 4), **latency}
-    result.update(by_ef[project.EXPANSION_SEARCH])
+    index.expansion_search = project.EXPANSION_SEARCH
+    # The default last: measured after the others, on pages the sweep has mapped in, as a
+    # web process that has been up for a while finds them.
+    latency, found = single_query_latency(search, queries, k)
+    result.update({"recall_at_10": round(recall(found, truth, k), 4), **latency})
     result["by_ef_search"] = by_ef
     # As the article page asks (newsdesk/stories/related_db.py): 40 neighbours from the
     # last 30 days, so that the window 30 days back is filtered by time.
@@ -639,7 +680,12 @@ def related_benchmark(
         own = run_project_index(base, query_set, truth, extra, k, work, windows) if project else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print_table(rows, own)
+    reaching = [r for r in rows if r["reaches_target"]]
+    best = min(reaching, key=lambda r: r["p99_ms"]) if reaching else None
+    ratio = round(own["p99_ms"] / best["p99_ms"], 3) if own and best else None
+    # The same in CPU time: on a shared machine the wall-clock tail holds other processes' time slices.
+    cpu_ratio = round(own["cpu_p99_ms"] / best["cpu_p99_ms"], 3) if own and best else None
+    print_table(rows, own, best, ratio)
     if own:
         top = own
     else:
@@ -659,8 +705,24 @@ def related_benchmark(
         "cpu_p99_ms": top["cpu_p99_ms"],
         "memory_mb": top.get("mapped_mb", top.get("index_mb")),
         "build_s": top.get("rebuild_s", top.get("build_s")),
-        "target": {"p99_ms": TARGET_P99_MS, "recall_at_10": TARGET_RECALL},
+        "target": {
+            "p99_ms": TARGET_P99_MS,
+            "recall_at_10": TARGET_RECALL,
+            "p99_ratio_to_best_library": TARGET_P99_RATIO,
+            "memory_mb": TARGET_MEMORY_MB,
+        },
         "meets_target": top["p99_ms"] <= TARGET_P99_MS and top["recall_at_10"] >= TARGET_RECALL,
+        # Issue 18: against the fastest library that reaches the recall, in the same run.
+        "best_library": {key: best[key] for key in ("name", "recall_at_10", "p50_ms", "p99_ms")} if best else None,
+        "p99_ratio_to_best_library": ratio,
+        "cpu_p99_ratio_to_best_library": cpu_ratio,
+        "meets_ratio_target": bool(
+            own
+            and ratio is not None
+            and ratio <= TARGET_P99_RATIO
+            and own["recall_at_10"] >= TARGET_RECALL
+            and own["mapped_mb"] <= TARGET_MEMORY_MB * n / 1_000_000
+        ),
         "meets_target_in_cpu_time": top["cpu_p99_ms"] <= TARGET_P99_MS and top["recall_at_10"] >= TARGET_RECALL,
         "project_index": own,
         "candidates": rows,
@@ -672,7 +734,7 @@ def related_benchmark(
     }
 
 
-def print_table(rows: list[dict], own: dict | None) -> None:
+def print_table(rows: list[dict], own: dict | None, best: dict | None = None, ratio: float | None = None) -> None:
     print(
         f"{'index':<16} {'setting':>12} {'recall@10':>9} {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7} "
         f"{'build s':>8} {'index MB':>8} {'load s':>7} {'load RSS MB':>11} {'add/s':>7}"
@@ -687,15 +749,21 @@ def print_table(rows: list[dict], own: dict | None) -> None:
         )
     if own:
         print(
-            f"{'VectorIndex':<16} {str(own['shards']) + ' windows':>12} {own['recall_at_10']:>9.3f} "
+            f"{'VectorIndex':<16} {str(own['windows']) + ' windows':>12} {own['recall_at_10']:>9.3f} "
             f"{own['p50_ms']:>7.3f} {own['p99_ms']:>7.3f} {own['cpu_p99_ms']:>7.3f} {own['rebuild_s']:>8.0f} "
             f"{own['mapped_mb']:>8} {own['load_s']:>7.2f} {own['reader_rss_mb']:>11} {own['add_per_s']:>7}"
         )
         print(
             f"  VectorIndex: ef={own['parameters']['ef_search']}, {own['parameters']['dtype']}; 40 since 30 days: "
-            f"p99 {own['recent_p99_ms']:.3f} ms (cpu {own['recent_cpu_p99_ms']:.3f}); writer save "
-            f"{own['save_s']:.1f} s"
+            f"p99 {own['recent_p99_ms']:.3f} ms (cpu {own['recent_cpu_p99_ms']:.3f}); "
+            f"{own['parameters']['recent_vectors']} vectors in the recent part; saves of 50 adds p50 "
+            f"{own['small_save_p50_s']} s, max {own['small_save_max_s']} s; a save with a merge {own['merge_save_s']:.1f} s"
         )
+        if best:
+            print(
+                f"  p99 ratio to the fastest library reaching recall@10 {TARGET_RECALL} ({best['name']}, "
+                f"{best['p99_ms']:.3f} ms): {ratio}"
+            )
         for ef, figures in own["by_ef_search"].items():
             print(
                 f"  VectorIndex at ef={ef}: recall@10 {figures['recall_at_10']:.3f} p50 {figures['p50_ms']:.3f} "
