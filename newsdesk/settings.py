@@ -349,6 +349,17 @@ NEWSDESK_EMBEDDING_MODEL = env("NEWSDESK_EMBEDDING_MODEL", "sentence-transformer
 NEWSDESK_EMBEDDING_MAX_TOKENS = int(env("NEWSDESK_EMBEDDING_MAX_TOKENS", "128"))
 # Threads torch may use for the embedding model (0: torch's own default).
 NEWSDESK_TORCH_THREADS = int(env("NEWSDESK_TORCH_THREADS") or "0")
+# The unix socket of the one embedding process per machine (newsdesk/ai/embedder.py),
+# which `newsdesk up` runs and sets here for its children; empty: each process that
+# embeds loads the model itself (tests, benchmarks, one-off commands).
+NEWSDESK_EMBEDDER = env("NEWSDESK_EMBEDDER", "")
+# How long a worker's request waits for an embedder that does not answer (restarting)
+# before its task fails, to be retried; a reader's question waits at most 20 s of it.
+NEWSDESK_EMBEDDER_WAIT = env_float("NEWSDESK_EMBEDDER_WAIT", 120.0)
+# The embedding process's CPU priority (nice): the workers', since most of its work is
+# theirs and readers' pages come first during an ingest. It serves readers' questions
+# before enrichment batches; 0 gives questions the web's priority too, at the pages' cost.
+NEWSDESK_EMBEDDER_NICE = int(env("NEWSDESK_EMBEDDER_NICE", str(NEWSDESK_WORKER_NICE)))
 # Cities smaller than this are not places for hashtags and entities (newsdesk/ai/gazetteer.py).
 NEWSDESK_GAZETTEER_MIN_POPULATION = int(env("NEWSDESK_GAZETTEER_MIN_POPULATION", "100000"))
 # An optional OpenAI-compatible endpoint (`/v1`: Ollama, vLLM, llama.cpp's server, a

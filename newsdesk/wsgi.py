@@ -11,13 +11,15 @@ application = get_wsgi_application()
 def warm_up() -> None:
     """Load the embedding model, then exempt what is loaded by then from the garbage
     collector. Ask-the-article needs the model, which takes seconds to import and load:
-    each web process loads it as it starts, beside serving, not in its first question.
-    The model and the libraries are half a million objects that live as long as the
-    process; a full collection walked them all, a 200 ms pause of every request in the
-    process, and frozen they cost 14 ms (in-process, 800 search and article requests)."""
-    from newsdesk.ai.embeddings import get_model
+    each web process loads it as it starts, beside serving, not in its first question,
+    unless a shared embedder (NEWSDESK_EMBEDDER, set by `newsdesk up`) holds it: then
+    this process never imports torch. The model and the libraries are half a million
+    objects that live as long as the process; a full collection walked them all, a
+    200 ms pause of every request in the process, and frozen they cost 14 ms
+    (in-process, 800 search and article requests)."""
+    from newsdesk.ai.embeddings import warm_up as load_model
 
-    get_model()
+    load_model()
     gc.freeze()
 
 

@@ -108,6 +108,13 @@ Plague is rare today, but a few cases are reported in the region every year, usu
 """
 
 
+def test_sentences_without_content_words_are_no_synonyms_to_offer():
+    """ "It is." and "Why?" among the sentences closest to the question have no content
+    word to offer as a synonym: ask() answered a 500 (np.stack of nothing) before."""
+    answer = ask("When will the vote be taken?", "Vote", "The council met. It is. Why? 2005.")
+    assert isinstance(answer, Answer)
+
+
 def test_word_forms_meet_and_light_verbs_say_little():
     # "eat" is "eaten" in the article and "going to hospital" is "taken to a hospital":
     # the forms of a word must meet, and a light verb must not count against the answer.

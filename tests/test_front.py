@@ -79,6 +79,8 @@ def up_children(monkeypatch, settings, tmp_path):
     captured = {}
 
     class FakeSupervisor:
+        stopping = True  # nothing runs: `up` gives up at once waiting to announce the site
+
         def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=None):
             captured.update(
                 commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {}, groups=groups or {}
@@ -94,6 +96,7 @@ def up_children(monkeypatch, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr(up, "Supervisor", FakeSupervisor)
     monkeypatch.setattr(up, "call_command", lambda *args, **kwargs: None)
+    monkeypatch.setattr(up, "prepare_in_child", lambda: None)
     monkeypatch.setattr(up.signal, "signal", lambda *args: None)
 
     def run(**options) -> dict:
@@ -132,7 +135,8 @@ def test_up_runs_what_plan_builds(monkeypatch, up_children, tmp_path):
         plan = front.plan(bind, 3, tmp_path)
         (fd,) = captured["pass_fds"]["web"]
         assert captured["commands"]["web"] == front.inherit_socket(plan.gunicorn, fd)
-        assert captured["envs"].get("web", {}) == plan.env
+        # ...and the one embedding model's socket, for ask-the-article.
+        assert captured["envs"].get("web", {}) == {**plan.env, "NEWSDESK_EMBEDDER": str(tmp_path / "embedder.sock")}
         assert captured["commands"].get("front") == plan.nginx
     assert plan.gunicorn == front.gunicorn_command(bind, 3)  # gunicorn alone on the address
 

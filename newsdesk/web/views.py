@@ -20,6 +20,8 @@ from django.views.decorators.http import require_safe
 
 from newsdesk import plain_rows
 from newsdesk.accounts import ratelimit
+from newsdesk.ai.ask import Answer
+from newsdesk.ai.embeddings import EmbedderUnavailable
 from newsdesk.ai.sections import SECTIONS
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
@@ -247,14 +249,18 @@ def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
     and stays cacheable. Rate-limited per client address."""
     item = _article(pk)
     question = " ".join(request.GET.get("question", "").split())[:MAX_QUESTION]
-    answer, status, wait = None, 200, 0
+    answer, status, wait, retry = None, 200, 0, 0
     if question:
         rule, ident = ask_rule(), ratelimit.client_ip(request)
         if ratelimit.hit(rule, ident) > rule.limit:
             wait = ratelimit.retry_after(rule, ident) or rule.window
             status = 429
         else:
-            answer = answer_question(item, question)
+            try:
+                answer = answer_question(item, question)
+            except EmbedderUnavailable:  # the shared model is restarting: say so, not a 500
+                answer = Answer(False, "Ask-the-article is not available right now. Please try again in a minute.")
+                status, retry = 503, 30
     context = {"question": question, "answer": answer, "asked": True, "wait": ratelimit.wait_text(wait) if wait else ""}
     if request.headers.get("HX-Request"):
         # htmx swaps only 2xx answers: the "try again later" text must show in place.
@@ -263,8 +269,8 @@ def ask_article(request: HttpRequest, pk: int) -> HttpResponse:
         page_context = _article_context(request, item, **context)
         html = pagecache.render_html(request, "newsdesk/article.html", page_context)
         response = pagecache.respond(request, html, state="bypass", status=status)
-    if wait:
-        response["Retry-After"] = str(wait)
+    if wait or retry:
+        response["Retry-After"] = str(wait or retry)
     patch_cache_control(response, private=True)
     response["X-Robots-Tag"] = "noindex"
     patch_vary_headers(response, ["HX-Request"])

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "web": ("bench.web", "article and home pages under wrk, side by side with nginx"),
     "scale": ("bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
     "faults": ("bench.faults", "SIGKILLs during an ingest: losses, resume time, web errors"),
+    "footprint": ("bench.footprint", "memory (PSS) of `newsdesk up` and --small, idle and peak, enrichment speed"),
 }
 
 

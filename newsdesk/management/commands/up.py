@@ -12,24 +12,36 @@ The supervisor binds the web servers' listening sockets itself and hands them to
 gunicorn and nginx it starts, so a web server that dies (even by SIGKILL of its master)
 is a short pause for readers: connections wait in the socket's backlog while the
 replacement starts, instead of being refused or finding the port held by orphans.
+
+The embedding model is loaded once per machine, by an embedding process
+(newsdesk/ai/embedder.py) that web and task workers call over a unix socket in the
+data directory; the supervisor holds that socket too, so requests wait in its backlog
+while a dead embedder is restarted. `--embedder local` instead lets each process load
+its own copy (how it was before: about 3 GB for the default set instead of 1).
+`--small` is the profile for a machine with 1 GB of memory: one web process (with
+threads) and one task worker, which also runs the scheduler, beside the embedder.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from newsdesk.pipeline.add import load_default_publishers
-from newsdesk.sources.models import Source
+from newsdesk.ai.embedder import listening_socket
 from newsdesk.web.front import (
     Front,
     inherit_socket,
@@ -51,7 +63,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("NEWSDESK_WORKERS", "2")), help="task worker processes"
         )
+        parser.add_argument(
+            "--small",
+            action="store_true",
+            default=os.environ.get("NEWSDESK_SMALL", "") not in ("", "0"),
+            help="small machine (1 GB): one web process with threads and one task worker (NEWSDESK_SMALL=1)",
+        )
+        parser.add_argument(
+            "--embedder",
+            choices=["shared", "local"],
+            default=os.environ.get("NEWSDESK_UP_EMBEDDER", "shared"),
+            help="shared: one embedding process holds the model for all (default); local: one copy per process",
+        )
+        parser.add_argument(
+            "--scheduler-in-worker",
+            action="store_true",
+            help="run the scheduler as a thread of the first task worker, not a process (implied by --small)",
+        )
         parser.add_argument("--no-web", action="store_true")
+        parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--no-scheduler", action="store_true", help="when another machine runs the one scheduler")
         parser.add_argument(
             "--front",
@@ -60,13 +90,27 @@ class Command(BaseCommand):
             help="nginx microcache in front of gunicorn (auto: when nginx is installed)",
         )
 
-    def handle(self, *args, bind, web_workers, workers, no_web, no_scheduler, front="auto", **options):
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
-        if settings.NEWSDESK_DEFAULT_SOURCES and not Source.objects.exists():
-            count = load_default_publishers()
-            self.stdout.write(f"loaded {count} default publishers")
+    def handle(
+        self,
+        *args,
+        bind,
+        web_workers,
+        workers,
+        no_web,
+        no_scheduler,
+        front="auto",
+        small=False,
+        embedder="shared",
+        scheduler_in_worker=False,
+        **options,
+    ):
+        if options.get("prepare_only"):
+            prepare(self.stdout)
+            return
+        if small:
+            web_workers, workers = 1, 1
+        self.stdout.write("preparing: migrations, cache table, static files")
+        prepare_in_child()
 
         newsdesk = [sys.executable, "-m", "newsdesk"]
         commands: dict[str, list[str]] = {}
@@ -75,6 +119,25 @@ class Command(BaseCommand):
         pass_fds: dict[str, tuple[int, ...]] = {}
         sockets: list[socket.socket] = []
         web: Front | None = None
+        shared: dict[str, str] = {}  # environment of every child
+        embedder_path: str | None = None
+        if embedder == "shared" and (workers or not no_web):
+            embedder_path = embedder_socket_path(settings.DATA_DIR)
+            listener = listening_socket(embedder_path)
+            listener.set_inheritable(True)
+            sockets.append(listener)
+            commands["embedder"] = [
+                sys.executable,
+                "-m",
+                "newsdesk.ai.embedder",
+                "--fd",
+                str(listener.fileno()),
+                "--nice",
+                str(settings.NEWSDESK_EMBEDDER_NICE),
+            ]
+            pass_fds["embedder"] = (listener.fileno(),)
+            shared["NEWSDESK_EMBEDDER"] = embedder_path
+            self.stdout.write(f"embedder: one copy of the model, shared on {embedder_path}")
         if not no_web:
             web = plan(bind, web_workers, settings.DATA_DIR, front=front)
             commands["web"] = web.gunicorn
@@ -86,7 +149,9 @@ class Command(BaseCommand):
             self.stdout.write(f"web: {web.note}")
         for n in range(workers):
             commands[f"worker-{n + 1}"] = [*newsdesk, "worker", "--verbosity", "0"]
-        if not no_scheduler:
+        if not no_scheduler and (small or scheduler_in_worker) and workers:
+            commands["worker-1"].append("--scheduler")  # one process less on a small machine
+        elif not no_scheduler:
             commands["scheduler"] = [*newsdesk, "scheduler"]
         if web is not None and web.nginx:
             commands["front"] = web.nginx  # last: started once gunicorn answers
@@ -98,6 +163,9 @@ class Command(BaseCommand):
             envs["front"] = nginx_inherit_env(outer.fileno())
             pass_fds["front"] = (outer.fileno(),)
 
+        for name in commands:
+            if name not in ("front", "embedder"):  # nginx embeds nothing
+                envs[name] = {**shared, **envs.get(name, {})}
         supervisor = Supervisor(
             commands,
             self.stdout,
@@ -109,14 +177,55 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
         signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
         if not no_web:
-            self.stdout.write(f"newsdesk is up on http://{bind}/ (Ctrl-C stops it)")
+            threading.Thread(target=self._announce, args=(bind, supervisor), name="announce", daemon=True).start()
         try:
             supervisor.run()
         finally:
             for sock in sockets:
                 sock.close()
+            if embedder_path is not None:
+                Path(embedder_path).unlink(missing_ok=True)
         if web is not None and web.nginx_dir is not None:
             remove_runtime(web.nginx_dir)
+
+    def _announce(self, bind: str, supervisor: Supervisor) -> None:
+        """The address, once the site answers there (not while it is still starting)."""
+        address = bind.replace("0.0.0.0:", "127.0.0.1:").replace("[::]:", "[::1]:")
+        if bind.startswith(("unix:", "fd://")) or wait_for_http(address, 300, lambda: not supervisor.stopping):
+            self.stdout.write(f"newsdesk is up on http://{bind}/ (Ctrl-C stops it)")
+
+
+def prepare(stdout: OutputWrapper) -> None:
+    """Migrate, create the cache table, collect static files, load the default
+    publishers on first start."""
+    from newsdesk.pipeline.add import load_default_publishers
+    from newsdesk.sources.models import Source
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if settings.NEWSDESK_DEFAULT_SOURCES and not Source.objects.exists():
+        count = load_default_publishers()
+        stdout.write(f"loaded {count} default publishers")
+
+
+def prepare_in_child() -> None:
+    """`prepare` in a process of its own: migrations and collectstatic leave 60 MB of
+    modules and caches behind, which the supervisor, living as long as the site, would
+    otherwise hold all along."""
+    done = subprocess.run([sys.executable, "-m", "newsdesk", "up", "--prepare-only"], check=False)
+    if done.returncode != 0:
+        raise CommandError(f"preparing the data directory failed (exit {done.returncode})")
+
+
+def embedder_socket_path(data_dir: Path) -> str:
+    """`<data dir>/embedder.sock`, or a name in the temporary directory when that path
+    is longer than a unix socket address may be (108 bytes on Linux)."""
+    path = str(Path(data_dir) / "embedder.sock")
+    if len(path.encode()) < 100:
+        return path
+    digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"newsdesk-embedder-{digest}.sock")
 
 
 class Supervisor:
