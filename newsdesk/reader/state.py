@@ -126,13 +126,16 @@ def opened(user: AbstractBaseUser, article_id: int) -> None:
     if not history_on(user):
         return
     now = timezone.now()
-    mark_read(user, [article_id])
-    HistoryEntry.objects.bulk_create(
-        [HistoryEntry(user=user, article_id=article_id, opened_at=now)],
-        update_conflicts=True,
-        unique_fields=["user", "article"],
-        update_fields=["opened_at"],
-    )
+    # One transaction: on SQLite one wait for the write lock (which an ingest holds
+    # often), not one per statement.
+    with transaction.atomic():
+        mark_read(user, [article_id])
+        HistoryEntry.objects.bulk_create(
+            [HistoryEntry(user=user, article_id=article_id, opened_at=now)],
+            update_conflicts=True,
+            unique_fields=["user", "article"],
+            update_fields=["opened_at"],
+        )
 
 
 def clear_history(user: AbstractBaseUser, *, forget_read: bool = False) -> None:
