@@ -31,9 +31,11 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import check_password, make_password
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from newsdesk.reader import limits
 from newsdesk.reader.models import AppPassword
 
 # Writing last_used_at on every request would turn every read into a write.
@@ -126,3 +128,14 @@ def touch(row: AppPassword) -> None:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
         AppPassword.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
+
+
+def admit(request: HttpRequest, row: AppPassword) -> int:
+    """Count a reader app's call on `row`'s budget (one for both APIs): 0, and the request
+    is its reader's from here on; else the seconds the app must wait."""
+    if wait := limits.app_call_wait(row):
+        return wait
+    touch(row)
+    request.app_password = row
+    request.user = row.user
+    return 0

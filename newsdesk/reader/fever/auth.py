@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from newsdesk.accounts import ratelimit
-from newsdesk.reader import app_passwords, limits
+from newsdesk.reader import app_passwords
 
 View = Callable[..., HttpResponse]
 API_VERSION = 3
@@ -67,11 +67,8 @@ def authenticated(view: View) -> View:
         if row is None:
             ratelimit.hit(bad_keys_rule(), ip)
             return not_authenticated()
-        if wait := limits.app_call_wait(row):
+        if wait := app_passwords.admit(request, row):
             return too_many(wait)
-        app_passwords.touch(row)
-        request.app_password = row
-        request.user = row.user
         return view(request, *args, **kwargs)
 
     return csrf_exempt(never_cache(wrapper))

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from newsdesk.accounts import ratelimit
-from newsdesk.reader import app_passwords, limits
+from newsdesk.reader import app_passwords
 from newsdesk.reader.greader.forms import TooManyFields, form
 from newsdesk.reader.models import AppPassword
 
@@ -72,11 +72,8 @@ def authenticated(methods: tuple[str, ...]) -> Callable[[View], View]:
             edit_token = form(request).get("T")
             if edit_token is not None and not constant_time_compare(edit_token, app_passwords.edit_token(row)):
                 return unauthorized()
-            if wait := limits.app_call_wait(row):
+            if wait := app_passwords.admit(request, row):
                 return too_many(wait)
-            app_passwords.touch(row)
-            request.app_password = row
-            request.user = row.user
             return view(request, *args, **kwargs)
 
         return csrf_exempt(never_cache(wrapper))
