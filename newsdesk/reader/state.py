@@ -80,14 +80,18 @@ def _set(user: AbstractBaseUser, article_ids: Iterable[int], is_read: bool) -> i
     if not ids:
         return 0
     existing = set(Article.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    _write_marks(user, existing, is_read)
+    return len(existing)
+
+
+def _write_marks(user: AbstractBaseUser, article_ids: Iterable[int], is_read: bool) -> None:
     now = timezone.now()
     ReadMark.objects.bulk_create(
-        [ReadMark(user=user, article_id=pk, is_read=is_read, changed_at=now) for pk in existing],
+        [ReadMark(user=user, article_id=pk, is_read=is_read, changed_at=now) for pk in article_ids],
         update_conflicts=True,
         unique_fields=["user", "article"],
         update_fields=["is_read", "changed_at"],
     )
-    return len(existing)
 
 
 def mark_read(user: AbstractBaseUser, article_ids: Iterable[int]) -> int:
@@ -128,8 +132,9 @@ def opened(user: AbstractBaseUser, article_id: int) -> None:
     now = timezone.now()
     # One transaction: on SQLite one wait for the write lock (which an ingest holds
     # often), not one per statement.
+    # The article page was just served: the article exists, no query to check it.
     with transaction.atomic():
-        mark_read(user, [article_id])
+        _write_marks(user, [article_id], True)
         HistoryEntry.objects.bulk_create(
             [HistoryEntry(user=user, article_id=article_id, opened_at=now)],
             update_conflicts=True,
