@@ -31,6 +31,43 @@ class Follow(models.Model):
         return f"{self.user} follows {self.source}"
 
 
+class Interest(models.Model):
+    """A hashtag, section, story or saved search the reader follows, or a source, hashtag,
+    section or word they muted: one row per thing, so muting a followed hashtag replaces
+    the follow. Following a source stays a Follow (a reader app's subscription, with its
+    read watermark); muting one is an Interest of kind "source".
+
+    `key` is what the thing is found by: a source, hashtag or section slug, a story's id
+    in decimal, a saved search's query string as the search page
+    takes it (`q` and its filters, keys sorted, empty ones left out), or a lower-cased word. `seen_at` is when the reader last
+    opened its listing: "new since your last visit" and unread counts start there.
+    """
+
+    class Kind(models.TextChoices):
+        SOURCE = "source", "source"  # muted only
+        HASHTAG = "hashtag", "hashtag"
+        SECTION = "section", "section"
+        STORY = "story", "story"
+        SEARCH = "search", "saved search"
+        WORD = "word", "word"  # muted only
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_interests")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=500)
+    label = models.CharField(max_length=200, blank=True, help_text="what the reader sees: #Putin, the story's headline")
+    muted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], name="reader_interest_once")]
+        # Fan-out of a new article: who follows this hashtag, story, section.
+        indexes = [models.Index(fields=["kind", "key", "muted"], name="reader_interest_target")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {'mutes' if self.muted else 'follows'} {self.kind} {self.key}"
+
+
 class ReadMark(models.Model):
     """One article marked read (is_read) or kept unread (not is_read) by one reader."""
 
