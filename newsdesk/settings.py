@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "newsdesk.api",
     "newsdesk.reader",
     "newsdesk.web",
+    "newsdesk.desk",
     "newsdesk.recovery",
 ]
 

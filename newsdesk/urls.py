@@ -34,9 +34,11 @@ urlpatterns = [
     # The Fever API, where FreshRSS (/api/fever.php) and Miniflux (/fever/) serve it.
     path("api/", include("newsdesk.reader.fever.urls")),
     path("api/", include("newsdesk.api.urls")),
+    path("reading/data/", include("newsdesk.reader.yourdata_urls")),
     path("reading/", include("newsdesk.reader.urls")),
     path("accounts/", include("newsdesk.accounts.urls")),
     path("comments/", include("newsdesk.comments.urls")),
+    path("desk/", include("newsdesk.desk.urls")),
     path("admin/", admin.site.urls),
 ]
 

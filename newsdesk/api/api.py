@@ -68,6 +68,7 @@ api = NewsdeskAPI(
 
 for module in (articles, stories, hashtags, sources, comments, me):
     api.add_router("", module.router)
+api.add_router("", "newsdesk.api.endpoints.yourdata.router")  # GET /me/export: the reader's data
 
 
 def error(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:

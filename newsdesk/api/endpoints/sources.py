@@ -37,6 +37,7 @@ from newsdesk.api.schemas import (
     SourcePatch,
 )
 from newsdesk.sources.models import Feed, Source
+from newsdesk.sources.subscribe import change_feed
 
 router = Router(tags=["sources"])
 
@@ -217,12 +218,7 @@ def update_feed(request: HttpRequest, payload: FeedPatch, feed_id: int = id_para
     if "url" in changes and changes["url"] != feed.url:
         if message := _url_taken(changes["url"]):
             raise conflict(message)
-        # A new address starts afresh: no validators of the old one, polled soon.
-        feed.etag, feed.last_modified, feed.next_fetch_at = "", "", timezone.now()
-    if changes.get("enabled") and not feed.enabled:
-        feed.next_fetch_at = timezone.now()
-    for field, value in changes.items():
-        setattr(feed, field, value)
+    change_feed(feed, **changes)  # a new address or a feed turned on is polled soon
     try:
         with transaction.atomic():
             feed.save()
