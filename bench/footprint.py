@@ -43,10 +43,10 @@ from bench.publisher import Publisher, load_articles
 PROFILES = {
     "default": [],
     "small": ["--small"],
-    # The default set with the scheduler as a thread of worker 1 (as --small runs it).
-    "default-scheduler-thread": ["--scheduler-in-worker"],
+    # The default set with the scheduler as a process of its own (before it was a thread of worker 1).
+    "default-scheduler-process": ["--scheduler-process"],
 }
-TARGETS_MB = {"default": 1200, "small": 700, "default-scheduler-thread": 1200}
+TARGETS_MB = {"default": 1200, "small": 700, "default-scheduler-process": 1200}
 KINDS = ("supervisor", "web", "worker", "scheduler", "embedder", "front", "other")
 
 
@@ -54,7 +54,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--articles", type=int, default=500, help="pages the publisher serves")
     parser.add_argument("--questions", type=int, default=50, help="ask-the-article questions over HTTP")
     parser.add_argument(
-        "--profiles", default="default,small", help="comma-separated: default, small, default-scheduler-thread"
+        "--profiles", default="default,small", help="comma-separated: default, small, default-scheduler-process"
     )
     parser.add_argument("--corpus", type=Path, default=BBC_ARTICLES)
     parser.add_argument("--every", type=float, default=0.5, help="seconds between memory samples")

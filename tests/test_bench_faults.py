@@ -184,6 +184,8 @@ def test_role_of_tells_the_children_of_up_apart():
     python = [sys.executable, "-m"]
     assert faults.role_of([*python, "newsdesk", "worker", "--verbosity", "0"]) == "worker"
     assert faults.role_of([*python, "newsdesk", "scheduler"]) == "scheduler"
+    # Worker 1 runs the scheduler as a thread under `newsdesk up`: killing it is the scheduler's kill.
+    assert faults.role_of([*python, "newsdesk", "worker", "--verbosity", "0", "--scheduler"]) == "scheduler"
     assert faults.role_of([*python, "gunicorn", "newsdesk.wsgi:application", "--bind", "fd://6"]) == "web"
     assert faults.role_of(["nginx: master process /usr/sbin/nginx -c /tmp/d/nginx.conf -p /tmp/d"]) == "front"
     assert faults.role_of(["/usr/sbin/nginx", "-c", "x.conf"]) == "front"

@@ -78,23 +78,12 @@ def up_children(monkeypatch, settings, tmp_path):
 
     captured = {}
 
-    class FakeSupervisor:
-        stopping = True  # nothing runs: `up` gives up at once waiting to announce the site
-
-        def __init__(self, commands, out, envs=None, waits=None, pass_fds=None, groups=None):
-            captured.update(
-                commands=commands, envs=envs or {}, waits=waits or {}, pass_fds=pass_fds or {}, groups=groups or {}
-            )
-
-        def run(self):
-            pass
-
-        def stop(self):
-            pass
+    def supervise(layout):  # instead of becoming the supervisor (exec)
+        captured.update(layout, pass_fds={name: tuple(fds) for name, fds in layout["pass_fds"].items()})
 
     settings.NEWSDESK_DEFAULT_SOURCES = False
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(up, "Supervisor", FakeSupervisor)
+    monkeypatch.setattr(up, "supervise", supervise)
     monkeypatch.setattr(up, "call_command", lambda *args, **kwargs: None)
     monkeypatch.setattr(up, "prepare_in_child", lambda: None)
     monkeypatch.setattr(up.signal, "signal", lambda *args: None)
@@ -354,9 +343,9 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
 def test_supervisor_restarts_at_once_and_backs_off_only_for_quick_deaths():
     """A reader waits for the web server, not for the supervisor: the first restart is
     immediate; a child that keeps dying young waits longer each time, up to a cap."""
-    from newsdesk.management.commands.up import Supervisor
+    from newsdesk.supervisor import Supervisor
 
-    supervisor = Supervisor({"web": ["true"]}, out=None)
+    supervisor = Supervisor({"web": ["true"]})
     supervisor.started["web"] = 0.0
     assert supervisor._restart_delay("web", 3600.0) == 0.0  # ran an hour: at once
     supervisor.quick_exits.clear()

@@ -147,8 +147,9 @@ def test_small_profile_shares_the_model_and_survives_a_killed_embedder(fixture_s
 
 
 def test_default_set_web_and_scheduler_never_import_torch(fixture_server, env):
-    """The default composition (a scheduler process of its own), two web processes: after
-    enriching and answering a question, the embedder alone has torch mapped."""
+    """The default composition (the scheduler a thread of worker 1, the supervisor on the
+    standard library alone), two web processes: after enriching and answering a question,
+    the embedder alone has torch mapped."""
     feed = serve_article(fixture_server, "/up-default")
     assert newsdesk(env, "migrate", "--verbosity", "0").returncode == 0
     assert newsdesk(env, "add", feed).returncode == 0
@@ -160,9 +161,12 @@ def test_default_set_web_and_scheduler_never_import_torch(fixture_server, env):
             answer = ask(port, article_id(env), question)
             assert answer.status_code == 200 and "The article says" in answer.text, answer.text
         found = kinds(up.pid)
-        assert len(found["scheduler"]) == 1 and len(found["web"]) == 3 and len(found["embedder"]) == 1
+        assert "scheduler" not in found and len(found["worker"]) == 1
+        assert b"--scheduler" in Path(f"/proc/{found['worker'][0]}/cmdline").read_bytes().split(b"\0")
+        assert len(found["web"]) == 3 and len(found["embedder"]) == 1
+        assert b"newsdesk.supervisor" in Path(f"/proc/{up.pid}/cmdline").read_bytes()  # exec'd, same pid
         assert maps_torch(found["embedder"][0])
-        for kind in ("web", "worker", "scheduler", "supervisor"):
+        for kind in ("web", "worker", "supervisor"):
             for pid in found[kind]:
                 assert not maps_torch(pid), f"{kind} process {pid} imported torch"
     finally:

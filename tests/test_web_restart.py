@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +178,7 @@ def site(tmp_path, request):
             start_new_session=True,
         )
     try:
-        assert front.wait_for_http(f"127.0.0.1:{port}", 180, lambda: proc.poll() is None)
+        assert wait_for_http(f"127.0.0.1:{port}", 180, lambda: proc.poll() is None)
         yield proc.pid, port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -39,7 +39,6 @@ NEWSDESK_FRONT=auto (default) uses nginx when it is installed, `gunicorn` never 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import pwd
 import re
@@ -329,26 +328,6 @@ def remove_runtime(directory: Path) -> None:
     run = runtime_dir(directory)
     if run != Path(directory):
         shutil.rmtree(run, ignore_errors=True)
-
-
-def wait_for_http(address: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
-    """True once an HTTP server on HOST:PORT answers a request (any status). Unlike
-    wait_for_port this waits for the server itself, not a socket whose backlog accepts
-    connections for a server still starting."""
-    host, port = address.rsplit(":", 1)
-    host = host.strip("[]") or "127.0.0.1"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
-        conn = http.client.HTTPConnection(host, int(port), timeout=2)
-        try:
-            conn.request("GET", "/robots.txt")
-            conn.getresponse()
-            return True
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.1)
-        finally:
-            conn.close()
-    return False
 
 
 def wait_for_port(address: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:

@@ -14,31 +14,14 @@ process group before it restarts it.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import signal
-import sys
 from typing import TYPE_CHECKING
+
+from newsdesk.supervisor import die_with_parent
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
     from gunicorn.workers.base import Worker
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def die_with_parent(sig: int, parent: int | None = None) -> bool:
-    """Ask the kernel to send `sig` to this process when its parent dies. False when
-    the platform cannot. When `parent` (the expected parent's pid) already died before
-    the request took effect the kernel never sends the signal, so it is sent now."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)  # the running program's libc: no lookup after fork
-    if libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
-        return False
-    if parent is not None and os.getppid() != parent:
-        os.kill(os.getpid(), sig)
-    return True
 
 
 def post_fork(server: Arbiter, worker: Worker) -> None:

@@ -1,7 +1,11 @@
 """`newsdesk up`: the whole site in one process group.
 
-Migrates, then supervises the web server, the task workers and the scheduler as child
-processes: a child that dies is restarted, Ctrl-C or SIGTERM stops them all.
+Migrates (in a child process), works out what to run, then becomes the supervisor
+(newsdesk/supervisor.py, the standard library only: 10 MB instead of Django's 80) of the
+web server, the task workers and the embedder as child processes: a child that dies is
+restarted, Ctrl-C or SIGTERM stops them all. The scheduler is a thread of the first
+worker (a process of its own held 200 MB for a loop that mostly sleeps);
+`--scheduler-process` runs it apart.
 
 The web server is nginx in front of gunicorn when nginx is installed (a microcache of
 anonymous pages, see newsdesk/web/front.py), else gunicorn alone; `--front` or
@@ -19,7 +23,7 @@ data directory; the supervisor holds that socket too, so requests wait in its ba
 while a dead embedder is restarted. `--embedder local` instead lets each process load
 its own copy (how it was before: about 3 GB for the default set instead of 1).
 `--small` is the profile for a machine with 1 GB of memory: one web process (with
-threads) and one task worker, which also runs the scheduler, beside the embedder.
+threads) and one task worker beside the embedder.
 """
 
 from __future__ import annotations
@@ -32,9 +36,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -42,16 +43,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from newsdesk.ai.embedder import listening_socket
+from newsdesk.supervisor import exec_plan
 from newsdesk.web.front import (
     Front,
     inherit_socket,
     listen_socket,
     nginx_inherit_env,
     plan,
-    remove_runtime,
-    wait_for_http,
+    runtime_dir,
 )
-from newsdesk.web.gunicorn_conf import die_with_parent
 
 
 class Command(BaseCommand):
@@ -76,9 +76,9 @@ class Command(BaseCommand):
             help="shared: one embedding process holds the model for all (default); local: one copy per process",
         )
         parser.add_argument(
-            "--scheduler-in-worker",
+            "--scheduler-process",
             action="store_true",
-            help="run the scheduler as a thread of the first task worker, not a process (implied by --small)",
+            help="run the scheduler as a process of its own, not as a thread of the first task worker",
         )
         parser.add_argument("--no-web", action="store_true")
         parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
@@ -101,7 +101,7 @@ class Command(BaseCommand):
         front="auto",
         small=False,
         embedder="shared",
-        scheduler_in_worker=False,
+        scheduler_process=False,
         **options,
     ):
         if options.get("prepare_only"):
@@ -149,8 +149,8 @@ class Command(BaseCommand):
             self.stdout.write(f"web: {web.note}")
         for n in range(workers):
             commands[f"worker-{n + 1}"] = [*newsdesk, "worker", "--verbosity", "0"]
-        if not no_scheduler and (small or scheduler_in_worker) and workers:
-            commands["worker-1"].append("--scheduler")  # one process less on a small machine
+        if not no_scheduler and workers and not (scheduler_process and not small):
+            commands["worker-1"].append("--scheduler")  # one process (about 200 MB) less
         elif not no_scheduler:
             commands["scheduler"] = [*newsdesk, "scheduler"]
         if web is not None and web.nginx:
@@ -166,33 +166,33 @@ class Command(BaseCommand):
         for name in commands:
             if name not in ("front", "embedder"):  # nginx embeds nothing
                 envs[name] = {**shared, **envs.get(name, {})}
-        supervisor = Supervisor(
-            commands,
-            self.stdout,
-            envs=envs,
-            waits=waits,
-            pass_fds=pass_fds,
-            groups={"web": signal.SIGKILL, "front": signal.SIGQUIT},
-        )
-        signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
-        signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
+        for sock in sockets:
+            sock.set_inheritable(True)  # across the exec into the supervisor, then to the children
+        remove = [embedder_path] if embedder_path else []
+        if web is not None and web.nginx_dir is not None and runtime_dir(web.nginx_dir) != Path(web.nginx_dir):
+            remove.append(str(runtime_dir(web.nginx_dir)))  # the microcache outlives no run
+        announce = None
         if not no_web:
-            threading.Thread(target=self._announce, args=(bind, supervisor), name="announce", daemon=True).start()
-        try:
-            supervisor.run()
-        finally:
-            for sock in sockets:
-                sock.close()
-            if embedder_path is not None:
-                Path(embedder_path).unlink(missing_ok=True)
-        if web is not None and web.nginx_dir is not None:
-            remove_runtime(web.nginx_dir)
+            if bind.startswith(("unix:", "fd://")):
+                self.stdout.write(f"newsdesk is up on {bind} (Ctrl-C stops it)")
+            else:
+                announce = bind
+        supervise(
+            {
+                "commands": commands,
+                "envs": envs,
+                "waits": waits,
+                "pass_fds": {name: list(fds) for name, fds in pass_fds.items()},
+                "groups": {"web": int(signal.SIGKILL), "front": int(signal.SIGQUIT)},
+                "announce": announce,
+                "remove": remove,
+            }
+        )
 
-    def _announce(self, bind: str, supervisor: Supervisor) -> None:
-        """The address, once the site answers there (not while it is still starting)."""
-        address = bind.replace("0.0.0.0:", "127.0.0.1:").replace("[::]:", "[::1]:")
-        if bind.startswith(("unix:", "fd://")) or wait_for_http(address, 300, lambda: not supervisor.stopping):
-            self.stdout.write(f"newsdesk is up on http://{bind}/ (Ctrl-C stops it)")
+
+def supervise(layout: dict) -> None:
+    """Hand over to the supervisor (newsdesk/supervisor.py): this process becomes it."""
+    exec_plan(layout, Path(settings.DATA_DIR))
 
 
 def prepare(stdout: OutputWrapper) -> None:
@@ -226,119 +226,3 @@ def embedder_socket_path(data_dir: Path) -> str:
         return path
     digest = hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
     return str(Path(tempfile.gettempdir()) / f"newsdesk-embedder-{digest}.sock")
-
-
-class Supervisor:
-    """Keep child processes running; stop them all together.
-
-    A child that exits is restarted at once (a reader waits for the web server, not for
-    the supervisor), and only a child that keeps dying within STABLE seconds of its start
-    waits, doubling from RETRY up to MAX_RETRY, so a broken one does not spin the CPU.
-    Children named in `groups` (the web server and nginx: a master with its workers) run
-    in a process group of their own; when the master exits, whatever is left of its group
-    gets the signal `groups` names (SIGKILL for gunicorn; SIGQUIT lets nginx's workers
-    finish the requests they hold, as their successor serves the same socket), so no
-    orphaned worker lingers, and the master gets SIGTERM should the supervisor itself
-    die (PR_SET_PDEATHSIG). `pass_fds` are inherited
-    by a child, as the listening sockets the web servers share across their restarts.
-    """
-
-    POLL = 0.05  # seconds between looks at the children: how soon a death is noticed
-    STABLE = 10.0
-    RETRY = 0.25
-    MAX_RETRY = 30.0
-
-    def __init__(
-        self,
-        commands: dict[str, list[str]],
-        out: OutputWrapper,
-        envs: dict[str, dict[str, str]] | None = None,
-        waits: dict[str, str] | None = None,
-        pass_fds: dict[str, tuple[int, ...]] | None = None,
-        groups: dict[str, int] | None = None,
-    ) -> None:
-        self.commands = commands
-        self.out = out
-        self.envs = envs or {}
-        self.waits = waits or {}  # name -> HOST:PORT where an HTTP server must answer first
-        self.pass_fds = pass_fds or {}
-        self.groups = groups or {}  # name -> signal for what is left of its process group
-        self.children: dict[str, subprocess.Popen] = {}
-        self.started: dict[str, float] = {}
-        self.quick_exits: dict[str, int] = {}
-        self.restart_at: dict[str, float] = {}
-        self.stopping = False
-
-    def run(self) -> None:
-        for name in self.commands:
-            if name in self.waits and not wait_for_http(self.waits[name], 120, lambda: not self.stopping):
-                if self.stopping:
-                    break
-                self.out.write(f"{self.waits[name]} did not answer within 120 s; starting {name} anyway")
-            self._start(name)
-        while not self.stopping:
-            self._watch()
-            time.sleep(self.POLL)
-        self._terminate()
-
-    def stop(self) -> None:
-        self.stopping = True
-
-    def _watch(self) -> None:
-        now = time.monotonic()
-        for name, child in list(self.children.items()):
-            if name in self.restart_at:
-                if now >= self.restart_at[name]:
-                    del self.restart_at[name]
-                    self._start(name)
-            elif child.poll() is not None:
-                self._signal_group(name, child, self.groups.get(name))
-                delay = self._restart_delay(name, now)
-                self.out.write(
-                    f"{name} exited with {child.returncode}; restarting" + (f" in {delay:g} s" if delay else "")
-                )
-                self.restart_at[name] = now + delay
-
-    def _restart_delay(self, name: str, now: float) -> float:
-        """0 after a child that ran for a while, or died young once; then a doubling wait
-        while it keeps dying young."""
-        if now - self.started[name] >= self.STABLE:
-            self.quick_exits[name] = 0
-        self.quick_exits[name] = self.quick_exits.get(name, 0) + 1
-        if self.quick_exits[name] == 1:
-            return 0.0
-        return min(self.MAX_RETRY, self.RETRY * 2 ** (self.quick_exits[name] - 2))
-
-    def _start(self, name: str) -> None:
-        env = {**os.environ, **self.envs[name]} if self.envs.get(name) else None
-        own_group = name in self.groups
-        self.children[name] = subprocess.Popen(
-            self.commands[name],
-            env=env,
-            pass_fds=self.pass_fds.get(name, ()),
-            process_group=0 if own_group else None,
-            preexec_fn=partial(die_with_parent, signal.SIGTERM, os.getpid()) if own_group else None,
-        )
-        self.started[name] = time.monotonic()
-
-    def _signal_group(self, name: str, child: subprocess.Popen, sig: int | None) -> None:
-        """Send `sig` to what is left of an exited master's process group (its workers)."""
-        if name not in self.groups or sig is None:
-            return
-        try:
-            os.killpg(child.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def _terminate(self) -> None:
-        for child in self.children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for name, child in self.children.items():
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            self._signal_group(name, child, signal.SIGKILL)

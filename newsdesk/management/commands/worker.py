@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scheduler",
             action="store_true",
-            help="also run the scheduler, in a thread (`newsdesk up --small`: one process less, 120 MB)",
+            help="also run the scheduler, in a thread (as `newsdesk up` runs worker 1: one process, 200 MB, less)",
         )
 
     def handle(self, *args: Any, batch: bool, scheduler: bool = False, **options: Any) -> None:
