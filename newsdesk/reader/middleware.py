@@ -4,6 +4,8 @@ A middleware rather than a line in the article view: the reader's side (this app
 the site's pages (newsdesk.web) are sibling layers that do not import each other, and
 the article view serves anonymous readers from the page cache, which must never see a
 reader. Only a successful GET of the `article` URL by a signed-in reader counts.
+After a listing page that asked for its "new since" boundary, the reader's visit is
+recorded the same way (new_since.after_response).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
-from newsdesk.reader import state
+from newsdesk.reader import new_since, state
 
 ARTICLE_VIEW = "article"
 logger = logging.getLogger(__name__)
@@ -40,4 +42,11 @@ class ReadingMiddleware:
                 state.opened(request.user, int(match.kwargs["pk"]))
             except DatabaseError:  # the page is served; a read mark is not worth a 500
                 logger.warning("could not record article %s as read", match.kwargs["pk"], exc_info=True)
+        # A listing that showed "new since your last visit" markers: the visit, and when
+        # the reader last opened a followed listing (new_since.py).
+        if request.method == "GET" and response.status_code == 200:
+            try:
+                new_since.after_response(request)
+            except DatabaseError:
+                logger.warning("could not record the reader's visit", exc_info=True)
         return response

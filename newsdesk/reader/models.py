@@ -135,3 +135,31 @@ class AppPassword(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
+
+
+class Visit(models.Model):
+    """When the reader was last on the site's listings, for "new since your last visit".
+
+    A visit is a run of page views with no gap longer than new_since.VISIT_GAP; `since` is
+    where the previous visit ended (None on the first one): articles published after it
+    are marked new for the whole of this visit, so a reload does not clear the markers."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="reader_visit"
+    )
+    last_at = models.DateTimeField(default=timezone.now)
+    since = models.DateTimeField(null=True, blank=True)
+
+
+class Nudge(models.Model):
+    """ "More like this" (more) or "less like this" (not more) on an article in For You:
+    the article's neighbours in the vector index are raised or lowered (foryou.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader_nudges")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    more = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "article"], name="reader_nudge_once")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="reader_nudge_latest")]

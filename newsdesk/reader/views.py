@@ -27,9 +27,20 @@ from django.views.decorators.http import require_POST, require_safe
 
 from newsdesk.accounts.ratelimit import wait_text
 from newsdesk.articles.models import Article
-from newsdesk.reader import app_passwords, follows, fragments, saved, state
+from newsdesk.reader import (
+    app_passwords,
+    buttons,
+    follows,
+    foryou,
+    fragments,
+    interests,
+    new_since,
+    nudges,
+    saved,
+    state,
+)
 from newsdesk.reader.limits import action_wait
-from newsdesk.reader.models import AppPassword, Follow, HistoryEntry, Saved
+from newsdesk.reader.models import AppPassword, Follow, HistoryEntry, Interest, Saved
 from newsdesk.sources.models import Source
 
 PAGE_SIZE = 30
@@ -107,11 +118,57 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_safe
 @_signed_in
 def following(request: HttpRequest) -> HttpResponse:
-    rows = list(Follow.objects.filter(user=request.user).select_related("source").order_by("category", "source__name"))
-    counts = state.unread_counts(request.user)
-    for row in rows:
-        row.unread = counts.get(row.source_id, (0, None))[0]
-    return render(request, "reader/following.html", {"follows": rows})
+    """Everything the reader follows, with its unread or new count, and what they muted."""
+    counted = new_since.counts(request.user)
+    rows = {f.source.slug: f for f in Follow.objects.filter(user=request.user).select_related("source")}
+    sources = []
+    for item in counted:
+        if item.kind == "source" and item.key in rows:
+            rows[item.key].unread = item.count
+            rows[item.key].unread_shown = item.shown
+            sources.append(rows[item.key])
+    muted = Interest.objects.filter(user=request.user, muted=True).order_by("kind", "label")
+    context = {
+        "follows": sources,
+        "groups": [
+            (kind, title, [c for c in counted if c.kind == kind])
+            for kind, title in (
+                (Interest.Kind.HASHTAG, "Hashtags"),
+                (Interest.Kind.SECTION, "Sections"),
+                (Interest.Kind.STORY, "Stories"),
+                (Interest.Kind.SEARCH, "Saved searches"),
+            )
+        ],
+        "muted": [(row, interests.url_of(row.kind, row.key)) for row in muted],
+        "max_word": interests.MAX_WORD,
+    }
+    return render(request, "reader/following.html", context)
+
+
+@require_safe
+@_signed_in
+def for_you(request: HttpRequest) -> HttpResponse:
+    """The reader's own front page (foryou.py)."""
+    page = foryou.for_you(request.user)
+    return render(request, "reader/foryou.html", {"page": page, "next": request.get_full_path()})
+
+
+@require_safe
+def for_you_how(request: HttpRequest) -> HttpResponse:
+    """How For You ranks, with the numbers the code uses (no reader's data: public)."""
+    context = {
+        "weights": foryou.WEIGHTS,
+        "window_days": foryou.WINDOW.days,
+        "per_follow": foryou.PER_FOLLOW,
+        "per_publisher": foryou.PER_PUBLISHER,
+        "page_size": foryou.PAGE,
+        "half_life": foryou.HALF_LIFE_HOURS,
+        "neighbours": foryou.NEIGHBOURS,
+        "min_similarity": foryou.MIN_SIMILARITY,
+        "top_stories": foryou.TOP_STORIES,
+        "searches": foryou.SEARCHES,
+    }
+    return render(request, "reader/foryou_how.html", context)
 
 
 @_signed_in
@@ -236,3 +293,47 @@ def switch_history(request: HttpRequest) -> HttpResponse:
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     app_passwords.revoke(request.user, pk)
     return _back(request, reverse("reader:apps"))
+
+
+def _problem(request: HttpRequest, message: str) -> HttpResponse:
+    """A change that cannot be made: said plainly, with the way back; nothing changed."""
+    return render(request, "reader/problem.html", {"message": message, "back": _next(request)}, status=400)
+
+
+INTEREST_CHANGES = {
+    "follow": interests.follow,
+    "unfollow": interests.unfollow,
+    "mute": interests.mute,
+    "unmute": interests.unmute,
+}
+
+
+@_change
+def interest(request: HttpRequest) -> HttpResponse:
+    """Follow, unfollow, mute or unmute one thing (kind, key, do): answered with its
+    buttons again for htmx, else back to the page it was done from."""
+    change = INTEREST_CHANGES.get(request.POST.get("do", ""))
+    if change is None:
+        return _problem(request, "Say what to do: follow, unfollow, mute or unmute.")
+    try:
+        target = change(request.user, request.POST.get("kind", ""), request.POST.get("key", ""))
+    except interests.InterestError as error:
+        return _problem(request, str(error))
+    if _htmx(request):
+        context = buttons.interest_context(request.user, target, _next(request), request.POST.get("show", ""))
+        return render(request, buttons.INTEREST, context)
+    return _back(request, reverse("reader:following"))
+
+
+@_change
+def nudge(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "More like this", "less like this" or undo, on an article of For You."""
+    article = get_object_or_404(Article.objects.only("pk", "title", "source"), pk=pk)
+    what = request.POST.get("do", "")
+    if what not in ("more", "less", "undo"):
+        return _problem(request, "Say what to do: more, less or undo.")
+    nudges.put(request.user, article, None if what == "undo" else what == "more")
+    if _htmx(request):
+        context = buttons.nudge_context(request.user, article, _next(request))
+        return render(request, buttons.NUDGE, context)
+    return _back(request, reverse("reader:for-you"))

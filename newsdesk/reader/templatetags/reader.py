@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 
-from newsdesk.reader import fragments, state
+from newsdesk.reader import buttons, fragments, interests, new_since, state
 
 register = template.Library()
 
@@ -51,3 +51,41 @@ def mark_listing_read(context: template.Context, articles: Any) -> dict:
         "next": _here(context),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag(buttons.INTEREST, takes_context=True)
+def interest_buttons(context: template.Context, kind: str, key: Any, show: str = "") -> dict:
+    """Follow and mute buttons for a hashtag, section, story, source or word (nothing
+    when the key names nothing); `show` "follow" or "mute" offers only that one."""
+    try:
+        target = interests.resolve(kind, key)
+    except interests.InterestError:
+        return {"target": None}
+    found = buttons.interest_context(_reader(context), target, _here(context), show)
+    return {**found, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag(buttons.INTEREST, takes_context=True)
+def search_buttons(context: template.Context) -> dict:
+    """ "Follow this search" for the search page's query and filters (a saved search)."""
+    request = context.get("request")
+    if request is None:
+        return {"target": None}
+    try:
+        key = interests.search_key(request.GET)
+    except interests.InterestError:
+        return {"target": None}
+    target = interests.Target("search", key, interests.describe_search(key), interests.url_of("search", key))
+    found = buttons.interest_context(_reader(context), target, _here(context))
+    return {**found, "csrf_token": context.get("csrf_token")}
+
+
+@register.simple_tag(takes_context=True)
+def reader_since(context: template.Context, kind: str = "", key: Any = "") -> Any:
+    """Where "new since your last visit" starts on this listing (None for anonymous
+    readers, whose cached pages never carry a marker): `{% reader_since "hashtag" slug
+    as reader_since %}`, then newsdesk/_article_item.html marks what is newer."""
+    request = context.get("request")
+    if request is None or _reader(context) is None:
+        return None
+    return new_since.listing_since(request, kind, key)
