@@ -483,7 +483,10 @@ def test_common_words_take_candidates_from_the_newest_ids_only_when_that_is_the_
     with connection.cursor() as cursor:
         full = fts5._candidates(cursor, expression, "", [], connection)
         recent = fts5._recent_candidates(cursor, expression, connection)
-    assert recent is not None and recent == full
+    # The same rows in the same order; bm25 may differ in the last bits between the two
+    # statements (the index's statistics are read per statement).
+    assert recent is not None and [row[:2] for row in recent] == [row[:2] for row in full]
+    assert [row[2] for row in recent] == pytest.approx([row[2] for row in full], rel=1e-9)
     assert [row[0] for row in recent] == [a.pk for a in reversed(arrivals[-6:])]
     assert old_headline.pk not in [hit.article_id for hit in search("volcano")[0]]
 
