@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import IntegrityError, transaction
@@ -131,7 +131,13 @@ def search_key(params: Mapping[str, str] | QueryDict) -> str:
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
         raise InterestError(f"That search cannot be saved: {problems}")
-    cleaned = {name: form.cleaned_data.get(name) for name in SEARCH_FIELDS}
+    return key_of_search(form.cleaned_data)
+
+
+def key_of_search(cleaned_data: Mapping[str, Any]) -> str:
+    """The saved-search key of a search form's cleaned data: the search page, which has
+    validated its form already, takes the key from it instead of validating a second one."""
+    cleaned = {name: cleaned_data.get(name) for name in SEARCH_FIELDS}
     if not cleaned["q"]:
         raise InterestError("A saved search needs words to search for.")
     pairs = [

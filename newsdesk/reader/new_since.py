@@ -90,7 +90,7 @@ def listing_since(request: HttpRequest, kind: str = "", key: str | int = "") -> 
     user = _reader(request)
     if user is None or kind not in (Interest.Kind.HASHTAG, Interest.Kind.SECTION, Interest.Kind.STORY, "search"):
         return since
-    if kind == "search":
+    if kind == "search" and not key:
         try:
             key = interests.search_key(request.GET)
         except interests.InterestError:
