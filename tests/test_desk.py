@@ -127,6 +127,13 @@ def test_the_desk_is_for_staff_only(client, reader, staff, fixture_server, prefi
     assert strict.post(reverse("desk:preview"), {"url": site["home"]}).status_code == 403
 
 
+def test_the_header_links_staff_to_the_desk_and_nobody_else(client, reader, staff):
+    desk_link = f'href="{reverse("desk:index")}"'
+    assert desk_link in staff[1].get(reverse("sources")).content.decode()
+    assert desk_link not in reader[1].get(reverse("sources")).content.decode()
+    assert desk_link not in client.get(reverse("sources")).content.decode()
+
+
 # --- add: preview, then subscribe ----------------------------------------------------------
 
 
