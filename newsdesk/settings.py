@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "newsdesk.comments",
     "newsdesk.api",
     "newsdesk.reader",
+    "newsdesk.reader.briefings",
     "newsdesk.web",
     "newsdesk.desk",
     "newsdesk.recovery",
@@ -181,13 +182,30 @@ STORAGES = {
 MEDIA_ROOT = Path(env("NEWSDESK_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = env("NEWSDESK_MEDIA_URL", "/media/")
 
+# Mail (password resets, briefings and alert emails): Django's mail settings. The console
+# backend prints mail instead of sending it; for real mail set NEWSDESK_EMAIL_BACKEND=
+# django.core.mail.backends.smtp.EmailBackend and the server: host, port, user and
+# password, STARTTLS (USE_TLS, port 587) or implicit TLS (USE_SSL, port 465), a timeout
+# in seconds. Briefings and alerts go through the same connection settings.
 EMAIL_BACKEND = env("NEWSDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("NEWSDESK_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("NEWSDESK_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("NEWSDESK_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("NEWSDESK_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("NEWSDESK_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("NEWSDESK_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env("NEWSDESK_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env("NEWSDESK_FROM_EMAIL", "newsdesk <noreply@localhost>")
+# The site's address as readers reach it, for links in emails and feeds (which have no
+# request to take it from): the first https trusted origin when one is set, else the
+# address `newsdesk up` listens on.
+NEWSDESK_SITE_URL = env(
+    "NEWSDESK_SITE_URL",
+    next(
+        (o for o in CSRF_TRUSTED_ORIGINS if o.lower().startswith("https://")),
+        "http://" + env("NEWSDESK_BIND", "127.0.0.1:8000"),
+    ),
+).rstrip("/")
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -332,6 +350,22 @@ NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
 NEWSDESK_READER_ACTIONS_PER_MINUTE = int(env("NEWSDESK_READER_ACTIONS_PER_MINUTE", "60"))
 # How far back a new follow starts unread: the last week of a publisher, not its archive.
 NEWSDESK_READER_UNREAD_DAYS = int(env("NEWSDESK_READER_UNREAD_DAYS", "7"))
+# Briefings and alerts (newsdesk/reader/briefings/). Stories in the daily site briefing;
+# how often the scheduler queues the mail planner (which also refreshes the site
+# briefing) and looks for new articles to match against follows (seconds); articles
+# per fan-out task; how long an article not yet placed in a story is waited for before
+# it is matched anyway (seconds: placement brings its hashtags and story); how many
+# hours after a reader's chosen hour a missed briefing is still sent (the scheduler was
+# down); emails per sending task (one SMTP connection each); and how long a queued
+# batch or email may take before it is queued again (seconds).
+NEWSDESK_BRIEFING_STORIES = int(env("NEWSDESK_BRIEFING_STORIES", "8"))
+NEWSDESK_MAIL_PLAN_EVERY = env_float("NEWSDESK_MAIL_PLAN_EVERY", 60.0)
+NEWSDESK_ALERTS_EVERY = env_float("NEWSDESK_ALERTS_EVERY", 10.0)
+NEWSDESK_ALERTS_BATCH = int(env("NEWSDESK_ALERTS_BATCH", "1000"))
+NEWSDESK_ALERTS_WAIT = int(env("NEWSDESK_ALERTS_WAIT", str(6 * 3600)))
+NEWSDESK_BRIEFING_CATCH_UP_HOURS = int(env("NEWSDESK_BRIEFING_CATCH_UP_HOURS", "6"))
+NEWSDESK_MAIL_BATCH = int(env("NEWSDESK_MAIL_BATCH", "200"))
+NEWSDESK_MAIL_LEASE = int(env("NEWSDESK_MAIL_LEASE", "600"))
 NEWSDESK_COMMENTS_PER_MINUTE = 5
 NEWSDESK_COMMENTS_PER_HOUR = 20
 NEWSDESK_COMMENTS_PER_DAY = 50

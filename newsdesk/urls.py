@@ -36,6 +36,8 @@ urlpatterns = [
     path("api/", include("newsdesk.api.urls")),
     path("reading/data/", include("newsdesk.reader.yourdata_urls")),
     path("reading/", include("newsdesk.reader.urls")),
+    # Briefings and alerts: /reading/briefing/... and /reading/notifications/...
+    path("reading/", include("newsdesk.reader.briefings.urls")),
     path("accounts/", include("newsdesk.accounts.urls")),
     path("comments/", include("newsdesk.comments.urls")),
     path("desk/", include("newsdesk.desk.urls")),

@@ -69,6 +69,7 @@ api = NewsdeskAPI(
 for module in (articles, stories, hashtags, sources, comments, me):
     api.add_router("", module.router)
 api.add_router("", "newsdesk.api.endpoints.yourdata.router")  # GET /me/export: the reader's data
+api.add_router("", "newsdesk.api.endpoints.briefings.router")  # briefings (site, personal) and notifications
 api.add_router("", "newsdesk.api.endpoints.reading.router")  # the reader's follows, mutes, For You, unread, saved
 
 

@@ -9,6 +9,7 @@ from django.db import close_old_connections
 
 from newsdesk.pipeline.ingest import lease_time
 from newsdesk.pipeline.tasks import enqueue_due_work, enqueue_stranded
+from newsdesk.reader.briefings.schedule import tick as briefings_tick
 from newsdesk.recovery.sweep import recover
 
 log = logging.getLogger("newsdesk.scheduler")
@@ -49,6 +50,10 @@ class Command(BaseCommand):
                     if repaired := enqueue_stranded():
                         log.info("queued enrichment for %d article(s) that missed it", repaired)
                     last_repair = time.monotonic()
+                if queued := briefings_tick():  # alerts' fan-out and the emails (cheap when idle)
+                    log.info(
+                        "queued %d alert fan-out batch(es), %d mail plan(s)", queued.fanout_batches, queued.mail_plans
+                    )
                 if time.monotonic() - last_prune > PRUNE_EVERY:
                     call_command("prune_db_task_results", min_age_days=1, verbosity=0)
                     last_prune = time.monotonic()

@@ -1,0 +1,435 @@
+"""Briefing and alert emails: who is owed one, what it says, sending it once.
+
+Planning (`plan`, in a task every NEWSDESK_MAIL_PLAN_EVERY seconds) creates a Delivery
+row for each email owed now: a briefing when the reader's hour has come in their time
+zone (and up to NEWSDESK_BRIEFING_CATCH_UP_HOURS later, if the scheduler was down), an
+alert email when they have notifications no email has told them of, at most one per
+clock hour (hourly) or per local day at their briefing hour (daily). The row's unique
+(reader, kind, period) makes a second email for the same period impossible, whoever
+plans it and however often.
+
+Sending (`send`, in tasks of NEWSDESK_MAIL_BATCH emails over one SMTP connection):
+
+1. the email's content is taken and stored on the row, with its Message-ID, before
+   anything is sent; an alert email's content lists each notification with the count
+   it reports;
+2. the message goes to the SMTP server;
+3. after the server accepted it, one transaction marks the row sent and each
+   notification mailed up to the count the email reported (not the count it has now:
+   articles that arrived meanwhile are in the next email).
+
+A crash before 3 leaves the row pending; when its lease runs out the planner queues it
+again, and it is sent from the stored content with the same Message-ID. So nothing is
+lost, and nothing is sent twice except when the crash falls between the server's "250
+OK" and the commit of step 3 (a few milliseconds): that duplicate has the same
+Message-ID, by which mail stores and clients drop a copy. No SMTP sender can do better
+without the receiving server's help; marking sent before sending would turn that rare
+duplicate into a rare lost email. A server that refuses an address for good (5xx) ends
+the row as FAILED; a passing refusal (4xx, a dropped connection) leaves it for the retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Coalesce, Greatest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from newsdesk.reader.briefings import mutes as mute_rules
+from newsdesk.reader.briefings import notifications, personal, preferences, site, tokens
+from newsdesk.reader.briefings.models import Activity, AlertInterval, BriefingSettings, Delivery
+from newsdesk.reader.models import Interest
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+ALERT_ITEMS = 50  # notifications one alert email lists; it says how many more there are
+
+
+def absolute(path: str) -> str:
+    return settings.NEWSDESK_SITE_URL + path
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.NEWSDESK_MAIL_LEASE)
+
+
+BRIEFING, ALERTS = str(Delivery.Kind.BRIEFING), str(Delivery.Kind.ALERTS)
+
+
+def hour_period(now: datetime) -> str:
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+# --- planning ----------------------------------------------------------------------------
+
+
+def _due_hours(local_hour: int) -> list[int]:
+    """Chosen hours whose email is due at this local hour (catching up a few hours)."""
+    window = max(1, settings.NEWSDESK_BRIEFING_CATCH_UP_HOURS)
+    return [h for h in range(24) if 0 <= local_hour - h < window]
+
+
+def _owed(kind: str, period: str) -> Exists:
+    return Exists(Delivery.objects.filter(user_id=OuterRef("user_id"), kind=kind, period=period))
+
+
+def _unmailed() -> Exists:
+    """Has the reader anything new under what they follow since they read it and since
+    the last alert email? (Mutes are applied when the email is made: one whose news was
+    all muted is skipped.)"""
+    interests = Interest.objects.filter(
+        user_id=OuterRef("user_id"), muted=False, kind__in=notifications.KINDS
+    ).annotate(since=Greatest(notifications.read_since_sql(), Coalesce("alert_mark__mailed_at", "seen_at")))
+    news = Activity.objects.filter(kind=OuterRef("kind"), key=OuterRef("key"), at__gt=OuterRef("since"))
+    return Exists(interests.filter(Exists(news)))
+
+
+def due(now: datetime) -> list[tuple[int, str, str]]:
+    """(user id, kind, period) of every email owed now and not yet planned."""
+    found: list[tuple[int, str, str]] = []
+    with_address = BriefingSettings.objects.exclude(user__email="").filter(user__is_active=True)
+    briefing = with_address.filter(briefing_email=True)
+    for name in briefing.values_list("time_zone", flat=True).distinct().order_by():
+        local = now.astimezone(preferences.zone(name))
+        period = local.date().isoformat()
+        users = (
+            briefing.filter(time_zone=name, briefing_hour__in=_due_hours(local.hour))
+            .exclude(_owed(BRIEFING, period))
+            .values_list("user_id", flat=True)
+        )
+        found += [(user, BRIEFING, period) for user in users]
+    hourly = hour_period(now)
+    users = (
+        with_address.filter(alerts_interval=AlertInterval.HOURLY)
+        .filter(_unmailed())
+        .exclude(_owed(ALERTS, hourly))
+        .values_list("user_id", flat=True)
+    )
+    found += [(user, ALERTS, hourly) for user in users]
+    daily = with_address.filter(alerts_interval=AlertInterval.DAILY)
+    for name in daily.values_list("time_zone", flat=True).distinct().order_by():
+        local = now.astimezone(preferences.zone(name))
+        period = local.date().isoformat()
+        users = (
+            daily.filter(time_zone=name, briefing_hour__in=_due_hours(local.hour))
+            .filter(_unmailed())
+            .exclude(_owed(ALERTS, period))
+            .values_list("user_id", flat=True)
+        )
+        found += [(user, ALERTS, period) for user in users]
+    return found
+
+
+def plan(now: datetime | None = None) -> list[int]:
+    """Create the rows of the emails owed now; the ids of every pending email to send
+    (these, and those whose sending task died: their lease ran out)."""
+    now = now or timezone.now()
+    owed = due(now)
+    Delivery.objects.bulk_create(
+        [Delivery(user_id=user, kind=kind, period=period, leased_until=now + lease()) for user, kind, period in owed],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    fresh: list[int] = []
+    by_period: dict[tuple[str, str], list[int]] = {}
+    for user, kind, period in owed:
+        by_period.setdefault((kind, period), []).append(user)
+    for (kind, period), users in by_period.items():
+        for start in range(0, len(users), 500):
+            fresh += Delivery.objects.filter(
+                kind=kind, period=period, user_id__in=users[start : start + 500], state=Delivery.State.PENDING
+            ).values_list("pk", flat=True)
+    return sorted(set(fresh) | set(_expired(now)))
+
+
+def _expired(now: datetime) -> list[int]:
+    """Pending emails whose sender died or gave up for now: leased again, or failed for
+    good after MAX_ATTEMPTS."""
+    rows = Delivery.objects.filter(state=Delivery.State.PENDING, leased_until__lt=now)
+    rows.filter(attempts__gte=MAX_ATTEMPTS).update(state=Delivery.State.FAILED)
+    ids = list(rows.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)[:10_000])
+    Delivery.objects.filter(pk__in=ids).update(leased_until=now + lease())
+    return ids
+
+
+def prune(now: datetime | None = None) -> None:
+    """Sent emails keep their row (it holds the period) for 90 days, their content for 2."""
+    now = now or timezone.now()
+    Delivery.objects.filter(created_at__lt=now - timedelta(days=90)).exclude(state=Delivery.State.PENDING).delete()
+    Delivery.objects.filter(sent_at__lt=now - timedelta(days=2), content__isnull=False).update(content=None)
+
+
+# --- content -----------------------------------------------------------------------------
+
+
+def briefing_content(user_id: int, now: datetime) -> dict | None:
+    """Today's site briefing as this reader sees it and what is new on their stories
+    since they last looked or since the previous briefing email was made."""
+    previous = (
+        Delivery.objects.filter(user_id=user_id, kind=Delivery.Kind.BRIEFING, state=Delivery.State.SENT)
+        .order_by("-made_at")
+        .values_list("made_at", flat=True)
+        .first()
+    )
+    mutes = mute_rules.of_user(user_id)
+    today = site.current(refresh=True)
+    stories = site.for_reader(today.stories, mutes)
+    news = personal.whats_new(user_id, not_before=previous, mutes=mutes)
+    if not stories and not news:
+        return None
+    return {"day": today.day.isoformat(), "site": stories, "personal": news}
+
+
+def alerts_content(user_id: int) -> dict | None:
+    """What is new under each followed thing since it was read and since the last
+    alert email, muted articles left out."""
+    found = [f for f in notifications.gather(user_id, for_mail=True) if f.unread]
+    if not found:
+        return None
+    items = []
+    for item in notifications.describe(found[:ALERT_ITEMS]):
+        latest = item["latest"]
+        items.append(
+            {
+                "id": item["id"],
+                "what": item["what"],
+                "label": item["label"],
+                "url": item["url"],
+                "new": item["count"],
+                "more": item["more"],
+                "latest": None
+                if latest is None
+                else {"title": latest["title"], "url": latest["url"], "source": latest["source"]},
+            }
+        )
+    return {"items": items, "more": max(0, len(found) - len(items))}
+
+
+def _take_content(delivery: Delivery, now: datetime) -> bool:
+    """Fix what the email says, once; False when there is nothing to say (SKIPPED)."""
+    user = delivery.user
+    choice = preferences.of_user(user.pk)
+    wanted = choice.briefing_email if delivery.kind == Delivery.Kind.BRIEFING else choice.alerts_interval != "off"
+    content = None
+    if wanted and user.email and user.is_active:
+        if delivery.kind == Delivery.Kind.BRIEFING:
+            content = briefing_content(user.pk, now)
+        else:
+            content = alerts_content(user.pk)
+    if content is None:
+        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(state=Delivery.State.SKIPPED)
+        if delivery.kind == Delivery.Kind.ALERTS:
+            # All its news was muted: nothing to plan for again until something else arrives.
+            ids = Interest.objects.filter(user=user, muted=False, kind__in=notifications.KINDS).values_list(
+                "pk", flat=True
+            )
+            notifications.mark_mailed(user.pk, list(ids), now)
+        return False
+    host = urlsplit(settings.NEWSDESK_SITE_URL).hostname or "localhost"
+    message_id = f"<{delivery.kind}.{delivery.period}.{user.pk}.{delivery.pk}@{host}>"
+    taken = Delivery.objects.filter(pk=delivery.pk, content__isnull=True).update(
+        content=content, made_at=now, message_id=message_id, to=user.email
+    )
+    if taken:
+        delivery.content, delivery.made_at, delivery.message_id, delivery.to = content, now, message_id, user.email
+    else:  # another sender took it first: send what it took
+        delivery.refresh_from_db()
+    return True
+
+
+# --- the message ---------------------------------------------------------------------------
+
+
+def _cite(line: dict) -> dict:
+    return {**line, "url": absolute(reverse("article", args=[line["article"]]))}
+
+
+def context(delivery: Delivery) -> dict:
+    content = delivery.content or {}
+    unsubscribe = absolute(
+        reverse("briefings:unsubscribe", args=[tokens.unsubscribe_token(delivery.user_id, delivery.kind)])
+    )
+    found = {
+        "user": delivery.user,
+        "site_url": settings.NEWSDESK_SITE_URL,
+        "unsubscribe_url": unsubscribe,
+        "settings_url": absolute(reverse("briefings:settings")),
+        "kind": delivery.kind,
+    }
+    if delivery.kind == Delivery.Kind.BRIEFING:
+        day = datetime.fromisoformat(content["day"]).date() if content.get("day") else timezone.localdate()
+        found.update(
+            day=day,
+            briefing_url=absolute(reverse("briefings:briefing")),
+            stories=[
+                {
+                    **story,
+                    "url": absolute(reverse("story", args=[story["story"]])),
+                    "sentences": [_cite(s) for s in story["sentences"]],
+                }
+                for story in content.get("site", [])
+            ],
+            updates=[
+                {
+                    **update,
+                    "url": absolute(reverse("story", args=[update["story"]])),
+                    "sentences": [_cite(s) for s in update["sentences"]],
+                    "headlines": [_cite(h) for h in update.get("headlines", [])],
+                }
+                for update in content.get("personal", [])
+            ],
+        )
+    else:
+        items = [
+            {
+                **item,
+                "url": absolute(item["url"]),
+                "latest": None
+                if item["latest"] is None
+                else {**item["latest"], "url": absolute(item["latest"]["url"])},
+            }
+            for item in content.get("items", [])
+        ]
+        found.update(
+            items=items,
+            more=content.get("more", 0),
+            total_new=sum(item["new"] for item in items),
+            notifications_url=absolute(reverse("briefings:notifications")),
+        )
+    return found
+
+
+def subject(delivery: Delivery, values: dict) -> str:
+    if delivery.kind == Delivery.Kind.BRIEFING:
+        return f"Your briefing for {values['day']:%A %-d %B}"
+    count = len(values["items"]) + values["more"]
+    new = values["total_new"]
+    return f"{new} new article{'s' if new != 1 else ''} on {count} thing{'s' if count != 1 else ''} you follow"
+
+
+def message(delivery: Delivery) -> EmailMultiAlternatives:
+    """The email: plain text and HTML from the stored content, absolute links, the
+    one-click unsubscribe headers of RFC 8058 and the row's own Message-ID."""
+    values = context(delivery)
+    name = "briefing" if delivery.kind == Delivery.Kind.BRIEFING else "alerts"
+    text = render_to_string(f"briefings/email/{name}.txt", values)
+    html = render_to_string(f"briefings/email/{name}.html", values)
+    host = urlsplit(settings.NEWSDESK_SITE_URL).hostname or "localhost"
+    email = EmailMultiAlternatives(
+        subject=subject(delivery, values),
+        body=text,
+        to=[delivery.to or delivery.user.email],
+        headers={
+            "Message-ID": delivery.message_id,
+            "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": f"newsdesk {name} <{name}.{host}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+
+
+def _mark_sent(delivery: Delivery, now: datetime) -> None:
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.SENT, sent_at=now, error="")
+        if delivery.kind == Delivery.Kind.ALERTS and delivery.made_at is not None:
+            items = (delivery.content or {}).get("items", [])
+            notifications.mark_mailed(delivery.user_id, [item["id"] for item in items], delivery.made_at)
+
+
+def _defer(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
+    attempts = delivery.attempts + 1
+    state = Delivery.State.FAILED if permanent or attempts >= MAX_ATTEMPTS else Delivery.State.PENDING
+    # A passing failure is tried again after the lease, longer each time.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts,
+        state=state,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        leased_until=timezone.now() + lease() * attempts,
+    )
+
+
+def send(delivery_ids: Iterable[int]) -> Sent:
+    """Send these emails (the pending ones among them) over one SMTP connection."""
+    outcome = Sent()
+    connection = get_connection(fail_silently=False)
+    try:
+        for pk in delivery_ids:
+            delivery = Delivery.objects.filter(pk=pk, state=Delivery.State.PENDING).select_related("user").first()
+            if delivery is None:
+                continue
+            now = timezone.now()
+            if delivery.content is None and not _take_content(delivery, now):
+                outcome.skipped.append(pk)
+                continue
+            try:
+                email = message(delivery)
+                connection.open()  # once per batch; again after the server closed it
+                connection.send_messages([email])
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                code = _code(error)
+                _defer(delivery, error, permanent=code >= 500)
+                (outcome.failed if code >= 500 else outcome.deferred).append(pk)
+                log.warning("briefings: email %s refused: %s", pk, error)
+                if code == 421:  # the server is closing the connection: the rest waits for the retry
+                    break
+                continue
+            except (smtplib.SMTPException, OSError) as error:
+                # The connection is gone: the rest of the batch waits for its retry.
+                _defer(delivery, error, permanent=False)
+                outcome.deferred.append(pk)
+                log.warning("briefings: sending stopped at email %s: %s", pk, error)
+                break
+            _mark_sent(delivery, timezone.now())
+            outcome.sent.append(pk)
+    finally:
+        try:
+            connection.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+    return outcome
+
+
+def _code(error: smtplib.SMTPException) -> int:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return min(codes) if codes else 550
+    return int(getattr(error, "smtp_code", 451) or 451)
+
+
+def unsubscribe(user_id: int, kind: str) -> bool:
+    """Stop this kind of email for the reader; True when it was on."""
+    row = preferences.of_user(user_id)
+    if kind == "briefing":
+        if not row.briefing_email:
+            return False
+        preferences.save(row, briefing_email=False)
+    else:
+        if row.alerts_interval == AlertInterval.OFF:
+            return False
+        preferences.save(row, alerts_interval=AlertInterval.OFF)
+    return True
