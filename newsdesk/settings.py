@@ -350,6 +350,8 @@ NEWSDESK_PASSWORD_RESETS_PER_EMAIL_PER_HOUR = 3
 NEWSDESK_READER_ACTIONS_PER_MINUTE = int(env("NEWSDESK_READER_ACTIONS_PER_MINUTE", "60"))
 # How far back a new follow starts unread: the last week of a publisher, not its archive.
 NEWSDESK_READER_UNREAD_DAYS = int(env("NEWSDESK_READER_UNREAD_DAYS", "7"))
+# Sources a reader may suggest to staff an hour (newsdesk/desk/suggestions.py; 20 waiting at most).
+NEWSDESK_SUGGESTIONS_PER_HOUR = int(env("NEWSDESK_SUGGESTIONS_PER_HOUR", "5"))
 # Briefings and alerts (newsdesk/reader/briefings/). Stories in the daily site briefing;
 # how often the scheduler queues the mail planner (which also refreshes the site
 # briefing) and looks for new articles to match against follows (seconds); articles

@@ -37,7 +37,7 @@ class Refused(Exception):
 
 
 def rule() -> ratelimit.Rule:
-    return ratelimit.Rule("desk-suggestions", getattr(settings, "NEWSDESK_SUGGESTIONS_PER_HOUR", 5), 3600)
+    return ratelimit.Rule("desk-suggestions", settings.NEWSDESK_SUGGESTIONS_PER_HOUR, 3600)
 
 
 def clean_url(value: str) -> str:
