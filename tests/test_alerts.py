@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -29,13 +28,6 @@ from tests import web_data
 
 pytestmark = pytest.mark.django_db
 Kind = data.Kind
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import feedparser
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +22,6 @@ from tests import briefing_data as data
 
 pytestmark = pytest.mark.django_db
 Kind = data.Kind
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

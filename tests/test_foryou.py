@@ -14,7 +14,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -32,13 +31,6 @@ from newsdesk.stories.vectors import DIMENSIONS
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 _numbers = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

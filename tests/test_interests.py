@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,35 +19,11 @@ from newsdesk.reader import interests, new_since, state
 from newsdesk.reader.models import Follow, Interest, Visit
 from newsdesk.search.types import SearchFilters
 from tests import web_data
+from tests.reader_support import alice, signed_in, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 INTEREST = reverse("reader:interest")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def world(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return web_data.build_world()
-
-
-@pytest.fixture
-def alice():
-    return User.objects.create_user("alice-follows", "alice@example.org", "a long password 42")
-
-
-@pytest.fixture
-def signed_in(alice) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
 
 
 def change(client: Client, kind: str, key, do: str, *, status: int = 302, **extra):

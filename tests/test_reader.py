@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,35 +19,11 @@ from newsdesk.reader import state
 from newsdesk.reader.models import AppPassword, Follow, HistoryEntry, ReadMark, Saved
 from newsdesk.web import pagecache
 from tests import web_data
+from tests.reader_support import alice, signed_in, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 NOTE = "zebra-crossing-note-7731"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def world(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return web_data.build_world()
-
-
-@pytest.fixture
-def alice():
-    return User.objects.create_user("alice-reader", "alice@example.org", "a long password 42")
-
-
-@pytest.fixture
-def signed_in(alice) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
 
 
 def post(client: Client, name: str, *args, status: int = 302, **data):

@@ -12,7 +12,6 @@ import re
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -29,13 +28,6 @@ from tests import web_data
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 PASSWORD = "a long password 42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
