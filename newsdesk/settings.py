@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "newsdesk.images",
     "newsdesk.stories",
     "newsdesk.search",
+    "newsdesk.perspectives",
     "newsdesk.accounts",
     "newsdesk.comments",
     "newsdesk.api",

@@ -28,6 +28,7 @@ urlpatterns = [
     path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("search/", include("newsdesk.search.urls")),
+    path("stories/blindspots/", include("newsdesk.perspectives.urls")),
     path("stories/", include("newsdesk.stories.urls")),
     # The Google Reader API for reader apps, where FreshRSS serves it (before /api/'s catch-all).
     path("api/greader.php/", include("newsdesk.reader.greader.urls")),

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Path, Query, Router, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from newsdesk.api import serialize
 from newsdesk.api.auth import caller, is_staff, token_required
@@ -30,16 +30,50 @@ from newsdesk.api.schemas import (
     FeedIn,
     FeedOut,
     FeedPatch,
+    PageInfo,
     SourceDetail,
     SourceIn,
     SourceKind,
-    SourcePage,
+    SourceOut,
     SourcePatch,
 )
+from newsdesk.perspectives.export import source_profile
 from newsdesk.sources.models import Feed, Source
 from newsdesk.sources.subscribe import change_feed
 
 router = Router(tags=["sources"])
+
+
+class SourceProfileOut(Schema):
+    """Who the publisher is (newsdesk/perspectives/): its profile's facts, or for a fact
+    the profile leaves blank the source's own country, language and kind."""
+
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    country_name: str
+    region: str = Field(description="europe, north-america, latin-america, middle-east, africa, asia, oceania")
+    region_name: str
+    language: str
+    language_name: str
+    kind: str = Field(description="wire, public, commercial, state, independent or blog")
+    kind_label: str
+    owner: str
+    parent_company: str
+    founded: int | None = Field(description="year")
+    sources: dict[str, str] = Field(description="where each fact comes from: fact name -> URL")
+    described: bool = Field(description="false: nobody has described this publisher yet")
+
+
+class SourceWithProfile(SourceOut):
+    profile: SourceProfileOut
+
+
+class SourcePageWithProfiles(PageInfo):
+    items: list[SourceWithProfile]
+
+
+class SourceDetailWithProfile(SourceDetail):
+    profile: SourceProfileOut
+
 
 STAFF_ONLY = "Only staff can add, change or delete sources and feeds."
 
@@ -69,7 +103,7 @@ def _feed(feed_id: int) -> Feed:
 
 def _detail(request: HttpRequest, source: Source) -> dict:
     feeds = [serialize.feed_out(f, source.slug) for f in source.feeds.order_by("url")]
-    return {**serialize.source_out(request, source, len(feeds)), "feeds": feeds}
+    return {**serialize.source_out(request, source, len(feeds)), "feeds": feeds, "profile": source_profile(source)}
 
 
 def _slug_taken(slug: str, *, other_than: int | None = None) -> bool:
@@ -84,7 +118,7 @@ def _url_taken(url: str) -> str | None:
 # --- Sources -----------------------------------------------------------------------------
 
 
-@router.get("/sources", response={200: SourcePage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
+@router.get("/sources", response={200: SourcePageWithProfiles, **errors()}, openapi_extra=OPTIONAL_TOKEN)
 def list_sources(
     request: HttpRequest,
     country: str | None = Query(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2"),
@@ -105,14 +139,14 @@ def list_sources(
     rows = sources.order_by("name", "id")[offset : offset + limit]
     return page(
         request,
-        [serialize.source_out(request, s) for s in rows],
+        [{**serialize.source_out(request, s), "profile": source_profile(s)} for s in rows],
         count=count,
         limit=limit,
         offset=offset,
     )
 
 
-@router.post("/sources", auth=token_required, response={201: SourceDetail, **errors(400, 403, 409)})
+@router.post("/sources", auth=token_required, response={201: SourceDetailWithProfile, **errors(400, 403, 409)})
 def create_source(request: HttpRequest, payload: SourceIn) -> Status[dict]:
     """Add a source (staff only)."""
     _staff(request)
@@ -126,7 +160,7 @@ def create_source(request: HttpRequest, payload: SourceIn) -> Status[dict]:
     return Status(201, _detail(request, source))
 
 
-@router.get("/sources/{slug}", response={200: SourceDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
+@router.get("/sources/{slug}", response={200: SourceDetailWithProfile, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_source(request: HttpRequest, slug: str = slug_param()) -> dict:
     """One source with its feeds and their health."""
     return _detail(request, _source(slug))
@@ -135,7 +169,7 @@ def get_source(request: HttpRequest, slug: str = slug_param()) -> dict:
 @router.patch(
     "/sources/{slug}",
     auth=token_required,
-    response={200: SourceDetail, **errors(400, 403, 404, 409)},
+    response={200: SourceDetailWithProfile, **errors(400, 403, 404, 409)},
 )
 def update_source(request: HttpRequest, payload: SourcePatch, slug: str = slug_param()) -> dict:
     """Change a source (staff only); fields left out stay as they are."""

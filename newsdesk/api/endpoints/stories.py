@@ -7,14 +7,59 @@ from enum import Enum
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 
 from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
-from newsdesk.api.schemas import StoryDetail, StoryPage
+from newsdesk.api.schemas import PageInfo, StoryDetail, StoryItem
+from newsdesk.perspectives.export import story_coverage
 
 router = Router(tags=["stories"])
+
+
+# --- Who covers a story (newsdesk/perspectives/) ------------------------------------------
+
+
+class CoveragePart(Schema):
+    key: str = Field(description="region key, ISO country or language code, kind, owner; empty: not known")
+    label: str
+    count: int = Field(description="publishers in this part")
+    share: float = Field(description="of the story's publishers, 0 to 1")
+    publishers: list[str] = Field(description="their slugs, by name")
+
+
+class CoverageDimension(Schema):
+    key: str = Field(description="region, country, kind, language or owner")
+    title: str
+    parts: list[CoveragePart] = Field(description="largest first, not known last")
+
+
+class CoverageFlag(Schema):
+    rule: str = Field(description="state-only, one-region, one-kind, missing-kind or missing-region")
+    title: str
+    groups: list[str] = Field(description="the regions or kinds of outlet concerned")
+    statement: str = Field(description="why the rule flags this story, in words")
+
+
+class Coverage(Schema):
+    publishers: int
+    dimensions: list[CoverageDimension]
+    blindspots: list[CoverageFlag] = Field(
+        description="the blindspot rules this story meets (see /stories/blindspots/)"
+    )
+
+
+class StoryItemWithCoverage(StoryItem):
+    coverage: Coverage
+
+
+class StoryPageWithCoverage(PageInfo):
+    items: list[StoryItemWithCoverage]
+
+
+class StoryDetailWithCoverage(StoryDetail):
+    coverage: Coverage
 
 
 class StoryOrder(str, Enum):  # noqa: UP042 (str and Enum: how django-ninja documents it)
@@ -28,7 +73,7 @@ ORDERINGS = {
 }
 
 
-@router.get("/stories", response={200: StoryPage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
+@router.get("/stories", response={200: StoryPageWithCoverage, **errors()}, openapi_extra=OPTIONAL_TOKEN)
 def list_stories(
     request: HttpRequest,
     order: StoryOrder = Query(
@@ -46,19 +91,20 @@ def list_stories(
     if hours:
         stories = stories.filter(last_seen__gte=timezone.now() - timedelta(hours=hours))
     count = stories.count()
-    rows = stories.order_by(*ORDERINGS[order])[offset : offset + limit]
+    rows = list(stories.order_by(*ORDERINGS[order])[offset : offset + limit])
+    covered = story_coverage(rows)
     return page(
         request,
-        [serialize.story_item(request, s) for s in rows],
+        [{**serialize.story_item(request, s), "coverage": covered[s.pk]} for s in rows],
         count=count,
         limit=limit,
         offset=offset,
     )
 
 
-@router.get("/stories/{story_id}", response={200: StoryDetail, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
+@router.get("/stories/{story_id}", response={200: StoryDetailWithCoverage, **errors(404)}, openapi_extra=OPTIONAL_TOKEN)
 def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
-    """One story with its articles, oldest first."""
+    """One story with its articles, oldest first, and who covers it."""
     from newsdesk.stories.models import Story
 
     story = Story.objects.filter(pk=story_id).first()
@@ -70,6 +116,7 @@ def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
     articles = {a.pk: a for a in serialize.in_order(m.article_id for m in members)}
     return {
         **serialize.story_item(request, story),
+        "coverage": story_coverage([story])[story.pk],
         "summary": serialize.story_summary(story.summary),
         "members": [
             {
