@@ -300,7 +300,7 @@ def _seeds(user: AbstractBaseUser) -> list[_Seed]:
     sql = (
         f"SELECT 0, article_id, 1 FROM (SELECT article_id FROM {saved} WHERE user_id = %s ORDER BY saved_at DESC LIMIT {SEEDS_SAVED}) AS s"
         f" UNION ALL SELECT 1, article_id, 1 FROM (SELECT article_id FROM {history} WHERE user_id = %s ORDER BY opened_at DESC LIMIT {SEEDS_READ}) AS h"
-        f" UNION ALL SELECT 2, article_id, more FROM (SELECT article_id, more FROM {nudge} WHERE user_id = %s ORDER BY created_at DESC LIMIT {SEEDS_NUDGED}) AS n"
+        f" UNION ALL SELECT 2, article_id, CASE WHEN more THEN 1 ELSE 0 END FROM (SELECT article_id, more FROM {nudge} WHERE user_id = %s ORDER BY created_at DESC LIMIT {SEEDS_NUDGED}) AS n"
     )
     with _db().cursor() as cursor:
         cursor.execute(sql, [user.pk, user.pk, user.pk])
