@@ -14,6 +14,7 @@ from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, not_
 from newsdesk.api.pagination import limit_param, offset_param, page
 from newsdesk.api.schemas import PageInfo, StoryDetail, StoryItem
 from newsdesk.perspectives.export import story_coverage
+from newsdesk.perspectives.primary import story_primary_sources
 
 router = Router(tags=["stories"])
 
@@ -58,8 +59,26 @@ class StoryPageWithCoverage(PageInfo):
     items: list[StoryItemWithCoverage]
 
 
+class PrimaryLinker(Schema):
+    slug: str
+    name: str
+    articles: int = Field(description="of this publisher's articles on the story that link to it")
+
+
+class PrimarySource(Schema):
+    url: str = Field(description="the most linked form of the document's URL")
+    kind: str = Field(description="study, court, government, press, data or document")
+    kind_label: str
+    label: str = Field(description="the link text (the most used one), or the URL's last part")
+    host: str
+    publishers: list[PrimaryLinker] = Field(description="the publishers that link to it, most-linked first")
+
+
 class StoryDetailWithCoverage(StoryDetail):
     coverage: Coverage
+    primary_sources: list[PrimarySource] = Field(
+        description="documents the articles link to (newsdesk/perspectives/primary.py), most publishers first"
+    )
 
 
 class StoryOrder(str, Enum):  # noqa: UP042 (str and Enum: how django-ninja documents it)
@@ -117,6 +136,7 @@ def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
     return {
         **serialize.story_item(request, story),
         "coverage": story_coverage([story])[story.pk],
+        "primary_sources": story_primary_sources(story),
         "summary": serialize.story_summary(story.summary),
         "members": [
             {
