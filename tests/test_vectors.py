@@ -30,7 +30,7 @@ def named_files(directory) -> set[str]:
     manifest = json.loads((directory / "manifest.json").read_text())
     files = {f"{manifest['recent']}.npz"} if manifest["recent"] else set()
     if manifest["main"]:
-        files |= {f"{manifest['main']}.usearch", f"{manifest['main']}.npz"}
+        files |= {f"{manifest['main']}.faiss", f"{manifest['main']}.npz"}
     return files
 
 
@@ -159,7 +159,7 @@ def test_crash_mid_save_leaves_the_previous_index(tmp_path, data, monkeypatch):
     monkeypatch.undo()
     # ... and another died while writing: half a temp manifest and half a window file.
     (tmp_path / "manifest.json.tmp").write_text('{"version": 1, "shar')
-    (tmp_path / "w2900-g9.usearch.tmp").write_bytes(b"\0" * 100)
+    (tmp_path / "m-g9.faiss.tmp").write_bytes(b"\0" * 100)
 
     survivor = VectorIndex.load(tmp_path)
     assert len(survivor) == 500
@@ -241,14 +241,21 @@ def test_other_settings_need_a_rebuild(tmp_path, data):
 
 
 def test_benchmark_quick_shape():
-    result = related_benchmark(3000, queries=50, candidates=("usearch-f16",), windows=2)
+    result = related_benchmark(3000, queries=50, candidates=("faiss-hnsw-f16", "usearch-f16"), windows=2)
     for key in ("vectors", "p50_ms", "p99_ms", "recall_at_10", "memory_mb", "library", "candidates"):
         assert key in result
-    assert result["vectors"] == 3000 and result["library"] == "usearch"
-    assert result["recall_at_10"] >= 0.9 and result["candidates"][0]["recall_at_10"] >= 0.9
-    best = result["candidates"][0]
-    if best["reaches_target"]:  # issue 18: the project index against the fastest library
-        assert result["p99_ratio_to_best_library"] == round(result["p99_ms"] / best["p99_ms"], 3)
+    assert result["vectors"] == 3000 and result["library"] == "faiss"
+    assert result["recall_at_10"] >= 0.9 and all(c["recall_at_10"] >= 0.9 for c in result["candidates"])
+    # Issue 18: the project index against each library that reaches the recall, timed
+    # side by side with it in one process; the ratio is the one it compares worst in.
+    rounds = result["project_index"]["side_by_side"]
+    assert [r["name"] for r in rounds] == [c["name"] for c in result["candidates"] if c["reaches_target"]]
+    if rounds:  # the fastest library is the one with the lowest p99 beside the project index
+        fastest = min(rounds, key=lambda r: r["library"]["p99_ms"])
+        assert result["p99_ratio_to_best_library"] == fastest["p99_ratio"]
+        assert result["best_library"]["name"] == fastest["name"]
+        assert fastest["p99_ratio"] == round(fastest["project"]["p99_ms"] / fastest["library"]["p99_ms"], 3)
+        assert result["largest_p99_ratio_to_a_library"] == max(r["p99_ratio"] for r in rounds)
     assert result["project_index"]["parameters"]["recent_vectors"] > 0
 
 

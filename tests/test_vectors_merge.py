@@ -12,13 +12,14 @@ import subprocess
 import sys
 import textwrap
 
+import faiss
 import numpy as np
 import pytest
 from usearch.index import Index
 
-from bench.vectors import synthetic_embeddings
+from bench.vectors import exact_neighbours, recall, synthetic_embeddings
 from newsdesk.stories import vectors
-from newsdesk.stories.vectors import DAY, ORIGIN, RECENT_MAX, VectorIndex
+from newsdesk.stories.vectors import DAY, ORIGIN, RECENT_MAX, REMOVED_MAX, VectorIndex
 
 WEEK = 7 * DAY
 MONDAY = ORIGIN + 2900 * WEEK
@@ -38,9 +39,8 @@ def manifest(directory) -> dict:
 
 
 def graph_size(directory) -> int:
-    """Vectors in the saved graph's file, removed ones included."""
-    index = Index.restore(str(directory / f"{manifest(directory)['main']}.usearch"), view=True)
-    return len(index)
+    """Slots in the saved graph's file, dead ones included."""
+    return faiss.read_index(str(directory / f"{manifest(directory)['main']}.faiss")).ntotal
 
 
 def top(index: VectorIndex, vector: np.ndarray) -> int:
@@ -78,7 +78,7 @@ def test_recent_part_merges_into_the_graph_and_other_processes_follow(tmp_path, 
     assert {p.name for p in tmp_path.iterdir()} == {
         "manifest.json",
         "lock",
-        f"{saved['main']}.usearch",
+        f"{saved['main']}.faiss",
         f"{saved['main']}.npz",
     }
 
@@ -117,9 +117,13 @@ def test_removed_and_replaced_ids_in_the_graph(tmp_path, data):
         writer.add(range(3000, 4100), data[3000:4100], [week(0)] * 1100)
     merged = VectorIndex.load(tmp_path)
     assert manifest(tmp_path)["main"] != graph and manifest(tmp_path)["recent"] is None
-    assert graph_size(tmp_path) == len(merged) == 2998 + 1100  # 5, 6 and 7's old vector left the file
+    # 5, 6 and 7's old vector stay in the file as dead slots (FAISS's graph cannot remove
+    # them; few enough not to rebuild it), and are never an answer.
+    assert len(merged) == 2998 + 1100 and graph_size(tmp_path) == 3000 + 1101
     assert 5 not in [key for key, _ in merged.search(data[5], 20)]
+    assert all(key != 7 for key, _ in merged.search(data[7], 5))
     assert top(merged, data[9000]) == 7 and top(merged, data[4000]) == 4000
+    assert len(merged.search(data[6], 3000)) == 3000 and 5 not in merged and 7 in merged
 
 
 def test_an_expired_week_leaves_at_once_and_the_graph_is_rebuilt(tmp_path, data):
@@ -189,7 +193,7 @@ def test_a_crash_during_a_merge_leaves_the_previous_index(tmp_path, data, monkey
     assert {p.name for p in tmp_path.iterdir()} == {
         "manifest.json",
         "lock",
-        f"{saved['main']}.usearch",
+        f"{saved['main']}.faiss",
         f"{saved['main']}.npz",
         f"{saved['recent']}.npz",
     }
@@ -251,3 +255,143 @@ def test_readers_in_threads_while_merges_replace_the_graph(tmp_path, data):
         thread.join()
     assert not errors and len(graphs) == 3  # three merges, three files
     assert top(reader, data[stop - 1]) == stop - 1 and len(reader) == stop
+
+
+def test_dead_slots_are_never_answers_and_too_many_rebuild_the_graph(tmp_path, data):
+    """Replaced and removed vectors stay in FAISS's graph as dead slots until they pass
+    REBUILD_FRACTION of it; recall against exact search holds meanwhile."""
+    VectorIndex(tmp_path).rebuild((i, data[i], week(0)) for i in range(6000))
+    vectors_now = {i: data[i] for i in range(6000)}
+    replaced = list(range(0, 6000, 60))  # 100 ids get new vectors: 1.5% of the slots die
+    added = range(6000, 6001 + RECENT_MAX)
+    with VectorIndex.open(tmp_path).writing() as writer:  # past RECENT_MAX: a merge
+        writer.add(replaced, data[7000:7100], [week(0)] * 100)
+        writer.add(added, data[added.start : added.stop], [week(0)] * len(added))
+    vectors_now |= {key: data[7000 + n] for n, key in enumerate(replaced)}
+    vectors_now |= {key: data[key] for key in added}
+    reader = VectorIndex.load(tmp_path)
+    assert manifest(tmp_path)["recent"] is None and len(reader) == len(vectors_now)
+    assert graph_size(tmp_path) == len(vectors_now) + 100  # the old vectors' slots, dead
+
+    keys = np.array(sorted(vectors_now))
+    stored = np.stack([vectors_now[key] for key in keys]).astype(np.float16).astype(np.float32)
+    queries = data[10_000:10_200]
+    truth = keys[exact_neighbours(stored, queries, 10)]
+    found = [[key for key, _ in reader.search(query, 10)] for query in queries]
+    assert all(len(hits) == 10 for hits in found) and recall(found, truth, 10) >= 0.95
+    for n, key in enumerate(replaced[:20]):
+        assert top(reader, data[7000 + n]) == key
+        # Asked with its old vector, the id answers with its new one's similarity, if at all.
+        for hit, similarity in reader.search(data[key], 5):
+            if hit == key:
+                assert similarity == pytest.approx(float(stored[np.searchsorted(keys, key)] @ data[key]), abs=2e-3)
+
+    # Removals that take the dead slots past REBUILD_FRACTION: the merge builds the graph anew.
+    gone = [key for key in range(1, 6000, 10)][: REMOVED_MAX + 1]
+    with VectorIndex.open(tmp_path).writing() as writer:
+        writer.remove(gone)
+    assert not {key for key, _ in reader.search(data[11], 50)} & set(gone)  # and the reader follows
+    assert manifest(tmp_path)["recent"] is None
+    assert graph_size(tmp_path) == len(reader) == len(vectors_now) - len(gone)
+
+
+def test_a_version_2_index_of_one_usearch_graph_is_read_and_converted(tmp_path, data):
+    """The layout before FAISS: one USearch graph with a recent part and removed ids."""
+    keys = np.arange(300, dtype=np.uint64)
+    graph = Index(ndim=384, metric="ip", dtype="f16", connectivity=16)
+    graph.add(keys, data[:300])
+    graph.save(str(tmp_path / "m-g4.usearch"))
+    np.savez(tmp_path / "m-g4.npz", keys=keys, times=np.full(300, week(0)))
+    np.savez(
+        tmp_path / "r-g5.npz",
+        keys=np.array([7, 400], np.uint64),  # 7 was replaced: its graph vector is removed
+        times=np.array([week(1), week(1)]),
+        vectors=data[[900, 400]].astype(np.float16),
+        removed=np.array([5, 7], np.uint64),
+    )
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {"version": 2, "dimensions": 384, "window_days": 7, "dtype": "f16", "connectivity": 16}
+            | {"generation": 5, "newest_window": 2901, "main": "m-g4", "recent": "r-g5"}
+        )
+    )
+    reader = VectorIndex.load(tmp_path)
+    assert len(reader) == 300 and 5 not in reader and reader.windows() == {2900: 298, 2901: 2}
+    assert top(reader, data[900]) == 7 and top(reader, data[150]) == 150
+    with VectorIndex.open(tmp_path).writing() as writer:
+        writer.add([500], data[500:501], [week(1)])
+    saved = manifest(tmp_path)
+    assert saved["version"] == vectors.MANIFEST_VERSION and saved["main"] and graph_size(tmp_path) == 301
+    assert not list(tmp_path.glob("*.usearch"))
+    assert top(reader, data[900]) == 7 and top(reader, data[500]) == 500 and len(reader) == 301
+    assert 5 not in [key for key, _ in reader.search(data[5], 10)]
+
+
+def test_a_writer_killed_while_writing_the_graph_leaves_the_previous_index(tmp_path, data):
+    """A real crash (SIGKILL) in the middle of a merge's 870 MB write, not an exception."""
+    import signal
+    import time
+
+    VectorIndex(tmp_path).rebuild((i, data[i], week(0)) for i in range(2000))
+    before = manifest(tmp_path)
+    expected = VectorIndex.load(tmp_path).search(data[11_000], 10)
+    script = textwrap.dedent(
+        f"""
+        import faiss, time, numpy as np
+        from bench.vectors import synthetic_embeddings
+        from newsdesk.stories import vectors
+        real = vectors._save_graph
+        def slow(index, path):  # write, then wait to be killed before the rename
+            real(index, path)
+            print("written", flush=True)
+            time.sleep(60)
+        vectors._save_graph = slow
+        data = synthetic_embeddings(12_000, 384, seed=11)
+        with vectors.VectorIndex.open({str(tmp_path)!r}).writing() as writer:
+            writer.add(range(2000, 2600), data[2000:2600], [{week(0)!r}] * 600)
+        """
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "written"
+    assert list(tmp_path.glob("m-g*.faiss.tmp"))
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    time.sleep(0.1)
+    assert manifest(tmp_path) == before
+    survivor = VectorIndex.load(tmp_path)
+    assert len(survivor) == 2000 and survivor.search(data[11_000], 10) == expected
+    with VectorIndex.open(tmp_path).writing() as next_writer:  # the lock died with the writer
+        next_writer.add([5000], data[5000:5001], [week(0)])
+    assert not list(tmp_path.glob("*.tmp")) and top(VectorIndex.load(tmp_path), data[5000]) == 5000
+
+
+def test_a_reader_maps_a_new_graph_in_ahead_of_its_searches(tmp_path, data):
+    """The first search after a graph is opened starts mapping all of its pages ahead of
+    use (otherwise each page's first touch by a search is a page fault)."""
+    import threading
+
+    VectorIndex(tmp_path).rebuild((i, data[i], week(0)) for i in range(3000))
+    reader = VectorIndex.load(tmp_path)
+    path = os.path.realpath(tmp_path / f"{manifest(tmp_path)['main']}.faiss")
+
+    def resident_kb() -> int:
+        """Resident kB of this process's mapping of the graph's file."""
+        total, inside = 0, False
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                if "-" in line.split(" ", 1)[0]:
+                    inside = line.rstrip("\n").endswith(" " + path)
+                elif inside and line.startswith("Rss:"):
+                    total += int(line.split()[1])
+        return total
+
+    size = os.path.getsize(path)
+    assert resident_kb() * 1024 < size / 2  # opening maps the file, but touches little of it
+    vectors._prefault_later(tmp_path / f"{manifest(tmp_path)['main']}.faiss")
+    for thread in threading.enumerate():
+        if thread.name == "vector-index-prefault":
+            thread.join(timeout=10)
+    assert resident_kb() * 1024 >= size - 4096
+    # The first search of a newly opened graph is what starts it, once.
+    assert reader._cold is not None and top(reader, data[10]) == 10 and reader._cold is None
