@@ -194,6 +194,7 @@ def _summarise(name: str, results: list[tuple], cpu_s: float, extra: dict) -> di
         f"{name}_requests": len(results),
         f"{name}_statuses": statuses,
         f"{name}_server_cpu_ms": round(1000 * cpu_s / max(1, len(results)), 1),
+        f"{name}_load_1min": round(os.getloadavg()[0], 2),  # the machine's, other jobs included
         **{f"{name}_{k}": v for k, v in extra.items()},
     }
     print(
