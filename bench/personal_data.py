@@ -877,7 +877,7 @@ def fanout(out: Path, timeout: float) -> None:
         json.dumps(
             {
                 "fanout_articles": articles,
-                "fanout_seconds": round(seconds, 2) if seconds else None,
+                "fanout_seconds": round(seconds, 3) if seconds else None,
                 "fanout_articles_per_s": round(articles / seconds, 1) if seconds else None,
                 "fanout_batches": queued,
                 "fanout_batches_left": FanoutBatch.objects.filter(done_at__isnull=True).count(),

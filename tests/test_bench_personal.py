@@ -134,9 +134,10 @@ def test_small_run_measures_real_requests_and_emails(tmp_path):
     # The fan-out matched every new article, through batches the workers finished.
     assert result["fanout_articles"] == personal_data.shape(2000, 60)["fresh"]
     assert result["fanout_batches_left"] == 0 and result["fanout_activity_rows"] > 0
-    assert result["fanout_articles_per_s"] == pytest.approx(
-        result["fanout_articles"] / result["fanout_seconds"], rel=0.02
-    )
+    # The rate is the articles over the seconds, each reported rounded (seconds to 1 ms).
+    seconds = result["fanout_seconds"]
+    slowest, fastest = result["fanout_articles"] / (seconds + 0.0005), result["fanout_articles"] / (seconds - 0.0005)
+    assert slowest - 0.05 <= result["fanout_articles_per_s"] <= fastest + 0.05
     # Every reader's briefing arrived once at the SMTP server, each with its unsubscribe headers.
     assert result["briefing_emails"] == result["briefing_emails_expected"] == 60
     assert result["briefing_distinct_message_ids"] == 60 and result["briefing_with_unsubscribe"] == 60
