@@ -8,6 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from newsdesk.reader.briefings import fanout
+from newsdesk.reader.briefings.models import FanoutState
+from newsdesk.reader.briefings.tasks import fanout_task
 from tests import web_data
 
 PASSWORD = "a long password 42"
@@ -29,3 +32,12 @@ def signed_in(alice) -> Client:
     client = Client()
     client.force_login(alice)
     return client
+
+
+def fan_out_everything(settings) -> None:
+    """The alerts' fan-out over every stored article, as the scheduler runs it after
+    ingest (on a new site it starts at the newest article; here at the first)."""
+    settings.NEWSDESK_ALERTS_WAIT = 0
+    FanoutState.objects.update_or_create(pk=1, defaults={"planned_through": 0})
+    for batch_id in fanout.plan():
+        fanout_task.call(batch_id)

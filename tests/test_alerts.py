@@ -94,6 +94,9 @@ def test_new_coverage_reaches_followers_of_its_story_hashtags_and_searches(world
     assert counts(carol) == {}  # both articles carry the muted hashtag
     assert counts(dave) == {(Kind.STORY, str(story.pk)): 1}  # a1's headline has the muted phrase
     assert counts(erin) == {}
+    # The nav's badge says the same: things with news, after the reader's mutes.
+    badges = [notifications.unread_count(u.pk) for u in (alice, bob, carol, dave, erin)]
+    assert badges == [len(counts(u)) for u in (alice, bob, carol, dave, erin)] and badges[1:] == [1, 0, 1, 0]
     assert latest(alice, Kind.HASHTAG) == a2.pk and latest(alice, Kind.SEARCH) == a4.pk
     # One row per article and followed key, whoever and however many follow it.
     assert Activity.objects.filter(kind=Kind.HASHTAG, key="vladimir-putin").count() == 2

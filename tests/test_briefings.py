@@ -92,7 +92,7 @@ def test_a_readers_mutes_apply_to_the_site_briefing(world, alice):
 # --- the personal briefing ------------------------------------------------------------------------
 
 
-def test_whats_new_takes_sentences_only_from_coverage_newer_than_the_last_look(world, alice, signed_in):
+def test_whats_new_takes_sentences_only_from_coverage_newer_than_the_last_look(world, alice, signed_in, monkeypatch):
     main, _ = world
     story = main.story
     looked = timezone.now()
@@ -117,6 +117,13 @@ def test_whats_new_takes_sentences_only_from_coverage_newer_than_the_last_look(w
     assert cited and cited <= {a.pk for a in new}  # nothing from before the last look, nor the copy, nor BBC
     assert muted.pk not in cited
     assert len({line["source"] for line in update["sentences"]}) == 2
+    # A story with more new coverage than is read for sentences counts the rest apart,
+    # under the same rules (no copy, nothing muted).
+    monkeypatch.setattr(personal, "MAX_ARTICLES", 1)
+    [update] = personal.whats_new(alice.pk)
+    assert update["new_articles"] == 2 and update["publishers"] == 2
+    assert {line["article"] for line in update["sentences"]} <= {new[1].pk}  # the newest only
+    monkeypatch.undo()
 
     page = signed_in.get(reverse("briefings:briefing"))
     text = page.content.decode()

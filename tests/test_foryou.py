@@ -27,6 +27,7 @@ from newsdesk.sources.models import Source
 from newsdesk.stories import index as vector_index
 from newsdesk.stories.models import Story, StoryMember
 from newsdesk.stories.vectors import DIMENSIONS
+from tests.reader_support import fan_out_everything
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -161,7 +162,7 @@ def test_without_follows_the_top_stories_come_and_old_news_does_not(reader):
     assert reasons(found.entries[0]) == ["Top story, 4 publishers"] and found.entries[0].more_sources == 3
 
 
-def test_followed_sections_stories_and_saved_searches_are_candidates(reader):
+def test_followed_sections_stories_and_saved_searches_are_candidates(reader, settings):
     science = article(source("alpha"), "Comet seen at dawn", section="science")
     followed = article(source("beta"), "Ceasefire holds in the south")
     other = article(source("gamma"), "Ceasefire: the view from the north")
@@ -171,6 +172,8 @@ def test_followed_sections_stories_and_saved_searches_are_candidates(reader):
     interests.follow(reader, "section", "science")
     interests.follow(reader, "story", pair.pk)
     interests.follow(reader, "search", "q=zeppelin")
+    assert match not in {e.article for e in entries(reader)}  # until the alerts' fan-out matched it
+    fan_out_everything(settings)
     by_article = {e.article: reasons(e) for e in entries(reader)}
     assert by_article[science] == ["You follow Science"]
     ceasefire = next(r for a, r in by_article.items() if a in (followed, other))

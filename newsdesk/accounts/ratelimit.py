@@ -59,13 +59,21 @@ def _key(rule: Rule, ident: str) -> str:
 
 
 def hit(rule: Rule, ident: str) -> int:
-    """Count one event for `ident`; return the count in the current window."""
+    """Count one event for `ident`; return the count in the current window. The counter
+    is incremented first and the window opened only when there is none: on the database
+    cache every call costs a transaction, and an API client polling its counts pays
+    this on every request."""
     cache, key = _cache(), _key(rule, ident)
-    cache.add(f"{key}:until", time.time() + rule.window, rule.window)
-    cache.add(key, 0, rule.window)
     try:
         return cache.incr(key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # no window open: open one
+        pass
+    cache.add(f"{key}:until", time.time() + rule.window, rule.window)
+    if cache.add(key, 1, rule.window):
+        return 1
+    try:  # another process opened it meanwhile
+        return cache.incr(key)
+    except ValueError:  # and it expired since
         cache.set(key, 1, rule.window)
         return 1
 

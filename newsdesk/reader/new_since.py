@@ -14,25 +14,28 @@ Nothing here runs for anonymous readers, whose pages are cached and shared.
 Counts. Each followed thing's count is one indexed range read from its own "latest"
 index (source, hashtag, section, story membership), stopped at COUNT_CAP + 1 rows, so a
 busy hashtag costs as much as a quiet one; the reader's own read marks are left out. All
-of a reader's counts are one SQL statement (UNION ALL of the bounded parts). Saved
-searches are counted by the search backend (bounded by its own candidate limit).
+of a reader's counts are one SQL statement (UNION ALL of the bounded parts). A followed
+saved search is counted the same way from the alerts' activity rows (briefings/fanout.py:
+one row per new article under each followed key, written when the article is matched),
+not by running the search: a full-text search for a common word among a million
+articles took up to seconds, and a reader app polls these counts. So a saved search
+counts what arrived after the reader last opened it, as its notifications do.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.http import HttpRequest
 from django.utils import timezone
 
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.reader import interests
+from newsdesk.reader.briefings.models import Activity
 from newsdesk.reader.models import Follow, Interest, ReadMark, Visit
-from newsdesk.search.backends import search
 from newsdesk.stories.models import StoryMember
 
 if TYPE_CHECKING:
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
 VISIT_GAP = timedelta(minutes=30)
 WRITE_EVERY = timedelta(minutes=1)
 COUNT_CAP = 99  # counts above it read "99+"
-SEARCHES_COUNTED = 10
 _MEMO = "_reader_visit"
 
 
@@ -141,14 +143,14 @@ def _adapt(connection: Any, value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def counts(user: AbstractBaseUser, *, with_searches: bool = True) -> list[Count]:
+def counts(user: AbstractBaseUser) -> list[Count]:
     """Every followed thing with its count: sources by name, then the rest in the order
     they were followed."""
     connection = connections[Article.objects.db]
     quote = connection.ops.quote_name
     article, tag_link = quote(Article._meta.db_table), quote(ArticleHashtag._meta.db_table)
     enrichment, member = quote(Enrichment._meta.db_table), quote(StoryMember._meta.db_table)
-    marks = quote(ReadMark._meta.db_table)
+    marks, activity = quote(ReadMark._meta.db_table), quote(Activity._meta.db_table)
 
     def unread_of(column: str) -> str:
         return (
@@ -181,7 +183,6 @@ def counts(user: AbstractBaseUser, *, with_searches: bool = True) -> list[Count]
         item = Count("source", slug, follow.source.name, interests.url_of("source", slug), 0, False, follow.read_before)
         found.append(item)
         counted.append(item)
-    searches = []
     for kind, key, label, seen_at in rows:
         since = _adapt(connection, seen_at)
         part: tuple[str, list] | None = None
@@ -194,10 +195,10 @@ def counts(user: AbstractBaseUser, *, with_searches: bool = True) -> list[Count]
         elif kind == Interest.Kind.STORY and key.isdigit():
             sql = f"SELECT 1 FROM {member} s WHERE s.story_id = %s AND s.joined_at > %s AND {unread_of('s.article_id')}"
             part = (sql, [int(key), since, user.pk, True])
+        elif kind == Interest.Kind.SEARCH:
+            sql = f"SELECT 1 FROM {activity} v WHERE v.kind = %s AND v.{quote('key')} = %s AND v.{quote('at')} > %s AND {unread_of('v.article_id')}"
+            part = (sql, [kind, key, since, user.pk, True])
         item = Count(kind, key, label, interests.url_of(kind, key), 0, False, seen_at)
-        if kind == Interest.Kind.SEARCH:
-            searches.append(item)
-            continue
         found.append(item)  # without a part (a hashtag since deleted): nothing new
         if part is not None:
             parts.append(part)
@@ -205,10 +206,7 @@ def counts(user: AbstractBaseUser, *, with_searches: bool = True) -> list[Count]
     for item, number in zip(counted, _bounded_counts(connection, parts), strict=True):
         item.count, item.more = min(number, COUNT_CAP), number > COUNT_CAP
     _add_kept_unread(user, follows, found)
-    if with_searches:
-        for item in searches[:SEARCHES_COUNTED]:
-            item.count, item.more = _search_count(user, item.key, item.since)
-    return found + searches
+    return found
 
 
 def _bounded_counts(connection: Any, parts: list[tuple[str, list]]) -> list[int]:
@@ -242,24 +240,6 @@ def _add_kept_unread(user: AbstractBaseUser, follows: list[Follow], found: list[
         if item.kind == "source" and (n := extra.get(by_slug.get(item.key, -1))):
             total = item.count + n + (1 if item.more else 0)
             item.count, item.more = min(total, COUNT_CAP), item.more or total > COUNT_CAP
-
-
-def _search_count(user: AbstractBaseUser, key: str, since: datetime) -> tuple[int, bool]:
-    """Unread matches of a saved search published after `since`, through the search backend."""
-    words, filters = interests.search_of(key)
-    if not words:
-        return 0, False
-    local = timezone.localtime(since).date()
-    if filters.since is None or filters.since < local:
-        filters = dataclasses.replace(filters, since=local)
-    try:
-        hits, _ = search(words, filters, limit=COUNT_CAP + 1)
-    except DatabaseError:
-        return 0, False
-    ids = [hit.article_id for hit in hits]
-    read = ReadMark.objects.filter(user=user, is_read=True, article_id__in=ids).values("article_id")
-    n = Article.objects.filter(pk__in=ids, published_at__gt=since).exclude(pk__in=read).count()
-    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def new_count(counts_list: list[Count]) -> int:

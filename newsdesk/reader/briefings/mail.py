@@ -30,6 +30,8 @@ the row as FAILED; a passing refusal (4xx, a dropped connection) leaves it for t
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import smtplib
 from collections.abc import Iterable
@@ -45,6 +47,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from newsdesk.reader.briefings import mutes as mute_rules
 from newsdesk.reader.briefings import notifications, personal, preferences, site, tokens
@@ -255,6 +258,28 @@ def _cite(line: dict) -> dict:
     return {**line, "url": absolute(reverse("article", args=[line["article"]]))}
 
 
+@functools.lru_cache(maxsize=16)
+def _top_stories(site: str, site_url: str) -> tuple[str, str]:
+    """The top stories of a briefing email, as text and HTML, from the stored content's
+    "site" part (JSON). It is the same for every reader who muted none of it, so it is
+    rendered once per version of the day's briefing in each worker, not once per email:
+    it was a fifth of an email's CPU time. `site_url` is part of the key because the
+    links are absolute."""
+    stories = [
+        {
+            **story,
+            "url": absolute(reverse("story", args=[story["story"]])),
+            "sentences": [_cite(s) for s in story["sentences"]],
+        }
+        for story in json.loads(site)
+    ]
+    values = {"stories": stories}
+    return (
+        render_to_string("briefings/email/_top_stories.txt", values),
+        render_to_string("briefings/email/_top_stories.html", values),
+    )
+
+
 def context(delivery: Delivery) -> dict:
     content = delivery.content or {}
     unsubscribe = absolute(
@@ -269,17 +294,14 @@ def context(delivery: Delivery) -> dict:
     }
     if delivery.kind == Delivery.Kind.BRIEFING:
         day = datetime.fromisoformat(content["day"]).date() if content.get("day") else timezone.localdate()
+        top_text, top_html = _top_stories(
+            json.dumps(content.get("site", []), sort_keys=True), settings.NEWSDESK_SITE_URL
+        )
         found.update(
             day=day,
             briefing_url=absolute(reverse("briefings:briefing")),
-            stories=[
-                {
-                    **story,
-                    "url": absolute(reverse("story", args=[story["story"]])),
-                    "sentences": [_cite(s) for s in story["sentences"]],
-                }
-                for story in content.get("site", [])
-            ],
+            top_stories_text=top_text,
+            top_stories_html=mark_safe(top_html),  # rendered by Django's escaping template
             updates=[
                 {
                     **update,
