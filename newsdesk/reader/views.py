@@ -327,11 +327,22 @@ def interest(request: HttpRequest) -> HttpResponse:
 
 @_change
 def nudge(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "More like this", "less like this" or undo, on an article of For You."""
-    article = get_object_or_404(Article.objects.only("pk", "title", "source"), pk=pk)
+    """ "More like this", "less like this", undo, or hide the article's publisher (a
+    mute, answered for htmx with the mute's own buttons), on an article of For You."""
+    article = get_object_or_404(Article.objects.select_related("source").only("pk", "title", "source__slug"), pk=pk)
     what = request.POST.get("do", "")
+    if what == "hide":
+        try:
+            target = interests.mute(request.user, "source", article.source.slug)
+        except interests.InterestError as error:
+            return _problem(request, str(error))
+        if _htmx(request):
+            return render(
+                request, buttons.INTEREST, buttons.interest_context(request.user, target, _next(request), "mute")
+            )
+        return _back(request, reverse("reader:for-you"))
     if what not in ("more", "less", "undo"):
-        return _problem(request, "Say what to do: more, less or undo.")
+        return _problem(request, "Say what to do: more, less, undo or hide.")
     nudges.put(request.user, article, None if what == "undo" else what == "more")
     if _htmx(request):
         context = buttons.nudge_context(request.user, article, _next(request))
