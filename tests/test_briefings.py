@@ -17,7 +17,7 @@ from newsdesk.api.models import ApiToken
 from newsdesk.reader.briefings import mutes, personal, site, tokens
 from newsdesk.reader.briefings.models import BriefingSettings, SiteBriefing
 from newsdesk.reader.models import Interest
-from newsdesk.stories.models import StoryMember
+from newsdesk.stories.models import Story, StoryMember
 from tests import briefing_data as data
 
 pytestmark = pytest.mark.django_db
@@ -359,3 +359,28 @@ def test_no_trace_of_a_reader_in_anonymous_pages(world, alice, signed_in, client
             for trace in personal_traces:
                 assert trace not in text, (url, trace)
             assert "sessionid" not in response.cookies
+
+
+def test_followed_stories_are_followed_through_merges_for_many_readers_at_once():
+    now = timezone.now()
+
+    def story(title: str, into=None) -> Story:
+        return Story.objects.create(title=title, first_seen=now, last_seen=now, merged_into=into)
+
+    final = story("Where it ended")
+    middle = story("In between", into=final)
+    first = story("Where it began", into=middle)
+    alone = story("On its own")
+    alice, bob, carol = data.reader("alice"), data.reader("bob"), data.reader("carol")
+    earlier, later = now - timedelta(hours=5), now - timedelta(hours=1)
+    a1 = data.follow(alice, Kind.STORY, first.pk, seen_at=earlier)
+    a2 = data.follow(alice, Kind.STORY, final.pk, seen_at=later)  # the same story under its new id
+    data.follow(bob, Kind.STORY, alone.pk, seen_at=earlier)
+    data.follow(bob, Kind.STORY, "12345678901234567890")  # not a story id: ignored
+    found = personal.followed_by([alice.pk, bob.pk, carol.pk])
+    assert found[alice.pk] == {final.pk: (final, later, [a1.pk, a2.pk])}  # the later look, both follows
+    assert list(found[bob.pk]) == [alone.pk] and found[carol.pk] == {}
+    assert personal.followed(alice.pk) == found[alice.pk]
+    # A merge that loops back is followed until it would come round again, not forever.
+    Story.objects.filter(pk=final.pk).update(merged_into=first)
+    assert set(personal.followed_by([alice.pk])[alice.pk]) <= {first.pk, middle.pk, final.pk}

@@ -81,7 +81,13 @@ def contains(tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
 
 
 def of_user(user_id: int) -> Mutes:
-    found = Mutes()
-    for kind, key in Interest.objects.filter(user_id=user_id, muted=True).values_list("kind", "key"):
-        found.add(kind, key)
+    return of_users([user_id])[user_id]
+
+
+def of_users(user_ids: list[int]) -> dict[int, Mutes]:
+    """Each reader's mutes, in one query."""
+    found = {pk: Mutes() for pk in user_ids}
+    rows = Interest.objects.filter(user_id__in=user_ids, muted=True).values_list("user_id", "kind", "key")
+    for user_id, kind, key in rows:
+        found[user_id].add(kind, key)
     return found

@@ -30,47 +30,65 @@ MAX_COUNTED = 500  # new articles counted per story: "500+" beyond
 MAX_ARTICLES = 12  # the newest coverage of a story that sentences are chosen from (and mutes checked on)
 
 
-def followed(user_id: int) -> dict[int, tuple[Story, datetime, list[int]]]:
+Followed = dict[int, tuple[Story, datetime, list[int]]]
+_STORY_FIELDS = ("title", "merged_into_id", "publisher_count", "article_count")
+
+
+def followed(user_id: int) -> Followed:
     """The stories the reader follows, by the id they are now (merges followed through):
     (story, when the reader last looked at it, the interest ids that name it)."""
+    return followed_by([user_id])[user_id]
+
+
+def followed_by(user_ids: list[int]) -> dict[int, Followed]:
+    """`followed` for many readers (a batch of emails), in two queries and one more per
+    level of merges."""
     rows = list(
-        Interest.objects.filter(user_id=user_id, kind=Interest.Kind.STORY, muted=False).values_list(
-            "pk", "key", "seen_at"
-        )
+        Interest.objects.filter(user_id__in=user_ids, kind=Interest.Kind.STORY, muted=False)
+        .order_by("pk")
+        .values_list("user_id", "pk", "key", "seen_at")
     )
-    keys = {int(key) for _, key, _ in rows if key.isdigit() and len(key) < 19}
-    stories = Story.objects.only("title", "merged_into_id", "publisher_count", "article_count").in_bulk(keys)
-    final: dict[int, Story] = {}
-    for pk, story in stories.items():
-        seen: set[int] = set()
-        while story.merged_into_id and story.pk not in seen:
-            seen.add(story.pk)
-            nxt = Story.objects.only("title", "merged_into_id", "publisher_count", "article_count").filter(
-                pk=story.merged_into_id
-            )
-            story = nxt.first() or story
-            if story.pk in seen:
-                break
-        final[pk] = story
-    found: dict[int, tuple[Story, datetime, list[int]]] = {}
-    for interest_id, key, seen_at in rows:
-        story = final.get(int(key)) if key.isdigit() and len(key) < 19 else None
+    rows = [row for row in rows if row[2].isdigit() and len(row[2]) < 19]
+    stories = Story.objects.only(*_STORY_FIELDS).in_bulk({int(key) for _, _, key, _ in rows})
+    final = {pk: story for pk, story in stories.items()}
+    for _ in range(10):  # a story merged into one merged into another...
+        onward = {pk: story.merged_into_id for pk, story in final.items() if story.merged_into_id}
+        if not onward:
+            break
+        targets = Story.objects.only(*_STORY_FIELDS).in_bulk(set(onward.values()))
+        moved = False
+        for pk, into in onward.items():
+            if into in targets and targets[into].pk != final[pk].pk and targets[into].pk != pk:
+                final[pk] = targets[into]
+                moved = True
+        if not moved:
+            break
+    found: dict[int, Followed] = {pk: {} for pk in user_ids}
+    for user_id, interest_id, key, seen_at in rows:
+        story = final.get(int(key))
         if story is None:
             continue
-        if story.pk in found:
-            _, last, ids = found[story.pk]
-            found[story.pk] = (story, max(last, seen_at), [*ids, interest_id])
+        mine = found[user_id]
+        if story.pk in mine:
+            _, last, ids = mine[story.pk]
+            mine[story.pk] = (story, max(last, seen_at), [*ids, interest_id])
         else:
-            found[story.pk] = (story, seen_at, [interest_id])
+            mine[story.pk] = (story, seen_at, [interest_id])
     return found
 
 
-def whats_new(user_id: int, *, not_before: datetime | None = None, mutes: mute_rules.Mutes | None = None) -> list[dict]:
+def whats_new(
+    user_id: int,
+    *,
+    not_before: datetime | None = None,
+    mutes: mute_rules.Mutes | None = None,
+    stories: Followed | None = None,
+) -> list[dict]:
     """Each followed story with coverage newer than the reader's last look (and than
     `not_before`), newest first: {"story", "title", "since", "new_articles",
     "publishers", "latest", "sentences": [cited...], "headlines": [...]} (headlines: the
     new articles when no sentence could be taken from them, unenriched ones)."""
-    stories = followed(user_id)
+    stories = followed(user_id) if stories is None else stories
     if not stories:
         return []
     since = {pk: max(seen, not_before) if not_before else seen for pk, (_, seen, _) in stories.items()}
@@ -81,6 +99,7 @@ def whats_new(user_id: int, *, not_before: datetime | None = None, mutes: mute_r
         .defer("body_html", "body_text", "enrichment__embedding")
         .in_bulk([a for rows in newest.values() for _, a in rows])
     )
+    sentences.load_bodies(articles_by_id.values())
     fetched = {
         story_id: found
         for story_id, rows in newest.items()

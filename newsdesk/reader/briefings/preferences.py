@@ -37,6 +37,12 @@ def of_user(user_id: int) -> BriefingSettings:
     return found if found is not None else BriefingSettings(user_id=user_id)
 
 
+def of_users(user_ids: list[int]) -> dict[int, BriefingSettings]:
+    """`of_user` for many readers in one query."""
+    found = {row.user_id: row for row in BriefingSettings.objects.filter(user_id__in=user_ids)}
+    return {pk: found.get(pk) or BriefingSettings(user_id=pk) for pk in user_ids}
+
+
 def save(row: BriefingSettings, **changes: object) -> BriefingSettings:
     """Store changes to the reader's row (creating it), idempotently."""
     for name, value in changes.items():

@@ -44,10 +44,28 @@ class Cited:
         }
 
 
+def _key(article: Article) -> tuple[int, str]:
+    return (article.pk, article.updated_at.isoformat() if article.updated_at else "")
+
+
+def load_bodies(articles: Iterable[Article]) -> None:
+    """Read, in one query, the bodies of those articles (loaded with the body deferred)
+    whose candidates are not remembered yet: otherwise each is read on its own when
+    `candidates` needs it, a query apiece (a third of a briefing email's CPU time at a
+    million articles, before the cache fills)."""
+    missing = [a for a in articles if _key(a) not in _cache and "body_text" in a.get_deferred_fields()]
+    if not missing:
+        return
+    bodies = dict(Article.objects.filter(pk__in=[a.pk for a in missing]).values_list("pk", "body_text"))
+    for article in missing:
+        article.body_text = bodies.get(article.pk, "")
+
+
 def candidates(article: Article) -> list[tuple[str, frozenset[str]]]:
     """The article's first summary sentences with their content terms. Its body is read
-    only when they are not remembered yet (callers may defer it)."""
-    key = (article.pk, article.updated_at.isoformat() if article.updated_at else "")
+    only when they are not remembered yet (callers may defer it; `load_bodies` reads many
+    at once)."""
+    key = _key(article)
     if (found := _cache.get(key)) is not None:
         _cache.move_to_end(key)
         return found
