@@ -165,3 +165,19 @@ def full_page_screenshot(driver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium with JavaScript, one per test module (import it by name)."""
+    driver = new_driver()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def plain_browser():
+    """Headless Chromium without JavaScript: the pages as forms and links."""
+    driver = new_driver(javascript=False)
+    yield driver
+    driver.quit()

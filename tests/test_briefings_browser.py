@@ -15,6 +15,7 @@ from newsdesk.reader.briefings import fanout, notifications
 from newsdesk.reader.briefings.models import AlertMark, BriefingSettings
 from tests import briefing_data as data
 from tests import browser_support as bs
+from tests.browser_support import browser, plain_browser  # noqa: F401 (fixtures)
 from tests.test_browser import PASSWORD, all_css, by_css, log_in, open_page, wait
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -60,20 +61,6 @@ def reader_with_news():
     for batch in fanout.plan():
         fanout.run(batch)
     return user, world
-
-
-@pytest.fixture(scope="module")
-def plain_browser():
-    driver = bs.new_driver(javascript=False)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
 
 
 def test_without_javascript_the_pages_work_as_forms(live_server, plain_browser):

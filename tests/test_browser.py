@@ -23,18 +23,12 @@ from django.utils import timezone
 
 from tests import browser_support as bs
 from tests import web_data
+from tests.browser_support import browser  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 User = get_user_model()
 PASSWORD = "correct-Horse-battery-9"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

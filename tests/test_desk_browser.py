@@ -16,25 +16,12 @@ from newsdesk.desk.models import Suggestion
 from newsdesk.sources.models import Feed, Source
 from tests import browser_support as bs
 from tests import web_data
+from tests.browser_support import browser, plain_browser  # noqa: F401 (fixtures)
 from tests.test_browser import PASSWORD, by_css, log_in, open_page, wait
 from tests.test_desk import serve_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 User = get_user_model()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def plain_browser():
-    driver = bs.new_driver(javascript=False)
-    yield driver
-    driver.quit()
 
 
 def shots(driver, name: str) -> None:

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from newsdesk.reader.models import Interest, Nudge
 from tests import browser_support as bs
 from tests import web_data
+from tests.browser_support import browser, plain_browser  # noqa: F401 (fixtures)
 from tests.test_browser import PASSWORD, by_css, log_in, open_page, wait
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -25,20 +26,6 @@ def button(driver, text: str):
         if element.text.strip().startswith(text):
             return element
     raise AssertionError(f"no button {text!r} on {driver.current_url}")
-
-
-@pytest.fixture(scope="module")
-def plain_browser():
-    driver = bs.new_driver(javascript=False)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
 
 
 def test_without_javascript(live_server, plain_browser):

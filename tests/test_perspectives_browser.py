@@ -19,6 +19,7 @@ from newsdesk.pipeline.add import load_default_publishers
 from newsdesk.sources.models import Source
 from tests import browser_support as bs
 from tests import web_data
+from tests.browser_support import browser, plain_browser  # noqa: F401 (fixtures)
 from tests.test_browser import all_css, by_css, open_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -70,20 +71,6 @@ def build_newsroom() -> Newsroom:
         first_article = first_article or items[0]
         made[key] = web_data.story_of(items, title)
     return Newsroom(made["balanced"], made["state_only"], made["commercial_only"], made["asian"], first_article)
-
-
-@pytest.fixture(scope="module")
-def plain_browser():
-    driver = bs.new_driver(javascript=False)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

@@ -13,17 +13,11 @@ from django.core.cache import cache
 from newsdesk.reader.models import Follow, Saved
 from tests import browser_support as bs
 from tests import web_data
+from tests.browser_support import browser, plain_browser  # noqa: F401 (fixtures)
 from tests.test_browser import PASSWORD, by_css, log_in, open_page, wait
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 User = get_user_model()
-
-
-@pytest.fixture(scope="module")
-def plain_browser():
-    driver = bs.new_driver(javascript=False)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -52,13 +46,6 @@ def test_follow_save_and_the_reader_pages(site, plain_browser):
 
     open_page(driver, base + "/reading/saved/")
     assert world.article.title in by_css(driver, "main").text and "Sunday" in by_css(driver, "main").text
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = bs.new_driver()
-    yield driver
-    driver.quit()
 
 
 def test_buttons_swap_in_place_and_the_reader_pages_pass_axe(live_server, browser):
