@@ -233,7 +233,15 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsdesk"},
-        "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "newsdesk_ratelimit"},
+        # Django's database cache culls a third of its rows, counters still running
+        # included, on every write once it holds more than MAX_ENTRIES (300 by
+        # default): with a few hundred API clients a minute that emptied the rate
+        # limits as fast as they counted. Expired counters go first.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "newsdesk_ratelimit",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
     }
 NEWSDESK_RATELIMIT_CACHE = "ratelimit"
 # The cache that holds rendered pages (newsdesk/web/pagecache.py).
