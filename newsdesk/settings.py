@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -217,7 +218,7 @@ LOGOUT_REDIRECT_URL = "home"
 # cache by default (created by `newsdesk up`) or in Redis.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
