@@ -50,7 +50,7 @@ from pathlib import Path
 
 from bench import BBC_ARTICLES
 from bench.footprint import process_tree, pss_kb
-from bench.web import Children, _group_stats, _sigterm_as_interrupt, _wait_http, _wait_settled
+from bench.web import Children, _group_stats, _sigterm_as_interrupt, _wait_http, _wait_settled, site_env
 
 TARGETS = {  # issue 16, at 1,000,000 articles and 100,000 readers
     "foryou_p99_ms": ("<", 100.0),
@@ -333,16 +333,10 @@ def run(
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-personal-run-"))
     work.chmod(0o755)
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-        "NEWSDESK_DATA_DIR": str(data_dir),
-        "NEWSDESK_DEBUG": "0",
-        "NEWSDESK_DEFAULT_SOURCES": "0",
-        "NEWSDESK_LOG_LEVEL": "WARNING",
+        **site_env(data_dir),
         "NEWSDESK_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "NEWSDESK_EMBEDDER": str(work / "embedder.sock"),  # started below, as `newsdesk up` starts it
     }
-    env.pop("DATABASE_URL", None)
     children = Children()
     memory = Memory()
     memory.start()

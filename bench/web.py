@@ -420,6 +420,21 @@ def _measure(
     return figures
 
 
+def site_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a benchmark's site: its own data dir and SQLite file (any
+    DATABASE_URL of the caller's dropped), production settings, no default publishers."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
+        "NEWSDESK_DATA_DIR": str(data_dir),
+        "NEWSDESK_DEBUG": "0",
+        "NEWSDESK_DEFAULT_SOURCES": "0",
+        "NEWSDESK_LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    return env
+
+
 def run(
     *,
     articles: int = 100_000,
@@ -465,15 +480,7 @@ def run(
     # Scripts, logs and nginx's tree: readable by nginx's unprivileged workers.
     work = Path(tempfile.mkdtemp(prefix="newsdesk-bench-web-run-"))
     work.chmod(0o755)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-        "NEWSDESK_DATA_DIR": str(data_dir),
-        "NEWSDESK_DEBUG": "0",
-        "NEWSDESK_DEFAULT_SOURCES": "0",
-        "NEWSDESK_LOG_LEVEL": "WARNING",
-    }
-    env.pop("DATABASE_URL", None)  # always the fresh SQLite file in data_dir
+    env = site_env(data_dir)  # always the fresh SQLite file in data_dir
     children = Children()
     result: dict = {}
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import personal, personal_data
+from tests.test_bench_web import processes_with_env
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ["foryou_p99_ms", "unread_p99_ms", "fanout_articles_per_s", "briefing_emails_minutes"]
@@ -90,17 +91,6 @@ def test_generated_site_is_read_by_the_readers_code(tmp_path):
     assert get_user_model().objects.get(username="reader0").check_password(personal_data.PASSWORD)
 
 
-def _processes_with_env(entry: bytes) -> list[str]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and entry in (proc / "environ").read_bytes().split(b"\0"):
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_small_run_measures_real_requests_and_emails(tmp_path):
@@ -145,4 +135,4 @@ def test_small_run_measures_real_requests_and_emails(tmp_path):
     assert result["database_mb"] > 0 and result["memory_peak_pss_mb"]["web"] > 0
     assert result["memory_peak_pss_mb"]["workers"] > 0
     assert "target foryou_p99_ms < 100" in done.stdout
-    assert _processes_with_env(f"NEWSDESK_DATA_DIR={data}".encode()) == []
+    assert processes_with_env(f"NEWSDESK_DATA_DIR={data}".encode()) == []

@@ -182,10 +182,12 @@ def test_children_are_gone_after_a_run(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["nginx_rps"] > 0 and result["cached_rps"] > 0
-    assert _processes_with_env(f"NEWSDESK_DATA_DIR={tmp_path / 'data'}".encode()) == []
+    assert processes_with_env(f"NEWSDESK_DATA_DIR={tmp_path / 'data'}".encode()) == []
 
 
-def _processes_with_env(entry: bytes) -> list[str]:
+def processes_with_env(entry: bytes) -> list[str]:
+    """The command lines of the processes whose environment holds `entry` (what a
+    benchmark run left behind; tests/test_bench_personal.py uses it too)."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
@@ -223,10 +225,10 @@ def test_sigterm_mid_run_stops_every_child(tmp_path):
             pytest.fail("the benchmark ended before starting the web server")
         time.sleep(1.0)  # wrk is running against gunicorn now
         marker = f"NEWSDESK_DATA_DIR={data}".encode()
-        assert any("gunicorn" in c for c in _processes_with_env(marker))
+        assert any("gunicorn" in c for c in processes_with_env(marker))
         proc.terminate()
         proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert _processes_with_env(marker) == []
+    assert processes_with_env(marker) == []

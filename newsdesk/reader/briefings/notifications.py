@@ -98,20 +98,14 @@ def gather(user_id: int, *, for_mail: bool = False, ids: Iterable[int] | None = 
             item.count, item.more = min(count, MAX_COUNTED), count > MAX_COUNTED
             item.latest, item.latest_at = latest, latest_at
     else:
-        pairs = {item.interest.pk: _newest(item, MAX_COUNTED + 1) for item in found}
-        hidden = _hidden(mutes, {a for rows in pairs.values() for a, _ in rows})
-        for item in found:
-            shown = [(a, at) for a, at in pairs[item.interest.pk] if a not in hidden]
+        pairs = _newest(found, MAX_COUNTED + 1)
+        hidden = _hidden(mutes, {a for rows in pairs for a, _ in rows})
+        for item, rows in zip(found, pairs, strict=True):
+            shown = [(a, at) for a, at in rows if a not in hidden]
             item.count, item.more = min(len(shown), MAX_COUNTED), len(shown) > MAX_COUNTED
             if shown:
                 item.latest, item.latest_at = shown[0]
     return sorted(found, key=lambda f: (f.latest_at is not None, f.latest_at or f.since), reverse=True)
-
-
-def _newest(item: Found, limit: int) -> list[tuple[int, datetime]]:
-    i = item.interest
-    rows = Activity.objects.filter(kind=i.kind, key=i.key, at__gt=item.since).order_by("-at", "-article_id")
-    return list(rows.values_list("article_id", "at")[:limit])
 
 
 def _counts(found: list[Found]) -> list[tuple[int, int | None, datetime | None]]:
@@ -177,13 +171,14 @@ def unread_count(user_id: int) -> int:
     if not mutes:
         return with_news.count()
     found = [Found(i, read_since(i)) for i in with_news.select_related("alert_mark")]
-    pairs = _newest_of_each(found, BADGE_LOOK)
-    hidden = _hidden(mutes, {a for rows in pairs for a in rows})
-    return sum(1 for rows in pairs if any(a not in hidden for a in rows))
+    pairs = _newest(found, BADGE_LOOK)
+    hidden = _hidden(mutes, {a for rows in pairs for a, _ in rows})
+    return sum(1 for rows in pairs if any(a not in hidden for a, _ in rows))
 
 
-def _newest_of_each(found: list[Found], limit: int) -> list[list[int]]:
-    """The ids of the newest `limit` articles under each followed thing, in one statement."""
+def _newest(found: list[Found], limit: int) -> list[list[tuple[int, datetime]]]:
+    """(article id, when it came) of the newest `limit` articles under each followed
+    thing since its `since`, newest first, in one statement of index reads."""
     if not found:
         return []
     connection = connections[Activity.objects.db]
@@ -192,15 +187,21 @@ def _newest_of_each(found: list[Found], limit: int) -> list[list[int]]:
     selects, params = [], []
     for number, item in enumerate(found):
         selects.append(
-            f"SELECT {number} AS n, a FROM (SELECT {article} AS a FROM {table} WHERE {kind} = %s AND {key} = %s"
-            f" AND {at} > %s ORDER BY {at} DESC, {article} DESC LIMIT {int(limit)}) AS p{number}"
+            f"SELECT {number} AS n, a, t FROM (SELECT {article} AS a, {at} AS t FROM {table} WHERE {kind} = %s"
+            f" AND {key} = %s AND {at} > %s ORDER BY {at} DESC, {article} DESC LIMIT {int(limit)}) AS p{number}"
         )
         params += [item.interest.kind, item.interest.key, connection.ops.adapt_datetimefield_value(item.since)]
-    result: list[list[int]] = [[] for _ in found]
+    field = Activity._meta.get_field("at")
+    converters = connection.ops.get_db_converters(field.get_col(Activity._meta.db_table))
+    result: list[list[tuple[int, datetime]]] = [[] for _ in found]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), params)
-        for number, article_id in cursor.fetchall():
-            result[number].append(article_id)
+        for number, article_id, when in cursor.fetchall():
+            for convert in converters:
+                when = convert(when, field, connection)
+            result[number].append((article_id, when))
+    for rows in result:
+        rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
     return result
 
 

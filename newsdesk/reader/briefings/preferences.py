@@ -33,8 +33,7 @@ def zone(name: str) -> ZoneInfo:
 
 def of_user(user_id: int) -> BriefingSettings:
     """The reader's row, unsaved with the defaults when they have none."""
-    found = BriefingSettings.objects.filter(user_id=user_id).first()
-    return found if found is not None else BriefingSettings(user_id=user_id)
+    return of_users([user_id])[user_id]
 
 
 def of_users(user_ids: list[int]) -> dict[int, BriefingSettings]:
