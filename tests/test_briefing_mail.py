@@ -295,7 +295,7 @@ def test_a_refusal_mid_batch_loses_nothing_and_doubles_nothing(world, inbox):
     people = readers(5)
     inbox.script = {3: ("451 4.3.0 Try again later", False)}
     ids = mail.plan(at(7, 5))
-    outcome = mail.send(ids)
+    outcome = mail.send(ids, at(7, 5))
     assert len(outcome.sent) == 4 and len(outcome.deferred) == 1
     assert mail.plan(at(7, 10)) == []  # its lease has not run out: nobody sends it twice meanwhile
     expire_leases()

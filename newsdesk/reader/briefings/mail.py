@@ -13,16 +13,18 @@ Sending (`send`, in tasks of NEWSDESK_MAIL_BATCH emails over one SMTP connection
 1. the email's content is taken and stored on the row, with its Message-ID, before
    anything is sent; an alert email's content lists each notification with the count
    it reports;
-2. the message goes to the SMTP server;
-3. after the server accepted it, one transaction marks the row sent and each
+2. the message goes to the SMTP server (outbox.py: in a thread, while the next emails
+   are rendered);
+3. after the server accepted it, a transaction marks the row sent and each
    notification mailed up to the count the email reported (not the count it has now:
    articles that arrived meanwhile are in the next email).
 
-A crash before 3 leaves the row pending; when its lease runs out the planner queues it
-again, and it is sent from the stored content with the same Message-ID. So nothing is
-lost, and nothing is sent twice except when the crash falls between the server's "250
-OK" and the commit of step 3 (a few milliseconds): that duplicate has the same
-Message-ID, by which mail stores and clients drop a copy. No SMTP sender can do better
+Steps 1 and 3 are written CHUNK emails at a time. A crash before 3 leaves the row
+pending; when its lease runs out the planner queues it again, and it is sent from the
+stored content with the same Message-ID. So nothing is lost, and nothing is sent twice
+except the emails the server accepted since the last commit of step 3 (at most a
+chunk and the outbox's queue: tens of milliseconds of sending): such a duplicate has
+the same Message-ID, by which mail stores and clients drop a copy. No SMTP sender can do better
 without the receiving server's help; marking sent before sending would turn that rare
 duplicate into a rare lost email. A server that refuses an address for good (5xx) ends
 the row as FAILED; a passing refusal (4xx, a dropped connection) leaves it for the retry.
@@ -33,7 +35,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,13 +51,14 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from newsdesk.reader.briefings import mutes as mute_rules
-from newsdesk.reader.briefings import notifications, personal, preferences, site, tokens
+from newsdesk.reader.briefings import notifications, outbox, personal, preferences, site, tokens
 from newsdesk.reader.briefings.models import Activity, AlertInterval, BriefingSettings, Delivery, SiteBriefing
 from newsdesk.reader.models import Interest
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 ALERT_ITEMS = 50  # notifications one alert email lists; it says how many more there are
+CHUNK = 10  # emails whose contents, and then answers, are written in one transaction
 
 
 def absolute(path: str) -> str:
@@ -250,36 +252,57 @@ def alerts_content(user_id: int) -> dict | None:
     return {"items": items, "more": max(0, len(found) - len(items))}
 
 
-def _take_content(delivery: Delivery, now: datetime, batch: Batch) -> bool:
-    """Fix what the email says, once; False when there is nothing to say (SKIPPED)."""
+def _content(delivery: Delivery, now: datetime, batch: Batch) -> dict | None:
+    """What the email says, or None when there is nothing to say."""
     user = delivery.user
     choice = batch.choices.get(user.pk) or preferences.of_user(user.pk)
     wanted = choice.briefing_email if delivery.kind == Delivery.Kind.BRIEFING else choice.alerts_interval != "off"
-    content = None
-    if wanted and user.email and user.is_active:
-        if delivery.kind == Delivery.Kind.BRIEFING:
-            content = briefing_content(user.pk, now, batch if user.pk in batch.stories else None)
-        else:
-            content = alerts_content(user.pk)
-    if content is None:
-        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(state=Delivery.State.SKIPPED)
-        if delivery.kind == Delivery.Kind.ALERTS:
-            # All its news was muted: nothing to plan for again until something else arrives.
-            ids = Interest.objects.filter(user=user, muted=False, kind__in=notifications.KINDS).values_list(
-                "pk", flat=True
-            )
-            notifications.mark_mailed(user.pk, list(ids), now)
-        return False
+    if not (wanted and user.email and user.is_active):
+        return None
+    if delivery.kind == Delivery.Kind.BRIEFING:
+        return briefing_content(user.pk, now, batch if user.pk in batch.stories else None)
+    return alerts_content(user.pk)
+
+
+def _take_contents(deliveries: list[Delivery], now: datetime, batch: Batch) -> list[Delivery]:
+    """Fix what each email says, once, in one transaction for all of them; those with
+    something to say (the others end SKIPPED)."""
+    made = {d.pk: _content(d, now, batch) for d in deliveries if d.content is None}
     host = urlsplit(settings.NEWSDESK_SITE_URL).hostname or "localhost"
-    message_id = f"<{delivery.kind}.{delivery.period}.{user.pk}.{delivery.pk}@{host}>"
-    taken = Delivery.objects.filter(pk=delivery.pk, content__isnull=True).update(
-        content=content, made_at=now, message_id=message_id, to=user.email
-    )
-    if taken:
-        delivery.content, delivery.made_at, delivery.message_id, delivery.to = content, now, message_id, user.email
-    else:  # another sender took it first: send what it took
-        delivery.refresh_from_db()
-    return True
+    ready = []
+    with transaction.atomic():
+        for delivery in deliveries:
+            if delivery.content is not None:
+                ready.append(delivery)
+                continue
+            content = made[delivery.pk]
+            if content is None:
+                Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(
+                    state=Delivery.State.SKIPPED
+                )
+                if delivery.kind == Delivery.Kind.ALERTS:
+                    # All its news was muted: nothing to plan for again until something else arrives.
+                    ids = Interest.objects.filter(
+                        user_id=delivery.user_id, muted=False, kind__in=notifications.KINDS
+                    ).values_list("pk", flat=True)
+                    notifications.mark_mailed(delivery.user_id, list(ids), now)
+                continue
+            user = delivery.user
+            message_id = f"<{delivery.kind}.{delivery.period}.{user.pk}.{delivery.pk}@{host}>"
+            taken = Delivery.objects.filter(pk=delivery.pk, content__isnull=True).update(
+                content=content, made_at=now, message_id=message_id, to=user.email
+            )
+            if taken:
+                delivery.content, delivery.made_at, delivery.message_id, delivery.to = (
+                    content,
+                    now,
+                    message_id,
+                    user.email,
+                )
+            else:  # another sender took it first: send what it took
+                delivery.refresh_from_db()
+            ready.append(delivery)
+    return ready
 
 
 # --- the message ---------------------------------------------------------------------------
@@ -407,14 +430,13 @@ class Sent:
 
 
 def _mark_sent(delivery: Delivery, now: datetime) -> None:
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.SENT, sent_at=now, error="")
-        if delivery.kind == Delivery.Kind.ALERTS and delivery.made_at is not None:
-            items = (delivery.content or {}).get("items", [])
-            notifications.mark_mailed(delivery.user_id, [item["id"] for item in items], delivery.made_at)
+    Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.SENT, sent_at=now, error="")
+    if delivery.kind == Delivery.Kind.ALERTS and delivery.made_at is not None:
+        items = (delivery.content or {}).get("items", [])
+        notifications.mark_mailed(delivery.user_id, [item["id"] for item in items], delivery.made_at)
 
 
-def _defer(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
+def _defer(delivery: Delivery, error: BaseException, now: datetime, *, permanent: bool) -> None:
     attempts = delivery.attempts + 1
     state = Delivery.State.FAILED if permanent or attempts >= MAX_ATTEMPTS else Delivery.State.PENDING
     # A passing failure is tried again after the lease, longer each time.
@@ -422,61 +444,60 @@ def _defer(delivery: Delivery, error: Exception, *, permanent: bool) -> None:
         attempts=attempts,
         state=state,
         error=f"{type(error).__name__}: {error}"[:2000],
-        leased_until=timezone.now() + lease() * attempts,
+        leased_until=now + lease() * attempts,
     )
 
 
-def send(delivery_ids: Iterable[int]) -> Sent:
-    """Send these emails (the pending ones among them) over one SMTP connection."""
+def _record(answers: list[tuple[Delivery, BaseException | None]], outcome: Sent, now: datetime) -> None:
+    """What the server said of these emails, in one transaction."""
+    if not answers:
+        return
+    with transaction.atomic():
+        for delivery, error in answers:
+            if error is None:
+                _mark_sent(delivery, now)
+                outcome.sent.append(delivery.pk)
+            elif isinstance(error, outbox.REFUSALS):
+                refused = outbox.code(error)
+                _defer(delivery, error, now, permanent=refused >= 500)
+                (outcome.failed if refused >= 500 else outcome.deferred).append(delivery.pk)
+                log.warning("briefings: email %s refused: %s", delivery.pk, error)
+            else:
+                _defer(delivery, error, now, permanent=False)
+                outcome.deferred.append(delivery.pk)
+                log.warning("briefings: sending stopped at email %s: %s", delivery.pk, error)
+
+
+def send(delivery_ids: Iterable[int], now: datetime | None = None) -> Sent:
+    """Send these emails (the pending ones among them) over one SMTP connection.
+
+    Contents are fixed, and answers recorded, CHUNK emails to a transaction; the
+    server's conversation runs in the outbox's thread meanwhile. When the connection
+    fails or the server closes it, the emails not yet sent stay pending for the retry.
+    `now` (the clock by default) dates what is written: contents, sends, retries."""
     outcome = Sent()
     delivery_ids = list(delivery_ids)
-    owed = list(Delivery.objects.filter(pk__in=delivery_ids).values_list("user_id", "kind").order_by())
+    found = Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).select_related("user")
+    rows = {delivery.pk: delivery for delivery in found}
+    pending = [rows[pk] for pk in delivery_ids if pk in rows]
     batch = Batch.read(
-        sorted({user for user, _ in owed}), briefings=any(kind == Delivery.Kind.BRIEFING for _, kind in owed)
+        sorted({d.user_id for d in pending}), briefings=any(d.kind == Delivery.Kind.BRIEFING for d in pending)
     )
-    connection = get_connection(fail_silently=False)
+    sender = outbox.Outbox(get_connection(fail_silently=False))
     try:
-        for pk in delivery_ids:
-            delivery = Delivery.objects.filter(pk=pk, state=Delivery.State.PENDING).select_related("user").first()
-            if delivery is None:
-                continue
-            now = timezone.now()
-            if delivery.content is None and not _take_content(delivery, now, batch):
-                outcome.skipped.append(pk)
-                continue
-            try:
-                email = message(delivery)
-                connection.open()  # once per batch; again after the server closed it
-                connection.send_messages([email])
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-                code = _code(error)
-                _defer(delivery, error, permanent=code >= 500)
-                (outcome.failed if code >= 500 else outcome.deferred).append(pk)
-                log.warning("briefings: email %s refused: %s", pk, error)
-                if code == 421:  # the server is closing the connection: the rest waits for the retry
-                    break
-                continue
-            except (smtplib.SMTPException, OSError) as error:
-                # The connection is gone: the rest of the batch waits for its retry.
-                _defer(delivery, error, permanent=False)
-                outcome.deferred.append(pk)
-                log.warning("briefings: sending stopped at email %s: %s", pk, error)
+        for start in range(0, len(pending), CHUNK):
+            if sender.stopped.is_set():
                 break
-            _mark_sent(delivery, timezone.now())
-            outcome.sent.append(pk)
+            chunk = pending[start : start + CHUNK]
+            ready = _take_contents(chunk, now or timezone.now(), batch)
+            taken = {d.pk for d in ready}
+            outcome.skipped += [d.pk for d in chunk if d.pk not in taken]
+            for delivery in ready:
+                sender.put(delivery, message(delivery))
+            _record(sender.answers(), outcome, now or timezone.now())
     finally:
-        try:
-            connection.close()
-        except (smtplib.SMTPException, OSError):
-            pass
+        _record(sender.close(), outcome, now or timezone.now())
     return outcome
-
-
-def _code(error: smtplib.SMTPException) -> int:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return min(codes) if codes else 550
-    return int(getattr(error, "smtp_code", 451) or 451)
 
 
 def unsubscribe(user_id: int, kind: str) -> bool:
