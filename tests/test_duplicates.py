@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -93,3 +94,17 @@ def test_similarity_estimate_tracks_jaccard():
     assert duplicates.similarity(a, c) < 0.1
     assert len(set(duplicates.band_keys(a)) & set(duplicates.band_keys(b))) > 10
     assert all(0 <= key < 2**63 for key in duplicates.band_keys(a))
+
+
+def test_signatures_equal_datasketchs_minhash():
+    """The signature is datasketch's MinHash written out in NumPy (datasketch's import
+    costs every worker 62 MB): same values, so signatures stored before stay comparable."""
+    datasketch = pytest.importorskip("datasketch")
+    texts = [WIRE, OTHER, WIRE.upper() + " " + OTHER, " ".join(f"word{i}" for i in range(500))]
+    for text in texts:
+        expected = datasketch.MinHash(num_perm=duplicates.PERMUTATIONS)
+        expected.update_batch(duplicates.shingles(text))
+        ours = duplicates.signature(text)
+        assert ours is not None and ours.dtype == np.uint32
+        assert np.array_equal(ours, expected.hashvalues.astype(np.uint32))
+    assert duplicates.signature("too short to judge") is None

@@ -176,20 +176,30 @@ def stem(word: str, language: str = "en") -> str:
         return stemmer.stemWord(word) if stemmer is not None else word
 
 
-_names = None
-
-
 @lru_cache(maxsize=100_000)
 def is_first_name(word: str) -> bool:
-    """Whether gender-guesser's list of given names (about 40,000 from many countries)
-    has the word: "Alexander Lukashenko" is a person because of "Alexander"."""
-    global _names
-    with _lock:
-        if _names is None:
-            import gender_guesser.detector
+    """Whether gender-guesser's list of given names (about 61,000 spellings from many
+    countries) has the word: "Alexander Lukashenko" is a person because of "Alexander"."""
+    return word.lower() in given_names()
 
-            _names = gender_guesser.detector.Detector(case_sensitive=False)
-        return _names.get_gender(word) != "unknown"
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """gender-guesser's names, read from its data file as its Detector reads them (a
+    "+" stands for nothing, a space or a hyphen) but without the per-country
+    frequencies the Detector keeps: 20 MB in every task worker for what is only a
+    question of membership (issue 15). tests/test_words.py checks the two agree."""
+    import gender_guesser.detector
+
+    path = Path(gender_guesser.detector.__file__).with_name("data") / "nam_dict.txt"
+    names: set[str] = set()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            line = line.strip()
+            if line and line[0] not in "#=":
+                name = line.split()[1].lower()
+                names.update((name.replace("+", joint) for joint in ("", " ", "-")) if "+" in name else (name,))
+    return frozenset(names)
 
 
 def is_dictionary_word(word: str, min_zipf: float = 3.0) -> bool:
