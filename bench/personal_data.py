@@ -758,7 +758,6 @@ def prepare(articles: int, readers: int, seed: int, corpus: Path, out: Path) -> 
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     info_file = Path(settings.DATA_DIR) / INFO_FILE
     if info_file.exists():

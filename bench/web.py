@@ -1275,7 +1275,6 @@ def _prepare_main(argv: list[str]) -> None:
         return
     # As `newsdesk up` prepares a data directory.
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     info_file = Path(settings.DATA_DIR) / INFO_FILE
     if info_file.exists():

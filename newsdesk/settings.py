@@ -214,8 +214,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Page fragments live in the default cache (per process unless REDIS_URL is set); rate
-# limit counters must be shared by every web process, so they live in the database
-# cache by default (created by `newsdesk up`) or in Redis.
+# limit counters must be shared by every web process, so they live in files of the data
+# directory by default (diskcache: the processes of one machine) or in Redis (several
+# machines: set REDIS_URL whenever more than one machine serves the site).
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
@@ -234,14 +235,17 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsdesk"},
-        # Django's database cache culls a third of its rows, counters still running
-        # included, on every write once it holds more than MAX_ENTRIES (300 by
-        # default): with a few hundred API clients a minute that emptied the rate
-        # limits as fast as they counted. Expired counters go first.
+        # Rate-limit counters shared by every process of the machine, in SQLite files of
+        # their own (diskcache): an atomic increment is one short transaction that never
+        # waits for the site database's writers. Django's database cache cost an API
+        # request three write transactions in the site's database and a COUNT(*) of its
+        # table before each write, and past MAX_ENTRIES it culled running counters.
         "ratelimit": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "newsdesk_ratelimit",
-            "OPTIONS": {"MAX_ENTRIES": 20_000},
+            "BACKEND": "newsdesk.accounts.counter_cache.CounterCache",
+            "LOCATION": str(DATA_DIR / "ratelimit"),
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 0.05,
+            "OPTIONS": {"size_limit": 64 * 2**20},
         },
     }
 NEWSDESK_RATELIMIT_CACHE = "ratelimit"

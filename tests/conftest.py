@@ -48,15 +48,6 @@ def _fetch_settings(settings):
     reset_fetcher()
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database gets the rate-limit cache table, as `newsdesk up` creates it."""
-    from django.core.management import call_command
-
-    with django_db_blocker.unblock():
-        call_command("createcachetable", verbosity=0)
-
-
 # --- Running on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, see .ci/run) ----------
 
 
@@ -67,8 +58,9 @@ def _fresh_caches(settings):
     test's database is rolled back, so the next test's article 1 is another article,
     while a page cached under its URL would still be served; empty them so that no test
     sees another's pages or counters. The tests use their own Redis database
-    (tests/isolated_env.py), never the one REDIS_URL names. The database cache (rate
-    limits on SQLite) lives in the rolled-back database and needs nothing."""
+    (tests/isolated_env.py), never the one REDIS_URL names; the rate limits' files
+    (diskcache) are in the run's own data directory. A database cache lives in the
+    rolled-back database and needs nothing."""
     from django.core.cache import caches
 
     for alias, config in settings.CACHES.items():

@@ -386,3 +386,30 @@ def test_counters_hold_for_thousands_of_clients():
         ratelimit.hit(rule, f"client {n}")
     assert [ratelimit.hit(rule, f"client {n}") for n in (0, 350, 699)] == [2, 2, 2]
     assert ratelimit.failures(rule, "client 1") == 1
+
+
+COUNT_ELSEWHERE = """
+import django
+django.setup()
+from newsdesk.accounts import ratelimit
+for _ in range(3):
+    ratelimit.hit(ratelimit.Rule("shared", 10, 600), "client 9")
+"""
+
+
+def test_counters_are_shared_by_the_processes_of_the_machine(settings):
+    """Without Redis the counters live in files of the data directory: a web process
+    sees what another counted, also after Django closed its caches at a request's end."""
+    import subprocess
+    import sys
+
+    from django.core.signals import request_finished
+
+    if "Redis" in settings.CACHES[settings.NEWSDESK_RATELIMIT_CACHE]["BACKEND"]:
+        pytest.skip("Redis shares the counters itself")
+    rule = ratelimit.Rule("shared", 10, 600)
+    assert ratelimit.hit(rule, "client 9") == 1
+    request_finished.send(sender=None)
+    subprocess.run([sys.executable, "-c", COUNT_ELSEWHERE], check=True, timeout=120)
+    assert ratelimit.hit(rule, "client 9") == 5
+    assert ratelimit.failures(rule, "client 9") == 5

@@ -17,12 +17,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from newsdesk.ai.sections import SECTIONS
@@ -290,6 +291,13 @@ def status(user: AbstractBaseUser | None, target: Target) -> str:
 
 def url_of(kind: str, key: str) -> str:
     """The listing page of a stored interest, without a query (for pages of many rows)."""
+    return _url_of(get_script_prefix(), kind, key)
+
+
+@lru_cache(maxsize=20_000)
+def _url_of(prefix: str, kind: str, key: str) -> str:
+    # Remembered per URL prefix: an unread-count poll lists about 20 things, and
+    # reversing each cost more than counting it.
     if kind == Kind.SOURCE:
         return reverse("source", args=[key])
     if kind == Kind.HASHTAG:

@@ -151,6 +151,7 @@ def counts(user: AbstractBaseUser) -> list[Count]:
     article, tag_link = quote(Article._meta.db_table), quote(ArticleHashtag._meta.db_table)
     enrichment, member = quote(Enrichment._meta.db_table), quote(StoryMember._meta.db_table)
     marks, activity = quote(ReadMark._meta.db_table), quote(Activity._meta.db_table)
+    hashtag = quote(Hashtag._meta.db_table)
 
     def unread_of(column: str) -> str:
         return (
@@ -166,8 +167,6 @@ def counts(user: AbstractBaseUser) -> list[Count]:
         .order_by("created_at", "pk")
         .values_list("kind", "key", "label", "seen_at")
     )
-    slugs = [key for kind, key, _, _ in rows if kind == Interest.Kind.HASHTAG]
-    tag_ids = dict(Hashtag.objects.filter(slug__in=slugs).order_by().values_list("slug", "pk")) if slugs else {}
 
     parts: list[tuple[str, list]] = []
     counted: list[Count] = []  # the items with a part, in the parts' order
@@ -186,9 +185,12 @@ def counts(user: AbstractBaseUser) -> list[Count]:
     for kind, key, label, seen_at in rows:
         since = _adapt(connection, seen_at)
         part: tuple[str, list] | None = None
-        if kind == Interest.Kind.HASHTAG and key in tag_ids:
-            sql = f"SELECT 1 FROM {tag_link} h WHERE h.hashtag_id = %s AND h.published_at > %s AND {unread_of('h.article_id')}"
-            part = (sql, [tag_ids[key], since, user.pk, True])
+        if kind == Interest.Kind.HASHTAG:  # a hashtag since deleted counts nothing
+            sql = (
+                f"SELECT 1 FROM {tag_link} h WHERE h.hashtag_id = (SELECT t.id FROM {hashtag} t WHERE t.slug = %s)"
+                f" AND h.published_at > %s AND {unread_of('h.article_id')}"
+            )
+            part = (sql, [key, since, user.pk, True])
         elif kind == Interest.Kind.SECTION:
             sql = f"SELECT 1 FROM {enrichment} e WHERE e.section = %s AND e.published_at > %s AND {unread_of('e.article_id')}"
             part = (sql, [key, since, user.pk, True])
@@ -199,7 +201,7 @@ def counts(user: AbstractBaseUser) -> list[Count]:
             sql = f"SELECT 1 FROM {activity} v WHERE v.kind = %s AND v.{quote('key')} = %s AND v.{quote('at')} > %s AND {unread_of('v.article_id')}"
             part = (sql, [kind, key, since, user.pk, True])
         item = Count(kind, key, label, interests.url_of(kind, key), 0, False, seen_at)
-        found.append(item)  # without a part (a hashtag since deleted): nothing new
+        found.append(item)  # without a part (an unknown section or story): nothing new
         if part is not None:
             parts.append(part)
             counted.append(item)

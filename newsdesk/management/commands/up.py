@@ -202,7 +202,6 @@ def prepare(stdout: OutputWrapper) -> None:
     from newsdesk.sources.models import Source
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     if settings.NEWSDESK_DEFAULT_SOURCES and not Source.objects.exists():
         count = load_default_publishers()
