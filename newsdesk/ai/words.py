@@ -86,23 +86,63 @@ def zipf(word: str) -> float:
 def word_classes(word: str) -> frozenset[str]:
     """Universal POS classes the lowercase word can take (NOUN, VERB, ADJ, ADV, ...);
     empty for words outside lemminflect's dictionary, which are mostly names."""
-    import lemminflect
-
-    with _lock:  # lemminflect loads its tables on first use
-        lemmas = lemminflect.getAllLemmas(word.lower())
-    return frozenset(lemmas)
+    return frozenset(lemmas_of(word.lower()))
 
 
 @lru_cache(maxsize=200_000)
 def singular(word: str) -> str:
     """The singular of a lowercase noun ("swaps" -> "swap"), the word itself otherwise."""
-    import lemminflect
-
     if not word.endswith("s") or word.endswith("ss"):
         return word
-    with _lock:
-        lemmas = lemminflect.getAllLemmas(word).get("NOUN")
+    lemmas = lemmas_of(word).get("NOUN")
     return lemmas[0] if lemmas else word
+
+
+def lemmas_of(word: str) -> dict[str, tuple[str, ...]]:
+    """What lemminflect's getAllLemmas answers: {universal POS: (lemma, ...)} from its
+    look-up table and its overrides, in the word's capitalisation."""
+    from lemminflect.core.LexicalUtils import applyCapsStyleToDict, getCapsStyle
+
+    low = word.lower()
+    found = _lemma_table().get(low)
+    lemmas = {}
+    if found:
+        for part in found.split("|"):
+            upos, _, forms = part.partition("=")
+            lemmas[upos] = tuple(forms.split("/"))
+    lemmas.update(_lemma_overrides().get(low, {}))
+    return applyCapsStyleToDict(lemmas, getCapsStyle(word))
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    """lemminflect's table of lemmas, read from its file as its Lemmatizer reads it
+    (categories as universal POS tags, a later line of a word's category replacing an
+    earlier one) but held as one string per word, "NOUN=man|VERB=man": its dict of
+    dicts of tuples took 33 MB in every process that lemmatises, web processes too
+    (ask-the-article), this about 14 (issue 15). tests/test_words.py checks that
+    both answer alike for every word of the table."""
+    import gzip
+
+    from lemminflect import config
+    from lemminflect.codecs.LemmaLUCodec import LemmaLUCodec
+    from lemminflect.core.LexicalUtils import categoryToUPos
+
+    table: dict[str, str] = {}
+    with gzip.open(config.lemma_lu_fn, "rt", encoding="utf-8") as lines, _lock:
+        for line in lines:
+            word, category, forms = LemmaLUCodec.fromString(line)
+            entry = f"{categoryToUPos(category)}={'/'.join(forms)}"
+            table[word] = f"{table[word]}|{entry}" if word in table else entry
+    return table
+
+
+@lru_cache(maxsize=1)
+def _lemma_overrides() -> dict[str, dict[str, tuple[str, ...]]]:
+    from lemminflect import config
+    from lemminflect.codecs.OverridesCodec import OverridesCodec
+
+    return OverridesCodec.load(config.lemma_overrides_fn)
 
 
 # Word classes whose dictionary form stands for an inflected word, the likelier first.
@@ -116,10 +156,7 @@ def base_form(word: str) -> str:
     ("meeting" -> "meet"); the word itself when it is a dictionary form already ("saw",
     "data") or is unknown (names). Stemming alone keeps irregular forms apart: "eaten"
     stems to "eaten", "ate" to "ate"."""
-    import lemminflect
-
-    with _lock:
-        lemmas = lemminflect.getAllLemmas(word)
+    lemmas = lemmas_of(word)
     verbs = lemmas.get("VERB")
     if verbs:
         return word if word in verbs else verbs[0]
