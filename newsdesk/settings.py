@@ -325,6 +325,9 @@ NEWSDESK_IMAGES = env_bool("NEWSDESK_IMAGES", True)
 NEWSDESK_IMAGE_MAX_BYTES = int(env("NEWSDESK_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
 NEWSDESK_IMAGE_MAX_PIXELS = int(env("NEWSDESK_IMAGE_MAX_PIXELS", str(25_000_000)))
 NEWSDESK_IMAGE_WIDTHS = [int(w) for w in env_list("NEWSDESK_IMAGE_WIDTHS", "320,640,1280")]
+# Revisions kept per article (newsdesk/articles/revisions.py: the first change and the
+# newest are kept, those in between merge into one).
+NEWSDESK_ARTICLE_REVISIONS = int(env("NEWSDESK_ARTICLE_REVISIONS", "20"))
 # Load the bundled list of publishers on first start.
 NEWSDESK_DEFAULT_SOURCES = env_bool("NEWSDESK_DEFAULT_SOURCES", True)
 # The related-articles vector index (newsdesk/stories/vectors.py); each machine that

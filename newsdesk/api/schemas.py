@@ -124,6 +124,30 @@ class StoryRef(Schema):
     publisher_count: int
 
 
+class DiffPiece(Schema):
+    kind: str = Field(description='"same", "ins" (added) or "del" (removed)')
+    text: str
+
+
+class DiffParagraph(Schema):
+    unchanged: int = Field(description="a run of this many unchanged paragraphs (then `pieces` is empty)")
+    pieces: list[DiffPiece] = Field(description="a changed paragraph, word by word")
+
+
+class RevisionOut(Schema):
+    revised_at: datetime = Field(description="when newsdesk stored the newer version")
+    stated_at: datetime | None = Field(description="the newer version's time as the publisher states it")
+    is_correction: bool = Field(description="the publisher marked the change as a correction")
+    note_kind: str = Field(description='"correction", "clarification", "editors-note", "update" or ""')
+    note: str = Field(description="the note the newer version added, as the publisher wrote it")
+    updates: int = Field(description="how many updates this revision stands for (older ones are merged)")
+    title: list[DiffPiece] | None = Field(description="the headline's change; null: unchanged")
+    description: list[DiffPiece] | None = Field(description="the description's change; null: unchanged")
+    body: list[DiffParagraph] | None = Field(description="the text's change; null: unchanged")
+    words_added: int
+    words_removed: int
+
+
 class ArticleDetail(ArticleItem):
     body_text: str = Field(description="the article text, plain")
     body_html: str = Field(description="the article body as HTML, sanitized with an allow-list on the way in")
@@ -134,6 +158,7 @@ class ArticleDetail(ArticleItem):
     story: StoryRef | None
     duplicate_of: int | None = Field(description="id of the original when this is a syndicated copy")
     comment_count: int = Field(description="published comments and replies")
+    revisions: list[RevisionOut] = Field(description="what the publisher changed since first stored, newest first")
 
 
 class RelatedOut(Schema):

@@ -60,6 +60,36 @@ class ArticleURL(models.Model):
         return self.url
 
 
+class ArticleRevision(models.Model):
+    """One in-place update of an article: the text the update replaced.
+
+    Only the fields the update changed are kept (null: the same as the next version), so
+    a revision costs the changed text, each field within the limit the store applies.
+    The newest version is the article itself; version k is rebuilt by walking the later
+    revisions (`newsdesk.articles.revisions`). Written in the update's transaction.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    revised_at = models.DateTimeField(default=timezone.now, help_text="when the newer version was stored")
+    stated_at = models.DateTimeField(
+        null=True, blank=True, help_text="the newer version's time as the publisher states it"
+    )
+    title = models.TextField(null=True, blank=True, help_text="the replaced headline; null: unchanged")
+    description = models.TextField(null=True, blank=True, help_text="the replaced description; null: unchanged")
+    body_text = models.TextField(null=True, blank=True, help_text="the replaced text; null: unchanged")
+    is_correction = models.BooleanField(default=False)
+    note_kind = models.CharField(max_length=16, blank=True, help_text="correction, clarification, editors-note, update")
+    note = models.TextField(blank=True, help_text="the publisher's note that the newer version added")
+    updates = models.PositiveSmallIntegerField(default=1, help_text="more than 1: later updates merged into this one")
+
+    class Meta:
+        ordering = ["article", "revised_at", "id"]
+        indexes = [models.Index(fields=["article", "revised_at"], name="article_revisions")]
+
+    def __str__(self) -> str:
+        return f"revision of {self.article_id} at {self.revised_at:%Y-%m-%d %H:%M}"
+
+
 def to_blob(vector: np.ndarray) -> bytes:
     """How `Enrichment.embedding` stores a vector: float16 halves the rows and the index
     input, and loses nothing a cosine of unit vectors can tell."""

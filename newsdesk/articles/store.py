@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from newsdesk.articles import revisions
 from newsdesk.articles.models import Article, ArticleURL
 from newsdesk.dates import plausible
 from newsdesk.extract import sanitize_html
@@ -183,6 +184,12 @@ def _update(article: Article, data: ArticleData, digest: str, published: datetim
     changed = [name for name in _CONTENT_FIELDS if getattr(article, name) != getattr(data, name)]
     if not changed and article.content_hash == digest:
         return "unchanged"
+    # The replaced text is kept first, in this same transaction (save_article's). A feed's
+    # excerpt replaced by the page's text is not the publisher's change: no revision.
+    if article.origin == data.origin:
+        revisions.record(
+            article, {name: getattr(data, name) for name in revisions.TRACKED}, now=now, stated_at=data.modified_at
+        )
     for name in changed:
         setattr(article, name, getattr(data, name))
     article.content_hash = digest

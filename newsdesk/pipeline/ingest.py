@@ -171,8 +171,9 @@ def _record_entries(feed: Feed, items: list[Item], now: datetime) -> list[int]:
         Entry.objects.bulk_create(fresh, ignore_conflicts=True)
         for url, item in by_url.items():
             entry = existing.get(url)
-            if entry and item.updated and (entry.updated is None or item.updated > entry.updated):
-                # The publisher changed the article: fetch it again and update in place.
+            if entry and _changed(entry, item, feed):
+                # The publisher changed the article: fetch it again and update in place
+                # (the store keeps the replaced text as a revision).
                 Entry.objects.filter(pk=entry.pk).update(
                     title=item.title,
                     summary_html=item.summary_html,
@@ -189,6 +190,18 @@ def _record_entries(feed: Feed, items: list[Item], now: datetime) -> list[int]:
             Entry.objects.filter(url__in=[e.url for e in fresh], state=Entry.State.PENDING).values_list("pk", flat=True)
         )
     return to_fetch
+
+
+def _changed(entry: Entry, item: Item, feed: Feed) -> bool:
+    """Whether the feed says an article it listed before has changed: a later `updated`
+    (Atom's, JSON Feed's date_modified, RSS's atom:updated or dcterms:modified, a
+    sitemap's lastmod), or a new headline in the feed that recorded it (two feeds that
+    title one link differently must not have it fetched on every poll). A moved RSS
+    pubDate alone is not: some feeds stamp every item with the time of the request, and
+    each poll would fetch every page."""
+    if item.updated and (entry.updated is None or item.updated > entry.updated):
+        return True
+    return entry.feed_id == feed.pk and bool(item.title and entry.title and item.title.strip() != entry.title.strip())
 
 
 def _feed_failed(feed: Feed, error: Exception, now: datetime, *, message: str | None = None) -> FeedOutcome:

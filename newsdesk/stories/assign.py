@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from newsdesk.ai import embeddings
@@ -146,10 +146,18 @@ def _lock_path() -> Path:
 
 
 def _stale_stories(article_ids: list[int]) -> set[int]:
-    """Stories of these articles whose record does not count their members: a run that
-    died after placing some of its articles and before refreshing left them so."""
+    """Stories of these articles whose record does not count their members (a run that
+    died after placing some of its articles and before refreshing left them so), or
+    that predates a member's newest text or the summary made from it (the publisher
+    updated it: the story's summary must not cite a sentence that is gone)."""
     stories = StoryMember.objects.filter(article_id__in=article_ids).values("story_id")
-    return set(
+    newer = F("story__updated_at")
+    revised = StoryMember.objects.filter(
+        Q(article__updated_at__gt=newer)
+        | Q(article__enrichment__enriched_at__gt=newer, article__updated_at__gt=F("article__created_at")),
+        article_id__in=article_ids,
+    ).values_list("story_id", flat=True)
+    return set(revised) | set(
         Story.objects.filter(pk__in=stories)
         .annotate(members_now=Count("members"))
         .exclude(article_count=F("members_now"))

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from newsdesk.ai.sentences import split_sentences
 from newsdesk.ai.terms import content_terms
+from newsdesk.articles import revisions
 from newsdesk.articles.models import Article, ArticleHashtag
 from newsdesk.stories.models import NearDuplicate, Story, StoryMember
 from newsdesk.stories.windows import effective_time
@@ -121,11 +122,14 @@ def _summary(articles: list[Article]) -> list[dict]:
         enrichment = getattr(article, "enrichment", None)
         if enrichment is None:
             continue
-        sentences = split_sentences(article.body_text)
-        for index in enrichment.summary_sentences[:2]:
-            if index < len(sentences):
-                text = sentences[index].text
-                candidates.append((text, article, set(content_terms(text, article.language or "en"))))
+        if revisions.enrichment_is_stale(article, enrichment.enriched_at):
+            # Updated since its summary was made: only what its newest text still says.
+            texts = revisions.still_said(enrichment.summary, article.body_text)[:2]
+        else:
+            sentences = split_sentences(article.body_text)
+            texts = [sentences[i].text for i in enrichment.summary_sentences[:2] if i < len(sentences)]
+        for text in texts:
+            candidates.append((text, article, set(content_terms(text, article.language or "en"))))
     if not candidates:
         return []
     weight = Counter(t for _, _, ts in candidates for t in ts)

@@ -29,7 +29,7 @@ from newsdesk.articles.trending import trending_hashtags
 from newsdesk.recovery.status import task_health
 from newsdesk.sources.models import Feed, Source
 from newsdesk.stories import copies
-from newsdesk.web import pagecache
+from newsdesk.web import pagecache, revisions
 from newsdesk.web.body import render_body, sentence_id
 
 PAGE_SIZE = 30
@@ -173,9 +173,12 @@ def _article_context(request: HttpRequest, item: Article, **extra: object) -> di
     body = render_body(item.body_text, item.body_html)
     count = len(body.sentences)
     key_points = []
+    stale = revisions.outdated(item, enrichment)
     if enrichment:
         for point in enrichment.key_points or []:
-            sentences = [i for i in point.get("sentences", []) if isinstance(i, int) and 0 <= i < count]
+            if stale and " ".join(str(point.get("text", "")).split()) not in " ".join(item.body_text.split()):
+                continue  # made from a text the publisher has since changed
+            sentences = [i for i in point.get("sentences", []) if isinstance(i, int) and 0 <= i < count and not stale]
             key_points.append(
                 {
                     "text": point.get("text", ""),
@@ -187,7 +190,7 @@ def _article_context(request: HttpRequest, item: Article, **extra: object) -> di
     context = {
         "article": item,
         "enrichment": enrichment,
-        "summary": (enrichment.llm_summary or enrichment.summary) if enrichment else "",
+        "summary": revisions.summary_now(item, enrichment),
         "key_points": key_points,
         "tags": tags,
         "body": body,
@@ -195,6 +198,7 @@ def _article_context(request: HttpRequest, item: Article, **extra: object) -> di
         "structured_data": _structured_data(item, enrichment, tags),
         "description": _description(item, enrichment),
         **story_context(item),
+        **revisions.context(item),
         **extra,
     }
     return context

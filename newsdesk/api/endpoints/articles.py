@@ -13,6 +13,7 @@ from pydantic import field_validator, model_validator
 from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, invalid, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
+from newsdesk.api.revisions import revisions_out
 from newsdesk.api.schemas import (
     LANGUAGE_PATTERN,
     SLUG_PATTERN,
@@ -215,6 +216,7 @@ def get_article(request: HttpRequest, article_id: int = id_param("article")) -> 
         "story": _story_of(article),
         "duplicate_of": NearDuplicate.objects.filter(article=article).values_list("original_id", flat=True).first(),
         "comment_count": Comment.objects.filter(article=article, status=Comment.Status.PUBLISHED).count(),
+        "revisions": revisions_out(article),
     }
 
 
