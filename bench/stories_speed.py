@@ -5,7 +5,11 @@ temporary directory (never the site's own): near-duplicate folding (MinHash sign
 band lookup), the headline embedding, the clusterer (rebuilt from the database at each
 batch, then one `add` per article), the database writes and story refreshes, and the
 vector index update with its save; then the related-articles query of the article page
-(`related_for`) on a sample of the placed articles. Articles are the BBC News set (2,225 articles, some of
+(`related_for`) on a sample of the placed articles; then, on the first CLAIMS_SAMPLE
+articles, claim extraction as the enrichment runs it and the claim-alignment refresh of
+each story a batch of them touches (as `align_claims_task` does when articles join: the
+embedding of the new claims' sentences, in stories of two publishers or more, is part of
+it). Articles are the BBC News set (2,225 articles, some of
 them republished copies), given publication times in file order over two days and
 enriched beforehand (that cost belongs to `newsdesk bench enrich`), then placed in
 batches of 32 as the worker receives them.
@@ -26,6 +30,7 @@ from bench import BBC_ARTICLES
 
 DEFAULT_CORPUS = BBC_ARTICLES
 BATCH = 32
+CLAIMS_SAMPLE = 512  # articles (16 batches of 32) whose claims are extracted and whose stories are aligned
 
 
 def add_arguments(parser) -> None:
@@ -63,10 +68,25 @@ def run(*, corpus: Path = DEFAULT_CORPUS, articles: int = 2225, batch: int = BAT
         "total_ms_per_article",
         "related_p50_ms",
         "related_p99_ms",
+        "claims_ms_per_article",
+        "alignment_ms_per_story_refresh",
+        "alignment_p99_ms_per_story_refresh",
     ):
         print(f"{name:34} {result[name]:8.2f}")
     print(f"{'stories':34} {result['stories']:8d}\n{'copies folded':34} {result['copies']:8d}")
     return result
+
+
+def _claims_cost(texts: list[tuple[str, list[str]]]) -> tuple[float, list]:
+    """Claim extraction as the enrichment runs it (entities per sentence, the figures and
+    quotations; their sentences are embedded by the alignment, once the article is in a
+    story of two publishers): the time and the results."""
+    from newsdesk.perspectives import alignment
+
+    alignment.extract(texts[0][0], "\n\n".join(texts[0][1]), "en")  # warm
+    began = time.perf_counter()
+    found = [alignment.extract(title, "\n\n".join(paragraphs), "en") for title, paragraphs in texts]
+    return time.perf_counter() - began, found
 
 
 def _measure(corpus: Path, count: int, batch: int) -> dict:
@@ -77,6 +97,7 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
     from datetime import UTC, datetime, timedelta
 
     from django.core.management import call_command
+    from django.db import transaction
 
     from bench.publisher import load_articles
     from newsdesk.ai import embeddings
@@ -135,6 +156,21 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         clusterer.add(clustering.Item(n, vector, title, (start + n * step).timestamp(), f"publisher-{n % 12}"))
     cluster_s = time.perf_counter() - began
 
+    # Claims: extraction as the enrichment runs it, then stored for the sample's articles,
+    # whose stories are aligned below as each batch joins them (as align_claims_task does).
+    from newsdesk.perspectives import alignment
+    from newsdesk.perspectives.models import ClaimAlignment
+    from newsdesk.stories.models import StoryMember
+
+    claims_s, extracted = _claims_cost(texts[:CLAIMS_SAMPLE])
+    claims_n = len(extracted)
+    sample_ids = set(ids[:CLAIMS_SAMPLE])
+    articles = Article.objects.in_bulk(ids[:CLAIMS_SAMPLE])
+    for pk, found in zip(ids[:CLAIMS_SAMPLE], extracted, strict=True):
+        with transaction.atomic():
+            alignment.store_claims(articles[pk], found)
+    refreshes: list[float] = []
+
     place_s = index_s = 0.0
     for at in range(0, len(ids), batch):
         chunk = ids[at : at + batch]
@@ -144,6 +180,15 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         began = time.perf_counter()
         index.add_articles(chunk)
         index_s += time.perf_counter() - began
+        if sample_ids.intersection(chunk):
+            touched = set(StoryMember.objects.filter(article_id__in=chunk).values_list("story_id", flat=True))
+            for story_id in sorted(touched):
+                began = time.perf_counter()
+                alignment.refresh_story(story_id)
+                refreshes.append(1000 * (time.perf_counter() - began))
+    refreshes.sort()
+    aligned_stories = ClaimAlignment.objects.count()
+    conflicts = sum(len(s.get("conflicts", [])) for s in ClaimAlignment.objects.values_list("summary", flat=True))
     # The related-articles box as the article page asks for it, on a fresh reader.
     index._reader = None
     sample = ids[:: max(1, len(ids) // 300)]
@@ -167,6 +212,15 @@ def _measure(corpus: Path, count: int, batch: int) -> dict:
         "articles_per_second": round(n / (place_s + index_s), 1),
         "related_p50_ms": round(latencies[len(latencies) // 2], 2),
         "related_p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
+        "claims_ms_per_article": round(1000 * claims_s / max(1, claims_n), 2),
+        "claims_articles": claims_n,
+        "alignment_ms_per_story_refresh": round(sum(refreshes) / max(1, len(refreshes)), 2),
+        "alignment_p99_ms_per_story_refresh": round(refreshes[min(len(refreshes) - 1, int(len(refreshes) * 0.99))], 2)
+        if refreshes
+        else 0.0,
+        "alignment_refreshes": len(refreshes),
+        "aligned_stories": aligned_stories,
+        "conflicts_shown": conflicts,
         "stories": Story.objects.filter(merged_into__isnull=True).count(),
         "copies": NearDuplicate.objects.count(),
         "vectors": len(index.reader() or ()),

@@ -27,8 +27,16 @@ def load_for_new_source(sender: Any, instance: Any, created: bool = False, raw: 
         load.load(sources=[instance])
 
 
+def queue_alignment(sender: Any, article_ids: Any = (), **kwargs: Any) -> None:
+    """`stories_changed`: queue the alignment of the changed stories' claims (a task)."""
+    from newsdesk.perspectives.alignment import queue_alignment as queue
+
+    queue(sender, article_ids)
+
+
 class PerspectivesConfig(AppConfig):
-    """Source profiles, the coverage breakdown of stories, and blindspots."""
+    """Source profiles, the coverage breakdown of stories, blindspots, claims and their
+    agreement and conflicts per story."""
 
     name = "newsdesk.perspectives"
     verbose_name = "Perspectives"
@@ -36,8 +44,13 @@ class PerspectivesConfig(AppConfig):
     def ready(self) -> None:
         from newsdesk.perspectives import profiles
         from newsdesk.perspectives.models import SourceProfile
+        from newsdesk.pipeline import enrichers
         from newsdesk.sources.models import Source
+        from newsdesk.stories.signals import stories_changed
 
+        # Claims are part of the enrichment; a story's alignment is queued when it changes.
+        enrichers.register("newsdesk.perspectives.alignment.CLAIMS")
+        stories_changed.connect(queue_alignment, dispatch_uid="newsdesk.perspectives.claims")
         post_migrate.connect(load_after_migrate, sender=self, dispatch_uid="newsdesk.perspectives.load")
         post_save.connect(load_for_new_source, sender=Source, dispatch_uid="newsdesk.perspectives.new_source")
         for model in (Source, SourceProfile):

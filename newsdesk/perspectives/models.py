@@ -75,3 +75,54 @@ class SourceProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.source}"
+
+
+# --- Claims and their alignment per story (newsdesk/perspectives/alignment.py) ----------
+
+
+class ArticleClaim(models.Model):
+    """A claim of an article (newsdesk.ai.claims): a sentence with figures or a quotation,
+    what was read from it, and the embedding of the sentence, for aligning stories."""
+
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="claims")
+    sentence = models.IntegerField(help_text="index in the article's sentences; -1 for the headline")
+    text = models.TextField()
+    data = models.JSONField(default=dict, help_text="figures, quotation, entities (newsdesk.ai.claims.to_data)")
+    vector = models.BinaryField(help_text="float16 embedding of the sentence")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "sentence"], name="claim_article_sentence")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ClaimsExtracted(models.Model):
+    """That an article's claims are stored, and by which method: an article with no
+    claims has this row and no ArticleClaim."""
+
+    article = models.OneToOneField(
+        "articles.Article", on_delete=models.CASCADE, primary_key=True, related_name="claims_extracted"
+    )
+    version = models.CharField(max_length=100)
+
+
+class ClaimAlignment(models.Model):
+    """A story's claims grouped into clusters of the same thing, kept so that a new
+    article's claims are compared with what is there instead of starting over."""
+
+    story = models.OneToOneField("stories.Story", on_delete=models.CASCADE, primary_key=True, related_name="claims")
+    version = models.CharField(max_length=100)
+    placed = models.JSONField(default=list, help_text="[claim id, part, cluster] of every aligned fact")
+    summary = models.JSONField(default=dict, help_text="agreements and conflicts, as pages and the API show them")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class AlignedArticle(models.Model):
+    """An article whose claims are in its story's alignment."""
+
+    story = models.ForeignKey("stories.Story", on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["story", "article"], name="aligned_story_article")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.http import HttpRequest
@@ -13,6 +13,7 @@ from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
 from newsdesk.api.schemas import PageInfo, StoryDetail, StoryItem
+from newsdesk.perspectives.alignment import story_claims_data
 from newsdesk.perspectives.export import story_coverage
 from newsdesk.perspectives.primary import story_primary_sources
 
@@ -74,10 +75,54 @@ class PrimarySource(Schema):
     publishers: list[PrimaryLinker] = Field(description="the publishers that link to it, most-linked first")
 
 
+class ClaimCitation(Schema):
+    article: int
+    url: str = Field(description="the article's page on this site")
+    publisher: str = Field(description="the publisher's slug")
+    publisher_name: str
+    sentence: int = Field(description="index of the sentence in the article's text; -1: the headline")
+    text: str = Field(description="the sentence, as the article has it")
+    value: str = Field(description="the figure as written in it, or the quotation")
+    speaker: str = Field(description="who the quotation is attributed to there; empty when no one is named")
+    published_at: datetime
+
+
+class StoryClaim(Schema):
+    kind: str = Field(description="figure or quote")
+    what: str = Field(description="what the figure measures: deaths, amount in USD, percentage, who said it, ...")
+    value: str = Field(description="the figure as the first publisher wrote it; empty for a quotation")
+    text: str = Field(description="the sentence of the first publisher to report it")
+    publishers: int = Field(description="publishers that state it")
+    of_publishers: int = Field(description="publishers of the story")
+    citations: list[ClaimCitation] = Field(description="one sentence per publisher, earliest first")
+
+
+class ClaimVersion(Schema):
+    value: str = Field(description="the figure as written, or the person a quotation is attributed to")
+    newer: bool = Field(description="first reported after the other version")
+    first_reported: datetime
+    publishers: int
+    citations: list[ClaimCitation]
+
+
+class ClaimConflict(Schema):
+    kind: str = Field(description="figure: different figures for the same thing; quote: different speakers")
+    what: str
+    versions: list[ClaimVersion] = Field(description="the two versions, first reported first")
+
+
 class StoryDetailWithCoverage(StoryDetail):
     coverage: Coverage
     primary_sources: list[PrimarySource] = Field(
         description="documents the articles link to (newsdesk/perspectives/primary.py), most publishers first"
+    )
+    claims: list[StoryClaim] = Field(
+        description="figures and quotations stated alike by two or more publishers, most publishers first "
+        "(newsdesk/ai/claims.py, newsdesk/ai/claim_alignment.py)"
+    )
+    conflicts: list[ClaimConflict] = Field(
+        description="where publishers state different figures for the same thing, or attribute a quotation "
+        "to different people"
     )
 
 
@@ -137,6 +182,7 @@ def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
         **serialize.story_item(request, story),
         "coverage": story_coverage([story])[story.pk],
         "primary_sources": story_primary_sources(story),
+        **story_claims_data(story),
         "summary": serialize.story_summary(story.summary),
         "members": [
             {

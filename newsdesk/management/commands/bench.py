@@ -31,6 +31,7 @@ BENCHMARKS = {
     "scale": ("bench.scale", "PostgreSQL: ingest with 1 and 2 workers, search and pages at 1M articles"),
     "faults": ("bench.faults", "SIGKILLs during an ingest: losses, resume time, web errors"),
     "footprint": ("bench.footprint", "memory (PSS) of `newsdesk up` and --small, idle and peak, enrichment speed"),
+    "claims": ("bench.claims", "claim alignment: precision and recall of same claim and conflicting figures"),
     "personal": (
         "bench.personal",
         "For You, unread counts, alert fan-out, briefing emails at 1M articles, 100k readers",
