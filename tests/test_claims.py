@@ -14,7 +14,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from newsdesk.ai import embeddings
@@ -27,6 +26,7 @@ from newsdesk.pipeline.enrich import enrich_articles
 from newsdesk.stories.assign import place_articles
 from newsdesk.stories.models import StoryMember
 from tests import web_data
+from tests.task_support import run_row
 
 # --- Extraction ------------------------------------------------------------------------------
 
@@ -216,18 +216,7 @@ def run_queued(task) -> int:
     """Run the queued rows of a task as a db_worker does; returns how many ran."""
     rows = list(DBTaskResult.objects.filter(task_path=task.module_path, status="READY"))
     for row in rows:
-        row.claim("test-worker")
-        Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run_task(row)
-        row.refresh_from_db()
+        row = run_row(row)
         assert row.status == "SUCCESSFUL", row.traceback
     return len(rows)
 

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from newsdesk.articles.models import Article
@@ -38,6 +37,7 @@ from newsdesk.sources.models import Entry, Feed, Source
 from newsdesk.stories import tasks as story_tasks
 from tests.fixtureserver import Reply
 from tests.pages import LOREM, article_page, rss
+from tests.task_support import run_row
 from tests.test_e2e import database, env, newsdesk, spawn, stop, wait_for  # noqa: F401 (env is a fixture)
 
 _ids = itertools.count()
@@ -162,23 +162,6 @@ def test_a_batch_run_again_queues_enrichment_for_pages_its_dead_run_stored(fixtu
 # --- Defect 5: failed tasks are retried with back-off, then shown to staff ----------
 
 
-def run(row: DBTaskResult) -> DBTaskResult:
-    """Run one queued row as a db_worker does (claim, call, record the outcome)."""
-    row.claim("test-worker")
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run_task(row)
-    row.refresh_from_db()
-    return row
-
-
 @pytest.mark.django_db
 def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staff(
     client, admin_client, monkeypatch, settings
@@ -190,7 +173,7 @@ def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staf
 
     monkeypatch.setattr(newsdesk.stories.assign, "place_articles", broken)
     result = story_tasks.place_in_stories_task.enqueue([1, 2, 3])
-    row = run(DBTaskResult.objects.get(pk=result.id))
+    row = run_row(DBTaskResult.objects.get(pk=result.id))
     assert row.status == "FAILED"
 
     delays = []
@@ -211,7 +194,7 @@ def test_a_failing_task_is_retried_with_back_off_then_given_up_and_shown_to_staf
             assert "0 failed and given up" in page and "1 waiting for retry" in page
             assert "OverflowError: date value out of range" in page
         assert recover(now).retried == 0  # each failure is handled once
-        row = run(retry)
+        row = run_row(retry)
         assert row.status == "FAILED"
     assert delays == [30, 120, 480, 1920]
 
