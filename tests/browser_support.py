@@ -154,6 +154,12 @@ def emulate(driver, *, width: int, height: int = 900, mobile: bool = False, dark
     )
 
 
+def sideways_overflow(driver) -> int:
+    """How many CSS pixels the page is wider than the window: a page a phone must scroll
+    sideways to read (0 or less is right)."""
+    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
 def reset_emulation(driver) -> None:
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

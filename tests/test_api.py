@@ -397,6 +397,10 @@ def test_search_with_filters_and_hostile_queries(world):
     assert get("/api/search?q=%20%20").json()["items"] == []  # blank is no search, not everything
     assert len(get("/api/articles?q=%20").json()["items"]) == 4  # ... but the list is the list
     assert get("/api/search?q=quake&offset=1001").status_code == 422
+    # A NUL in a filter is a clear 422, not a database error (PostgreSQL refuses NUL in text).
+    for path in ("/api/search?q=quake&hashtag=chi%00le", "/api/articles?hashtag=%00"):
+        response = get(path)
+        assert response.status_code == 422 and "NUL" in response.content.decode(), path
 
 
 def test_search_snippets_are_escaped(world):

@@ -42,13 +42,23 @@ def site(live_server, browser):
 
 
 def wait(driver, condition, timeout: float = 20, message: str = ""):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def settled(d):
+        try:
+            return condition(d)
+        except WebDriverException as error:
+            # Chromium (156) reports an element of the page being left as a node that "does
+            # not belong to the document", not always as stale: the page is not there yet.
+            if "does not belong to the document" in str(error):
+                return False
+            raise
 
     # An element found on the page being left can go stale while the condition reads it.
     return WebDriverWait(
         driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
-    ).until(condition, message)
+    ).until(settled, message)
 
 
 def by_css(driver, selector: str):
@@ -338,9 +348,7 @@ def test_responsive_layout_and_screenshots(site, browser, width, kind):
                     all_css(browser, "a.key-point")[0].click()
                     wait(browser, lambda d: highlighted(d) == ["1"])
                     browser.execute_script("window.scrollTo(0, 0)")
-                overflow = browser.execute_script(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                )
+                overflow = bs.sideways_overflow(browser)
                 assert overflow <= 0, f"{name} scrolls sideways at {width}px"
                 suffix = "-dark" if dark else ""
                 path = bs.full_page_screenshot(browser, f"{name}-{kind}-{width}{suffix}")
@@ -464,9 +472,7 @@ def shoot(driver, folder, name: str):
 
 
 def check_layout(driver, name: str, width: int) -> None:
-    overflow = driver.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
+    overflow = bs.sideways_overflow(driver)
     assert overflow <= 0, f"{name} scrolls sideways at {width}px"
     main, side = driver.execute_script(
         "const r = e => e && e.getBoundingClientRect().toJSON();"

@@ -69,9 +69,7 @@ def test_the_section_passes_axe_light_and_dark_and_fits_a_phone(story, browser):
             label = f"{width}{' dark' if dark else ''}"
             if problems := bs.serious(bs.run_axe(browser)):
                 found[label] = problems
-            overflow = browser.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
+            overflow = bs.sideways_overflow(browser)
             assert overflow <= 0, f"{label} scrolls sideways"
             for details in all_css(browser, ".clm-agreements details")[:1]:
                 details.find_element("css selector", "summary").click()

@@ -157,9 +157,7 @@ def test_perspectives_pages_pass_axe_light_and_dark_and_fit_a_phone(newsroom, br
                 label = f"{name} {width}{' dark' if dark else ''}"
                 if problems := bs.serious(bs.run_axe(browser)):
                     found[label] = problems
-                overflow = browser.execute_script(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                )
+                overflow = bs.sideways_overflow(browser)
                 assert overflow <= 0, f"{label} scrolls sideways"
                 if name in ("story", "story-flagged", "blindspots"):
                     shot = bs.full_page_screenshot(browser, f"perspectives-{name}-{width}{'-dark' if dark else ''}")

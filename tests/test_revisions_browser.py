@@ -124,9 +124,7 @@ def test_what_changed_passes_axe_light_and_dark_and_fits_a_phone(corrected, brow
             label = f"{width}{' dark' if dark else ''}"
             if problems := bs.serious(bs.run_axe(browser)):
                 found[label] = problems
-            overflow = browser.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
+            overflow = bs.sideways_overflow(browser)
             assert overflow <= 0, f"{label} scrolls sideways"
             browser.execute_script("document.getElementById('what-changed').scrollIntoView()")
             shot = bs.full_page_screenshot(browser, f"revisions-article-{width}{'-dark' if dark else ''}")

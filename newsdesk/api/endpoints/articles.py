@@ -43,6 +43,8 @@ class ArticleFilters(Schema):
     @field_validator("hashtag")
     @classmethod
     def check_hashtag(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:  # no stored slug has one; PostgreSQL refuses it
+            raise ValueError("a hashtag's slug has no NUL character")
         return (value.strip().lstrip("#").lower() or None) if value is not None else None
 
     @model_validator(mode="after")
