@@ -302,3 +302,11 @@ def test_a_story_without_shared_claims_has_no_section(client):
 def test_vectors_are_unit_length_for_cosines():
     vectors = embeddings.embed(["Floods kill 12 in Italy", "Floods kill 15 in Italy"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+
+
+def test_what_a_figure_counts_reads_as_english():
+    """The label a conflict's heading and the API give: plurals as English writes them."""
+    assert alignment.label("unit:inch") == "inches"
+    assert alignment.label("count:company") == "companies"
+    assert alignment.label("count:day") == "days" and alignment.label("count:box") == "boxes"
+    assert alignment.label("count:death") == "deaths" and alignment.label("money:USD") == "amount in USD"

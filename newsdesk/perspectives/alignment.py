@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VERSION = f"{claims.VERSION}+align-1"
+VERSION = f"{claims.VERSION}+align-2"  # 2: English plurals in `what`
 SUMMARY_LIMIT = 40  # agreements kept in a story's summary (most publishers first)
 
 
@@ -218,10 +218,20 @@ def label(dimension: str) -> str:
         currency, _, per = detail.partition("/")
         return f"amount in {currency}" + (f" per {per}" if per else "")
     if kind == "count":
-        return {"death": "deaths", "people": "people", "injured": "injured"}.get(detail, detail + "s")
+        return {"death": "deaths", "people": "people", "injured": "injured"}.get(detail, _plural(detail))
     if kind == "unit":
-        return detail + "s"
+        return _plural(detail)
     return kind
+
+
+def _plural(noun: str) -> str:
+    """English plural of the singular the claims store ("inch" -> "inches", "company" ->
+    "companies"): "+s" alone printed "inchs" and "companys" on real pages."""
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def _citation(fact: Fact) -> dict[str, Any]:
