@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.web import front
+from newsdesk.supervisor import wait_for_http
 
 needs_nginx = pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 ROOT = Path(__file__).resolve().parent.parent
@@ -315,7 +316,9 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
         start_new_session=True,
     )
     try:
-        assert front.wait_for_port(f"127.0.0.1:{port}", 120, lambda: proc.poll() is None)
+        # The supervisor holds the port from the start: wait for the site to answer, not
+        # for a backlog that accepts connections while gunicorn is still booting.
+        assert wait_for_http(f"127.0.0.1:{port}", 120, lambda: proc.poll() is None)
         url = f"/articles/{pk}/"
         status, headers, first = request(port, url)
         assert status == 200 and headers["x-cache"] == "MISS"
