@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
-__all__ = ["attach", "columns", "instance", "reader"]
+__all__ = ["attach", "columns", "converter", "instance", "reader"]
 
 
 def columns(connection: BaseDatabaseWrapper, fields: list[Field], alias: str) -> str:
@@ -57,6 +57,18 @@ def reader(
         return model.from_db(connection.alias, names, converted)
 
     return build
+
+
+def converter(connection: BaseDatabaseWrapper, field: Field) -> Callable[[object], object]:
+    """A function: one value of `field` as read from a row -> the value the ORM gives."""
+    ((functions, column),) = _converters(connection, [field])
+
+    def convert(value: object) -> object:
+        for function in functions:
+            value = function(value, column, connection)
+        return value
+
+    return convert
 
 
 def instance(

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Answers repeated anonymous requests for cached pages before the rest of the stack.
     "newsdesk.web.pagecache.FastPageMiddleware",
+    # Bookkeeping writes (a token's last use) after the response is sent (lazy_writes.py).
+    "newsdesk.lazy_writes.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -256,6 +256,25 @@ def test_unread_counts_keep_to_state_rules(alice, world):
     assert state.unread_counts(alice)[follow.source_id][0] == 1
 
 
+def test_counts_come_in_order_and_a_stray_story_key_counts_nothing(alice, world):
+    """Sources by name, then the rest as followed; a story key that is not an id (a row
+    written around the checks) is listed with nothing new, on SQLite and PostgreSQL."""
+    interests.follow(alice, "source", "rt")
+    interests.follow(alice, "source", "bbc")
+    interests.follow(alice, "section", "world")
+    Interest.objects.create(user=alice, kind="story", key="12x", label="Not a story")
+    interests.follow(alice, "hashtag", "vladimir-putin")
+    found = new_since.counts(alice)
+    assert [(c.kind, c.key) for c in found] == [
+        ("source", "bbc"),
+        ("source", "rt"),
+        ("section", "world"),
+        ("story", "12x"),
+        ("hashtag", "vladimir-putin"),
+    ]
+    assert found[3].count == 0 and not found[3].more and found[3].url == ""
+
+
 # --- new since your last visit ------------------------------------------------------------
 
 

@@ -160,9 +160,13 @@ def test_the_api_export_is_the_pages_and_needs_the_readers_token(readers):
     client = Client()
     assert client.get("/api/me/export").status_code == 401
     assert client.get("/api/me/export", HTTP_AUTHORIZATION="Bearer nd_wrong").status_code == 401
+    # A token's use is noted after its response: the first export shows the use before it.
+    first = client.get("/api/me/export", HTTP_AUTHORIZATION=f"Bearer {mine['token']}").json()
+    assert first["other"]["api.apitoken"][0]["last_used_at"] is None
     response = client.get("/api/me/export", HTTP_AUTHORIZATION=f"Bearer {mine['token']}")
     assert response.status_code == 200, response.content[:300]
     api = response.json()
+    assert api["other"]["api.apitoken"][0]["last_used_at"] is not None
     page = browser.get(reverse("yourdata:json")).json()  # after: the token's last use is in both
     page.pop("exported_at"), api.pop("exported_at")
     assert api == page

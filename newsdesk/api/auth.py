@@ -26,6 +26,7 @@ from ninja.security import HttpBearer
 
 from newsdesk.accounts import ratelimit
 from newsdesk.api.models import TOKEN_PREFIX, ApiToken, hash_token
+from newsdesk.lazy_writes import after_response, lazy_commit
 
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -86,14 +87,25 @@ def count_request(rule: ratelimit.Rule, ident: str) -> None:
         raise RateLimited(wait, rule.limit, rule.window)
 
 
-def find_token(secret: str) -> ApiToken | None:
+def find_token(secret: str, request: HttpRequest | None = None) -> ApiToken | None:
+    """The usable token with this secret; its last use is noted (to the minute), after
+    the response when there is one."""
     if not secret or len(secret) > MAX_TOKEN_CHARS:
         return None
     token = ApiToken.objects.usable().select_related("user").filter(key_hash=hash_token(secret)).first()
     if token is not None:
         now = timezone.now()
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            pk = token.pk
+
+            def note() -> None:
+                ApiToken.objects.filter(pk=pk).update(last_used_at=now)
+
+            if request is None:
+                with lazy_commit():
+                    note()
+            else:
+                after_response(request, note)
             token.last_used_at = now
     return token
 
@@ -128,7 +140,7 @@ class TokenAuth(HttpBearer):
         raise TokenError(f"Unsupported Authorization header. {HOW_TO}", invalid=True)
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
-        found = find_token(token)
+        found = find_token(token, request)
         if found is None:
             # Bad tokens count against the address, so guessing is as slow as browsing.
             count_request(anonymous_rule(), ratelimit.client_ip(request))

@@ -41,7 +41,9 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["source", "-published_at"], name="article_source_latest")]
+        # INCLUDE: PostgreSQL answers a reader's unread counts from the index alone (an
+        # index-only scan); SQLite ignores it, its indexes carry the rowid already.
+        indexes = [models.Index(fields=["source", "-published_at"], include=["id"], name="article_source_latest")]
 
     def __str__(self) -> str:
         return self.title
@@ -123,7 +125,7 @@ class Enrichment(models.Model):
     enriched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["section", "-published_at"], name="section_latest")]
+        indexes = [models.Index(fields=["section", "-published_at"], include=["article"], name="section_latest")]
 
     def __str__(self) -> str:
         return f"enrichment of {self.article_id}"
@@ -162,7 +164,8 @@ class ArticleHashtag(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["article", "hashtag"], name="one_tag_per_article")]
-        indexes = [models.Index(fields=["hashtag", "-published_at"], name="hashtag_latest")]
+        # INCLUDE: new-article counts of a followed hashtag are index-only on PostgreSQL.
+        indexes = [models.Index(fields=["hashtag", "-published_at"], include=["article"], name="hashtag_latest")]
 
 
 class HashtagAlias(models.Model):

@@ -35,6 +35,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from newsdesk.lazy_writes import lazy_commit
 from newsdesk.reader import limits
 from newsdesk.reader.models import AppPassword
 
@@ -126,7 +127,8 @@ def from_auth_token(token: str) -> AppPassword | None:
 def touch(row: AppPassword) -> None:
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
-        AppPassword.objects.filter(pk=row.pk).update(last_used_at=now)
+        with lazy_commit():
+            AppPassword.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
 
 

@@ -14,7 +14,7 @@ Nothing here runs for anonymous readers, whose pages are cached and shared.
 Counts. Each followed thing's count is one indexed range read from its own "latest"
 index (source, hashtag, section, story membership), stopped at COUNT_CAP + 1 rows, so a
 busy hashtag costs as much as a quiet one; the reader's own read marks are left out. All
-of a reader's counts are one SQL statement (UNION ALL of the bounded parts). A followed
+of a reader's counts, with the follows themselves, are one SQL statement (`_count_rows`). A followed
 saved search is counted the same way from the alerts' activity rows (briefings/fanout.py:
 one row per new article under each followed key, written when the article is matched),
 not by running the search: a full-text search for a common word among a million
@@ -26,16 +26,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connections
 from django.http import HttpRequest
 from django.utils import timezone
 
+from newsdesk import plain_rows
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
+from newsdesk.lazy_writes import lazy_commit
 from newsdesk.reader import interests
 from newsdesk.reader.briefings.models import Activity
 from newsdesk.reader.models import Follow, Interest, ReadMark, Visit
+from newsdesk.sources.models import Source
 from newsdesk.stories.models import StoryMember
 
 if TYPE_CHECKING:
@@ -112,10 +115,11 @@ def after_response(request: HttpRequest) -> None:
     if memo is None or user is None:
         return
     now = timezone.now()
-    if memo.write is not None:
-        Visit.objects.update_or_create(user=user, defaults=memo.write)
-    if memo.seen is not None:
-        Interest.objects.filter(pk=memo.seen, user=user).update(seen_at=now)
+    with lazy_commit():  # a lost visit time costs a reader a few "new" markers, no more
+        if memo.write is not None:
+            Visit.objects.update_or_create(user=user, defaults=memo.write)
+        if memo.seen is not None:
+            Interest.objects.filter(pk=memo.seen, user=user).update(seen_at=now)
 
 
 # --- counts --------------------------------------------------------------------------------
@@ -147,101 +151,86 @@ def counts(user: AbstractBaseUser) -> list[Count]:
     """Every followed thing with its count: sources by name, then the rest in the order
     they were followed."""
     connection = connections[Article.objects.db]
+    rows = _count_rows(connection, int(user.pk))
+    since_of = plain_rows.converter(connection, Follow._meta.get_field("read_before"))
+    created_of = plain_rows.converter(connection, Interest._meta.get_field("created_at"))
+    sources, followed = [], []
+    for group, kind, key, label, since, created, pk, number, kept in rows:
+        if group == 0:  # a source: its unread, and what the reader kept unread under its watermark
+            total = min(number, COUNT_CAP + 1) + kept
+            item = Count(kind, key, label, interests.url_of(kind, key), 0, False, cast(datetime, since_of(since)))
+            item.count, item.more = min(total, COUNT_CAP), total > COUNT_CAP
+            sources.append((label.lower(), item))
+        else:
+            item = Count(kind, key, label, interests.url_of(kind, key), 0, False, cast(datetime, since_of(since)))
+            item.count, item.more = min(number, COUNT_CAP), number > COUNT_CAP
+            followed.append((created_of(created), pk, item))
+    sources.sort(key=lambda row: row[0])
+    followed.sort(key=lambda row: (row[0], row[1]))
+    return [item for _, item in sources] + [item for _, _, item in followed]
+
+
+def _count_rows(connection: Any, user_id: int) -> list[tuple]:
+    """One statement for all of a reader's counts: each followed source and each followed
+    thing (Interest) with its bounded count, a subquery per kind. Planned once for every
+    row, where a UNION ALL branch per followed thing had PostgreSQL planning longer than
+    counting; and the follows, the interests and the kept-unread marks come with it
+    rather than in three more round trips."""
     quote = connection.ops.quote_name
     article, tag_link = quote(Article._meta.db_table), quote(ArticleHashtag._meta.db_table)
     enrichment, member = quote(Enrichment._meta.db_table), quote(StoryMember._meta.db_table)
     marks, activity = quote(ReadMark._meta.db_table), quote(Activity._meta.db_table)
-    hashtag = quote(Hashtag._meta.db_table)
+    hashtag, source = quote(Hashtag._meta.db_table), quote(Source._meta.db_table)
+    follow, interest = quote(Follow._meta.db_table), quote(Interest._meta.db_table)
+    kind, key, at = quote("kind"), quote("key"), quote("at")
+    cap = COUNT_CAP + 1
 
-    def unread_of(column: str) -> str:
-        return (
-            f"NOT EXISTS (SELECT 1 FROM {marks} m WHERE m.user_id = %s AND m.article_id = {column} AND m.is_read = %s)"
-        )
+    def bounded(rows: str, article_id: str) -> str:
+        unread = f"NOT EXISTS (SELECT 1 FROM {marks} m WHERE m.user_id = {user_id} AND m.article_id = {article_id} AND m.is_read)"
+        return f"(SELECT COUNT(*) FROM ({rows} AND {unread} LIMIT {cap}) AS p)"
 
-    follows = list(
-        Follow.objects.filter(user=user).select_related("source").only("read_before", "source__slug", "source__name")
+    source_unread = bounded(
+        f"SELECT 1 FROM {article} a WHERE a.source_id = f.source_id AND a.published_at > f.read_before", "a.id"
     )
-    follows.sort(key=lambda f: f.source.name.lower())
-    rows = list(
-        Interest.objects.filter(user=user, muted=False)
-        .order_by("created_at", "pk")
-        .values_list("kind", "key", "label", "seen_at")
+    # The kept-unread marks are few: SQLite is told to start from them (CROSS JOIN keeps
+    # the order), not from every older article of the source.
+    source_kept = (
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {marks} k CROSS JOIN {article} a"
+        f" WHERE k.user_id = {user_id} AND NOT k.is_read AND a.id = k.article_id AND a.source_id = f.source_id"
+        f" AND a.published_at <= f.read_before LIMIT {cap}) AS q)"
     )
-
-    parts: list[tuple[str, list]] = []
-    counted: list[Count] = []  # the items with a part, in the parts' order
-    found: list[Count] = []
-    for follow in follows:
-        parts.append(
-            (
-                f"SELECT 1 FROM {article} a WHERE a.source_id = %s AND a.published_at > %s AND {unread_of('a.id')}",
-                [follow.source_id, _adapt(connection, follow.read_before), user.pk, True],
-            )
-        )
-        slug = follow.source.slug
-        item = Count("source", slug, follow.source.name, interests.url_of("source", slug), 0, False, follow.read_before)
-        found.append(item)
-        counted.append(item)
-    for kind, key, label, seen_at in rows:
-        since = _adapt(connection, seen_at)
-        part: tuple[str, list] | None = None
-        if kind == Interest.Kind.HASHTAG:  # a hashtag since deleted counts nothing
-            sql = (
-                f"SELECT 1 FROM {tag_link} h WHERE h.hashtag_id = (SELECT t.id FROM {hashtag} t WHERE t.slug = %s)"
-                f" AND h.published_at > %s AND {unread_of('h.article_id')}"
-            )
-            part = (sql, [key, since, user.pk, True])
-        elif kind == Interest.Kind.SECTION:
-            sql = f"SELECT 1 FROM {enrichment} e WHERE e.section = %s AND e.published_at > %s AND {unread_of('e.article_id')}"
-            part = (sql, [key, since, user.pk, True])
-        elif kind == Interest.Kind.STORY and key.isdigit():
-            sql = f"SELECT 1 FROM {member} s WHERE s.story_id = %s AND s.joined_at > %s AND {unread_of('s.article_id')}"
-            part = (sql, [int(key), since, user.pk, True])
-        elif kind == Interest.Kind.SEARCH:
-            sql = f"SELECT 1 FROM {activity} v WHERE v.kind = %s AND v.{quote('key')} = %s AND v.{quote('at')} > %s AND {unread_of('v.article_id')}"
-            part = (sql, [kind, key, since, user.pk, True])
-        item = Count(kind, key, label, interests.url_of(kind, key), 0, False, seen_at)
-        found.append(item)  # without a part (an unknown section or story): nothing new
-        if part is not None:
-            parts.append(part)
-            counted.append(item)
-    for item, number in zip(counted, _bounded_counts(connection, parts), strict=True):
-        item.count, item.more = min(number, COUNT_CAP), number > COUNT_CAP
-    _add_kept_unread(user, follows, found)
-    return found
-
-
-def _bounded_counts(connection: Any, parts: list[tuple[str, list]]) -> list[int]:
-    """COUNT(*) of each part's rows, stopped at COUNT_CAP + 1, in one statement."""
-    if not parts:
-        return []
-    selects, params = [], []
-    for number, (sql, values) in enumerate(parts):
-        selects.append(f"SELECT {number} AS n, (SELECT COUNT(*) FROM ({sql} LIMIT {COUNT_CAP + 1}) AS p{number}) AS c")
-        params.extend(values)
+    hashtag_new = bounded(
+        f"SELECT 1 FROM {tag_link} h WHERE h.hashtag_id = (SELECT t.id FROM {hashtag} t WHERE t.slug = i.{key})"
+        " AND h.published_at > i.seen_at",
+        "h.article_id",
+    )
+    section_new = bounded(
+        f"SELECT 1 FROM {enrichment} e WHERE e.section = i.{key} AND e.published_at > i.seen_at", "e.article_id"
+    )
+    story_new = bounded(
+        f"SELECT 1 FROM {member} s WHERE s.story_id = CAST(i.{key} AS BIGINT) AND s.joined_at > i.seen_at",
+        "s.article_id",
+    )
+    search_new = bounded(
+        f"SELECT 1 FROM {activity} v WHERE v.{kind} = 'search' AND v.{key} = i.{key} AND v.{at} > i.seen_at",
+        "v.article_id",
+    )
+    # A story's key is its id; keys are checked when followed, and here again, so that a
+    # stray key counts nothing rather than failing the cast.
+    trim = "btrim" if connection.vendor == "postgresql" else "trim"
+    is_story = f"i.{kind} = 'story' AND i.{key} <> '' AND LENGTH(i.{key}) <= 18 AND {trim}(i.{key}, '0123456789') = ''"
+    sql = (
+        f"SELECT 0, 'source', s.slug, s.name, f.read_before, NULL, f.id, {source_unread}, {source_kept}"
+        f" FROM {follow} f INNER JOIN {source} s ON s.id = f.source_id WHERE f.user_id = {user_id}"
+        " UNION ALL"
+        f" SELECT 1, i.{kind}, i.{key}, i.label, i.seen_at, i.created_at, i.id, CASE"
+        f" WHEN i.{kind} = 'hashtag' THEN {hashtag_new} WHEN i.{kind} = 'section' THEN {section_new}"
+        f" WHEN {is_story} THEN {story_new} WHEN i.{kind} = 'search' THEN {search_new} ELSE 0 END, 0"
+        f" FROM {interest} i WHERE i.user_id = {user_id} AND NOT i.muted"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(selects), params)
-        by_part = dict(cursor.fetchall())
-    return [int(by_part.get(number, 0)) for number in range(len(parts))]
-
-
-def _add_kept_unread(user: AbstractBaseUser, follows: list[Follow], found: list[Count]) -> None:
-    """Articles under a followed source's watermark that the reader kept unread."""
-    if not follows:
-        return
-    kept = ReadMark.objects.filter(user=user, is_read=False).values_list("article__source_id", "article__published_at")[
-        : COUNT_CAP * 10
-    ]
-    watermark = {f.source_id: f.read_before for f in follows}
-    extra: dict[int, int] = {}
-    for source_id, published in kept:
-        if source_id in watermark and published <= watermark[source_id]:
-            extra[source_id] = extra.get(source_id, 0) + 1
-    by_slug = {f.source.slug: f.source_id for f in follows}
-    for item in found:
-        if item.kind == "source" and (n := extra.get(by_slug.get(item.key, -1))):
-            total = item.count + n + (1 if item.more else 0)
-            item.count, item.more = min(total, COUNT_CAP), item.more or total > COUNT_CAP
+        cursor.execute(sql)
+        return cursor.fetchall()
 
 
 def new_count(counts_list: list[Count]) -> int:
