@@ -9,8 +9,12 @@ news figures are written in a handful of shapes, a rule says why it took a numbe
 why it left one out: years, ordinals, model names such as "iPhone 6", ranges), and it
 runs in well under a millisecond a sentence.
 
-English only: other languages' articles give no claims (their number words, decimal
-commas and attribution verbs differ; a wrong figure is worse than none).
+English in full. German, French and Spanish (`LOCALES`) give the figures whose meaning
+does not rest on English grammar: money, percentages and death and injury tolls, with
+numbers written their way ("1.234,5", "1 234,5", "3,5 Mio. €", "12 Prozent", "15 morts"),
+and quotations in their marks („…“, «…») with a named speaker (first and last name);
+a bare number whose counted noun would need the language's grammar is left out (a wrong
+figure is worse than none). Other languages give no claims.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from newsdesk.ai.terms import content_terms
 
 __all__ = ["VERSION", "Claim", "Figure", "Quote", "extract_claims", "figures_in", "quote_in"]
 
-VERSION = "claims-1"
+# 2: a product's size before its name ("16-inch MacBook") is no figure; German, French, Spanish
+VERSION = "claims-2"
 MAX_CLAIMS = 40  # per article: the embedding of each claim sentence is part of the enrichment budget
 MAX_SENTENCE_CHARS = 600  # longer "sentences" are lists, tables or run-on captions
 QUOTE_MIN_WORDS = 3  # shorter quotations are single words in scare quotes, no statement
@@ -218,6 +223,28 @@ def _next_words(text: str, at: int, n: int) -> list[tuple[str, int]]:
 _PLURAL_WORDS = frozenset(
     "people children men women police staff personnel cattle sheep fish aircraft troops crew".split()
 )
+# A size or capacity said of a product before its noun describes which product it is
+# ("the 16-inch MacBook Pro", "a 13-inch model", "a 64GB iPhone", "a 4K TV"); it reports
+# nothing, and two publishers naming the same model are not agreeing on a figure.
+_SPEC_UNITS = frozenset("inch GB TB MB GHz megapixel mAh core bit K".split())
+_PRODUCT_NOUNS = frozenset(
+    """model models version versions screen screens display displays laptop laptops notebook notebooks
+    phone phones smartphone smartphones handset handsets tablet tablets tv tvs television televisions
+    monitor monitors device devices edition editions variant variants camera cameras sensor sensors
+    chip chips processor processors drive drives option options configuration configurations machine
+    machines computer computers pc pcs panel panels lens lenses console consoles iphone ipad macbook""".split()
+)
+
+
+def _names_a_product(rest: str) -> bool:
+    """Whether the word right after a size (no "of" between) is a product's noun or name."""
+    match = re.match(r"[\s-]*([A-Za-z][\w'’-]*)", rest)
+    if match is None:
+        return False
+    word = match.group(1)
+    return word.lower() in _PRODUCT_NOUNS or any(c.isupper() for c in word)
+
+
 _RANKS = frozenset("top no number week day round stage phase season chapter title article section class".split())
 
 
@@ -317,6 +344,8 @@ def _figure(sentence: str, m: re.Match[str]) -> tuple[float, str, int] | None:
         return None  # a rank or a number in a name: "Top 40", "Week 13", "No. 10"
     if re.search(r"(?:\bnon-|\b(?:not|no|never)\s)$", before, re.IGNORECASE):
         return None  # what something is not: "Not 900p", "a non-1080p title"
+    if scale and scale == "K" and not currency and _names_a_product(sentence[m.end("scale") :]):
+        return None  # a screen's resolution: "a 4K TV", "8K Samsung"
     if scale:
         word = scale.strip().lower()
         if word in ("m", "b", "k") and not currency and scale.strip() not in ("k", "K"):
@@ -348,9 +377,14 @@ def _figure(sentence: str, m: re.Match[str]) -> tuple[float, str, int] | None:
         if hyphen.group(2):
             return value, "age", end + hyphen.end()
         unit = hyphen.group(1).lower().replace("mth", "month")
-        return value, "unit:" + _MEASURES.get(unit + "s", unit), end + hyphen.end()
+        unit = _MEASURES.get(unit + "s", unit)
+        if unit in _SPEC_UNITS and _names_a_product(rest[hyphen.end() :]):
+            return None  # which product: "the 16-inch MacBook Pro", "a 13-inch model"
+        return value, "unit:" + unit, end + hyphen.end()
     compound = re.match(r"-([a-z]{3,})\b", rest)
     if compound and not word_number:
+        if compound.group(1) in _SPEC_UNITS and _names_a_product(rest[compound.end() :]):
+            return None  # "a 12-megapixel camera"
         return value, "count:" + compound.group(1), end + compound.end()  # "27-page order", "30-date run"
     if re.match(r"p\b", rest) and not word_number:
         return value, "unit:p", end + 1  # a video resolution: "792p"
@@ -361,6 +395,8 @@ def _figure(sentence: str, m: re.Match[str]) -> tuple[float, str, int] | None:
             return value, "age", end + re.match(r"\s?years?\s+old", rest).end()  # type: ignore[union-attr]
         if unit == "year" and re.match(r"\s?years?\s+(ago|later|earlier)\b", rest):
             return None  # when, not how long something lasted
+        if unit in _SPEC_UNITS and _names_a_product(rest[measure.end() :]):
+            return None  # a capacity naming the model: "the 64GB iPhone", "a 1TB model"
         return value, "unit:" + unit, end + measure.end()
     noun = _counted(rest, value)
     if not noun:
@@ -390,16 +426,20 @@ def _named(sentence: str, before: str) -> bool:
 _RESIDUE = frozenset("bn mn mln bln tn trn k pc pct gmt bst utc am pm".split())
 
 
-def _terms(found: list[str]) -> list[str]:
-    return [t for t in content_terms(" ".join(found)) if not t.isdigit() and t not in _RESIDUE]
+def _terms(found: list[str], language: str = "en") -> list[str]:
+    return [t for t in content_terms(" ".join(found), language) if not t.isdigit() and t not in _RESIDUE]
 
 
-def _context(sentence: str, start: int, end: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+_LOCAL_WORD_RE = re.compile(r"[^\W\d_][\w'’\-]*")  # letters of any script: "Behörden", "décès"
+
+
+def _context(sentence: str, start: int, end: int, language: str = "en") -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Stemmed content words up to WINDOW words each side of the figure (what it counts
     and what happened to it: "comparable sales rose", "revenue rose"), and of those the
     nearest two each side, the figure's anchors ("loss" in "a $21 billion loss")."""
-    before = _terms(_WORD_RE.findall(sentence[:start])[-WINDOW:])
-    after = _terms(_WORD_RE.findall(sentence[end:])[:WINDOW])
+    word = _WORD_RE if language == "en" else _LOCAL_WORD_RE
+    before = _terms(word.findall(sentence[:start])[-WINDOW:], language)
+    after = _terms(word.findall(sentence[end:])[:WINDOW], language)
     return tuple(before + after), tuple(before[-2:] + after[:2])
 
 
@@ -414,7 +454,7 @@ def next_word(sentence: str, figure: Figure) -> str:
 
 # --- Quotes ------------------------------------------------------------------------------
 
-_QUOTED = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
+_QUOTED = re.compile(r"[\"“”„«]\s?([^\"“”„«»]{12,}?)\s?[\"“”»]")
 _VERBS = r"(?:said|says|told|added|wrote|writes|tweeted|stated|explained|recalled|continued|comments|commented|warned|according to)"
 _NAME = r"((?:[A-Z][\w.'’\-]+\s){0,3}[A-Z][\w'’\-]+)"
 _SPEAKER_AFTER = re.compile(rf"^[\s,]*{_VERBS}\s+(?:the\s+)?{_NAME}|^[\s,]*{_NAME}\s+{_VERBS}")
@@ -450,6 +490,171 @@ def quote_in(sentence: str) -> Quote | None:
     return Quote(text, speaker)
 
 
+# --- Other languages: figures that need no English grammar, quotations in their marks -----
+
+
+@dataclass(frozen=True)
+class Locale:
+    scales: dict[str, float]  # "Mio." -> 1e6 (lower case)
+    percent: tuple[str, ...]  # "prozent"
+    currencies: dict[str, str]  # "euro" -> "EUR" (lower case; symbols are shared)
+    tolls: dict[str, str]  # "tote" -> "death", "verletzte" -> "injured"
+    about: tuple[str, ...]  # words before a figure that make it approximate
+    over: tuple[str, ...]
+    under: tuple[str, ...]
+    verbs: tuple[str, ...]  # verbs of saying, as attribution ("sagte", "a déclaré", "según")
+    articles: tuple[str, ...]  # before a speaker's title: "der", "le", "el"
+    language: str = "en"  # for the stemmer of the words around a figure
+
+
+LOCALES: dict[str, Locale] = {
+    "de": Locale(
+        language="de",
+        scales={"tausend": 1e3, "mio.": 1e6, "mio": 1e6, "million": 1e6, "millionen": 1e6, "mrd.": 1e9,
+                "mrd": 1e9, "milliarde": 1e9, "milliarden": 1e9, "billion": 1e12, "billionen": 1e12},
+        percent=("prozent",),
+        currencies={"euro": "EUR", "dollar": "USD", "us-dollar": "USD", "pfund": "GBP", "franken": "CHF"},
+        tolls={"tote": "death", "toten": "death", "todesopfer": "death", "getötete": "death",
+               "verletzte": "injured", "verletzten": "injured", "verletzt": "injured"},
+        about=("etwa", "rund", "ungefähr", "circa", "ca.", "knapp", "fast", "beinahe"),
+        over=("mehr als", "über", "mindestens", "wenigstens"),
+        under=("bis zu", "weniger als", "höchstens"),
+        verbs=("sagte", "sagt", "erklärte", "betonte", "teilte mit", "so"),
+        articles=("der", "die", "das"),
+    ),
+    "fr": Locale(
+        language="fr",
+        scales={"mille": 1e3, "million": 1e6, "millions": 1e6, "md": 1e9, "mds": 1e9, "milliard": 1e9,
+                "milliards": 1e9},
+        percent=("pour cent", "pourcent"),
+        currencies={"euros": "EUR", "euro": "EUR", "dollars": "USD", "dollar": "USD", "livres": "GBP",
+                    "francs": "CHF"},
+        tolls={"morts": "death", "mort": "death", "tués": "death", "décès": "death", "victimes": "death",
+               "blessés": "injured", "blessées": "injured"},
+        about=("environ", "près de", "quelque", "presque", "autour de", "quasiment"),
+        over=("plus de", "au moins", "au-delà de"),
+        under=("jusqu'à", "jusqu’à", "moins de", "au plus"),
+        verbs=("a dit", "a déclaré", "a affirmé", "a expliqué", "a indiqué", "a souligné", "déclare", "selon",
+               "dit", "affirme", "explique"),
+        articles=("le", "la", "les", "l'", "l’"),
+    ),
+    "es": Locale(
+        language="es",
+        scales={"mil": 1e3, "millón": 1e6, "millones": 1e6, "mil millones": 1e9, "millardo": 1e9,
+                "millardos": 1e9},
+        percent=("por ciento",),
+        currencies={"euros": "EUR", "euro": "EUR", "dólares": "USD", "dólar": "USD", "libras": "GBP",
+                    "pesos": "MXN"},
+        tolls={"muertos": "death", "muertas": "death", "fallecidos": "death", "víctimas": "death",
+               "muertes": "death", "heridos": "injured", "heridas": "injured"},
+        about=("unos", "unas", "alrededor de", "cerca de", "casi", "aproximadamente"),
+        over=("más de", "al menos", "por lo menos"),
+        under=("hasta", "menos de"),
+        verbs=("dijo", "afirmó", "declaró", "explicó", "señaló", "aseguró", "indicó", "según"),
+        articles=("el", "la", "los", "las"),
+    ),
+}  # fmt: skip
+
+# "1.234.567", "1 234" (spaces, thin or no-break, as French writes thousands), "3,5", "12".
+_LOCAL_NUMBER = re.compile(
+    r"(?<![\w.,])(?P<num>\d{1,3}(?:(?:\.|[ \u00a0\u202f])\d{3})+(?:,\d+)?|\d+(?:,\d+)?)(?![\w]|[.,:/]\d)"
+)
+_LOCAL_SYMBOL = {"€": "EUR", "$": "USD", "£": "GBP", "us$": "USD", "chf": "CHF"}
+
+
+def _local_number(raw: str) -> float:
+    return float(re.sub(r"[.\s\u00a0\u202f]", "", raw).replace(",", "."))
+
+
+def _local_words(text: str, n: int) -> list[str]:
+    return re.findall(r"[^\W\d_][\w'’.-]*|[€$£%]", text)[:n]
+
+
+def local_figures_in(sentence: str, language: str) -> list[Figure]:
+    """The money, percentages and tolls of a German, French or Spanish sentence."""
+    loc = LOCALES.get(language[:2])
+    if loc is None:
+        return []
+    found: list[Figure] = []
+    for m in _LOCAL_NUMBER.finditer(sentence):
+        raw, start, end = m.group("num"), m.start(), m.end()
+        value = _local_number(raw)
+        before, rest = sentence[:start], sentence[end:]
+        low_rest = rest.lower()
+        if re.search(r"[-–]\s?$|\d\s?(?:bis|à|a|y|und|et)\s$", before) or re.match(r"\s?[-–]\s?\d", rest):
+            continue  # a range or a score
+        scale = 1.0
+        for word in sorted(loc.scales, key=len, reverse=True):
+            if re.match(r"\s" + re.escape(word) + r"(?!\w)", low_rest):
+                scale, end = loc.scales[word], end + 1 + len(word)
+                low_rest = sentence[end:].lower()
+                break
+        symbol_before = re.search(r"(US\$|[€$£])\s?$", before)
+        if re.match(r"\s?%", low_rest) or any(re.match(r"\s" + re.escape(p) + r"\b", low_rest) for p in loc.percent):
+            words_ = "|".join(re.escape(w) for w in loc.percent)
+            pct = re.match(rf"\s?%|\s(?i:{words_})", sentence[end:])
+            text_end = end + (pct.end() if pct else 0)
+            dimension, value = "percent", value * scale
+        elif symbol_before or re.match(r"\s?(?:US\$|[€$£])", sentence[end:]):
+            symbol = symbol_before.group(1) if symbol_before else re.match(r"\s?(US\$|[€$£])", sentence[end:]).group(1)  # type: ignore[union-attr]
+            if symbol_before:
+                start = symbol_before.start()
+                text_end = end
+            else:
+                text_end = end + len(re.match(r"\s?(?:US\$|[€$£])", sentence[end:]).group())  # type: ignore[union-attr]
+            dimension, value = "money:" + _LOCAL_SYMBOL[symbol.lower()], value * scale
+        else:
+            tail = sentence[end:]
+            skip = re.match(r"\s(?i:de|d'|d’)\s?", tail) if scale != 1.0 else None  # "millions d'euros"
+            after = _local_words(tail[skip.end() :] if skip else tail, 1)
+            word = after[0].lower().rstrip(".,") if after else ""
+            if word in loc.currencies:
+                text_end = end + sentence[end:].lower().index(word) + len(word)
+                dimension, value = "money:" + loc.currencies[word], value * scale
+            elif word in loc.tolls and scale == 1.0:
+                text_end = end + sentence[end:].lower().index(word) + len(word)
+                dimension = "count:" + loc.tolls[word]
+            else:
+                continue  # what a bare number counts needs the language's grammar: left out
+        if scale == 1.0 and dimension != "percent" and not dimension.startswith("money") and _YEAR.match(raw):
+            continue
+        head = before.lower()
+        hedge = next(
+            (name for name, words_ in (("about", loc.about), ("over", loc.over), ("under", loc.under))
+             if any(re.search(r"(?:^|\s)" + re.escape(w) + r"\s*$", head) for w in words_)),
+            "",
+        )  # fmt: skip
+        context, anchors = _context(sentence, start, text_end, loc.language)
+        found.append(
+            Figure(value, dimension, sentence[start:text_end].strip(), start, text_end, hedge, context, anchors)
+        )
+    return found
+
+
+def local_quote_in(sentence: str, language: str) -> Quote | None:
+    """The longest quotation of a German, French or Spanish sentence, in its marks, and
+    its speaker when a verb of saying names one by first and last name next to it."""
+    loc = LOCALES.get(language[:2])
+    if loc is None:
+        return None
+    best = None
+    for m in _QUOTED.finditer(sentence):
+        text = m.group(1).strip(" ,.")
+        if len(text.split()) >= QUOTE_MIN_WORDS and (best is None or len(text) > len(best.group(1))):
+            best = m
+    if best is None:
+        return None
+    verbs = "(?:" + "|".join(re.escape(v) for v in loc.verbs) + ")"
+    articles = "(?:" + "|".join(re.escape(a) for a in loc.articles) + r")\s*"
+    # A first and last name (a title alone, "der Minister", is no speaker to compare).
+    name = r"((?:[A-ZÀ-Ý][\w'’\-]+\s){1,3}[A-ZÀ-Ý][\w'’\-]+)"
+    after = re.search(rf"^[\s,]*{verbs}\s+(?:{articles})?(?:\w+\s)?{name}", sentence[best.end() :])
+    before = re.search(rf"{name}(?:,[^,]{{0,80}},)?\s+{verbs}[\s:,]*$", sentence[: best.start()])
+    found = after or before
+    speaker = found.group(1) if found else ""
+    return Quote(best.group(1).strip(" ,."), speaker)
+
+
 # --- Claims --------------------------------------------------------------------------
 
 
@@ -459,7 +664,8 @@ def extract_claims(
     """The claims of an article: its headline and each sentence with a figure or a quote,
     in article order, at most MAX_CLAIMS. `names` (sentence index -> entity names) adds
     the entities found by `newsdesk.ai.entities` over the whole article."""
-    if language and not language.lower().startswith("en"):
+    lang = (language or "en").lower()[:2]
+    if lang != "en" and lang not in LOCALES:
         return []
     names = names or {}
     units: list[tuple[int, str]] = [(-1, title.strip())] if title.strip() else []
@@ -468,8 +674,8 @@ def extract_claims(
     for index, sentence in units:
         if len(sentence) > MAX_SENTENCE_CHARS or len(sentence.split()) < 4:
             continue
-        figures = tuple(figures_in(sentence))
-        quote = quote_in(sentence)
+        figures = tuple(figures_in(sentence) if lang == "en" else local_figures_in(sentence, lang))
+        quote = quote_in(sentence) if lang == "en" else local_quote_in(sentence, lang)
         if not figures and quote is None:
             continue
         claims.append(
@@ -479,7 +685,7 @@ def extract_claims(
                 figures,
                 quote,
                 names.get(index, ()),
-                tuple(content_terms(sentence)),
+                tuple(content_terms(sentence, lang)),
             )
         )
         if len(claims) >= MAX_CLAIMS:

@@ -61,6 +61,114 @@ class HashtagRef(Schema):
     kind: str
 
 
+# --- Perspectives (newsdesk/perspectives/): who covers a story, its claims, its documents --
+
+
+class CoveragePart(Schema):
+    key: str = Field(description="region key, ISO country or language code, kind, owner; empty: not known")
+    label: str
+    count: int = Field(description="publishers in this part")
+    share: float = Field(description="of the story's publishers, 0 to 1")
+    publishers: list[str] = Field(description="their slugs, by name")
+
+
+class CoverageDimension(Schema):
+    key: str = Field(description="region, country, kind, language or owner")
+    title: str
+    parts: list[CoveragePart] = Field(description="largest first, not known last")
+
+
+class CoverageFlag(Schema):
+    rule: str = Field(description="state-only, one-region, one-kind, missing-kind or missing-region")
+    title: str
+    groups: list[str] = Field(description="the regions or kinds of outlet concerned")
+    statement: str = Field(description="why the rule flags this story, in words")
+
+
+class Coverage(Schema):
+    publishers: int
+    dimensions: list[CoverageDimension]
+    blindspots: list[CoverageFlag] = Field(
+        description="the blindspot rules this story meets (see /stories/blindspots/)"
+    )
+
+
+class PrimaryLinker(Schema):
+    slug: str
+    name: str
+    articles: int = Field(description="of this publisher's articles on the story that link to it")
+
+
+class PrimarySource(Schema):
+    url: str = Field(description="the most linked form of the document's URL")
+    kind: str = Field(description="study, court, government, press, data or document")
+    kind_label: str
+    label: str = Field(description="the link text (the most used one), or the URL's last part")
+    host: str
+    publishers: list[PrimaryLinker] = Field(description="the publishers that link to it, most-linked first")
+
+
+class ClaimCitation(Schema):
+    article: int
+    url: str = Field(description="the article's page on this site")
+    publisher: str = Field(description="the publisher's slug")
+    publisher_name: str
+    sentence: int = Field(description="index of the sentence in the article's text; -1: the headline")
+    text: str = Field(description="the sentence, as the article has it")
+    value: str = Field(description="the figure as written in it, or the quotation")
+    speaker: str = Field(description="who the quotation is attributed to there; empty when no one is named")
+    published_at: datetime
+
+
+class StoryClaim(Schema):
+    kind: str = Field(description="figure or quote")
+    what: str = Field(description="what the figure measures: deaths, amount in USD, percentage, who said it, ...")
+    value: str = Field(description="the figure as the first publisher wrote it; empty for a quotation")
+    text: str = Field(description="the sentence of the first publisher to report it")
+    publishers: int = Field(description="publishers that state it")
+    of_publishers: int = Field(description="publishers of the story")
+    citations: list[ClaimCitation] = Field(description="one sentence per publisher, earliest first")
+
+
+class ClaimVersion(Schema):
+    value: str = Field(description="the figure as written, or the person a quotation is attributed to")
+    newer: bool = Field(description="first reported after the other version")
+    first_reported: datetime
+    publishers: int
+    citations: list[ClaimCitation]
+
+
+class ClaimConflict(Schema):
+    kind: str = Field(description="figure: different figures for the same thing; quote: different speakers")
+    what: str
+    versions: list[ClaimVersion] = Field(description="the two versions, first reported first")
+
+
+class RevisionSummary(Schema):
+    revisions: int = Field(description="revisions kept; 0: never changed since first stored")
+    updates: int = Field(description="updates they stand for (older ones are merged into one revision)")
+    corrected: bool = Field(description="the publisher marked a change as a correction")
+    corrected_at: datetime | None = Field(description="when the newest correction was stored")
+    last_changed_at: datetime | None = Field(description="when the newest version was stored; null: never changed")
+
+
+class GlancePart(Schema):
+    key: str = Field(description="the kind of outlet or region key; empty: not known")
+    label: str
+    count: int = Field(description="publishers")
+
+
+class StoryGlance(Schema):
+    """A story's perspectives in a few numbers, for lists."""
+
+    publishers: int
+    kinds: list[GlancePart] = Field(description="publishers by kind of outlet, largest first")
+    regions: list[GlancePart] = Field(description="publishers by region, largest first")
+    agreements: int = Field(description="claims stated alike by two or more publishers (as last aligned)")
+    conflicts: int = Field(description="figures or attributions that differ between publishers (as last aligned)")
+    corrected_articles: int = Field(description="of the story's articles, those their publisher corrected")
+
+
 # --- Articles ----------------------------------------------------------------------------
 
 
@@ -159,6 +267,16 @@ class ArticleDetail(ArticleItem):
     duplicate_of: int | None = Field(description="id of the original when this is a syndicated copy")
     comment_count: int = Field(description="published comments and replies")
     revisions: list[RevisionOut] = Field(description="what the publisher changed since first stored, newest first")
+    coverage: Coverage | None = Field(description="who covers its story; null when it is in no story")
+    claims: list[StoryClaim] = Field(
+        description="its story's claims that this article states alike with other publishers (it is among the citations)"
+    )
+    conflicts: list[ClaimConflict] = Field(
+        description="its story's conflicts this article is part of (one of its sentences is cited in a version)"
+    )
+    primary_sources: list[PrimarySource] = Field(
+        description="documents this article links to, each with every publisher of its story that links to it"
+    )
 
 
 class RelatedOut(Schema):
@@ -194,6 +312,7 @@ class StoryMemberOut(Schema):
     article: ArticleItem
     similarity: float
     joined_at: datetime
+    changes: RevisionSummary = Field(description="what its publisher changed in it since first stored")
 
 
 class StoryDetail(StoryItem):

@@ -128,6 +128,8 @@ def refresh_story(story_id: int) -> int:
         aligned = set()  # first time, a new method, or an article left the story: start over
     new_articles = set(members) - aligned
     if state is not None and not new_articles and len(aligned) == len(members) and state.version == VERSION:
+        # Up to date: say so, or the scheduler's repair pass (repair.py) would find it behind its members.
+        ClaimAlignment.objects.filter(story_id=story_id).update(updated_at=timezone.now())
         return 0
     sources = {source for source, _ in members.values()}
     if len(sources) < 2:  # nothing to compare yet: no extraction, no embedding, nothing aligned
@@ -173,6 +175,8 @@ def _write(
                 "version": VERSION,
                 "placed": [[f.key[0], f.key[1], cluster] for f, cluster in assigned],
                 "summary": summary,
+                "agreement_count": len(summary["agreements"]),
+                "conflict_count": len(summary["conflicts"]),
                 "updated_at": timezone.now(),
             },
         )
@@ -495,5 +499,21 @@ def story_claims_data(story: Any) -> dict[str, list[dict[str, Any]]]:
                 ],
             }
             for k in found.conflicts
+        ],
+    }
+
+
+def article_claims_data(article: Any, story: Any | None) -> dict[str, list[dict[str, Any]]]:
+    """`claims` and `conflicts` of the article API: its story's, those this article is
+    cited in (the claims it states alike with others, the conflicts it takes a side in)."""
+    if story is None:
+        return {"claims": [], "conflicts": []}
+    found = story_claims_data(story)
+    return {
+        "claims": [c for c in found["claims"] if any(x["article"] == article.pk for x in c["citations"])],
+        "conflicts": [
+            k
+            for k in found["conflicts"]
+            if any(x["article"] == article.pk for v in k["versions"] for x in v["citations"])
         ],
     }

@@ -1,5 +1,5 @@
-"""The perspectives as plain data, for the API (newsdesk/api/endpoints/stories.py and
-sources.py declare their schemas): a story's coverage with its blindspot flags, a
+"""The perspectives as plain data, for the API (newsdesk/api/schemas.py declares their
+schemas): a story's coverage with its blindspot flags, a story at a glance, a
 publisher's profile."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from newsdesk.perspectives import blindspots, coverage
+from newsdesk.perspectives.changes import corrected_per_story
+from newsdesk.perspectives.models import ClaimAlignment
 from newsdesk.perspectives.profiles import profile_of
 from newsdesk.sources.models import Source
 from newsdesk.stories.models import Story
@@ -31,6 +33,39 @@ def story_coverage(stories: Iterable[Story]) -> dict[int, dict]:
         }
         for pk, breakdown in found.items()
     }
+
+
+def stories_at_a_glance(stories: Iterable[Story], covered: dict[int, dict]) -> dict[int, dict]:
+    """Each story in a few numbers (schemas.StoryGlance), by id, from its coverage as
+    `story_coverage` gives it: two queries for any number of stories (the alignments'
+    stored counts and the corrected members), none per story."""
+    stories = list(stories)
+    ids = [s.pk for s in stories]
+    counts = {
+        pk: (agreements, conflicts)
+        for pk, agreements, conflicts in ClaimAlignment.objects.filter(story_id__in=ids).values_list(
+            "story_id", "agreement_count", "conflict_count"
+        )
+    }
+    corrected = corrected_per_story(ids)
+    out = {}
+    for pk in ids:
+        data = covered.get(pk) or {"publishers": 0, "dimensions": []}
+        dimensions = {d["key"]: d["parts"] for d in data["dimensions"]}
+        agreements, conflicts = counts.get(pk, (0, 0))
+        out[pk] = {
+            "publishers": data["publishers"],
+            "kinds": [_glance(p) for p in dimensions.get("kind", [])],
+            "regions": [_glance(p) for p in dimensions.get("region", [])],
+            "agreements": agreements,
+            "conflicts": conflicts,
+            "corrected_articles": corrected.get(pk, 0),
+        }
+    return out
+
+
+def _glance(part: dict) -> dict:
+    return {"key": part["key"], "label": part["label"], "count": part["count"]}
 
 
 def source_profile(source: Source) -> dict:

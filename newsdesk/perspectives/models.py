@@ -115,6 +115,9 @@ class ClaimAlignment(models.Model):
     version = models.CharField(max_length=100)
     placed = models.JSONField(default=list, help_text="[claim id, part, cluster] of every aligned fact")
     summary = models.JSONField(default=dict, help_text="agreements and conflicts, as pages and the API show them")
+    # The summary's counts, so that a list of stories reads two numbers, not every summary.
+    agreement_count = models.PositiveIntegerField(default=0)
+    conflict_count = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
 

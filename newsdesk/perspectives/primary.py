@@ -340,6 +340,29 @@ def _label(texts: Counter[str], url: str) -> str:
 def of_story(story: Story) -> list[PrimarySource]:
     """The story's primary sources: most publishers first, then most articles."""
     rows = list(Article.objects.filter(story_member__story=story).values_list("pk", "url", "content_hash", "source_id"))
+    return _collect(rows)[:MAX_SOURCES]
+
+
+def of_article(article: Article, story: Story | None = None) -> list[PrimarySource]:
+    """The primary sources the article links to, each with every publisher of its story
+    (when it is in one) that links to it too; ordered as a story's are."""
+    row = (article.pk, article.url, article.content_hash, article.source_id)
+    own = {key for key, *_ in article_candidates([row[:3]]).get(article.pk, [])}
+    if not own:
+        return []
+    rows = (
+        list(Article.objects.filter(story_member__story=story).values_list("pk", "url", "content_hash", "source_id"))
+        if story is not None
+        else []
+    )
+    if article.pk not in {r[0] for r in rows}:
+        rows.append(row)
+    return [p for p in _collect(rows) if p.key in own][:MAX_SOURCES]
+
+
+def _collect(rows: list[tuple[int, str, str, int]]) -> list[PrimarySource]:
+    """The primary sources of these (id, url, content_hash, source id) article rows, all
+    of them, most publishers first, then most articles."""
     if not rows:
         return []
     found = article_candidates([(pk, url, digest) for pk, url, digest, _ in rows])
@@ -370,7 +393,7 @@ def of_story(story: Story) -> list[PrimarySource]:
         )
         out.append(PrimarySource(key, url, entry.kind, _label(entry.texts, url), _bare(host_of(url)), linkers))
     out.sort(key=lambda p: (-len(p.publishers), -p.article_count, KIND_ORDER.index(p.kind), p.label.lower()))
-    return out[:MAX_SOURCES]
+    return out
 
 
 def story_primary_sources(story: Story) -> list[dict]:
@@ -378,4 +401,19 @@ def story_primary_sources(story: Story) -> list[dict]:
     return [p.as_data() for p in of_story(story)]
 
 
-__all__ = ["KINDS", "PrimarySource", "of_story", "kind_of", "document_key", "links_in", "story_primary_sources"]
+def article_primary_sources(article: Article, story: Story | None = None) -> list[dict]:
+    """Plain data for the article API."""
+    return [p.as_data() for p in of_article(article, story)]
+
+
+__all__ = [
+    "KINDS",
+    "PrimarySource",
+    "of_story",
+    "of_article",
+    "article_primary_sources",
+    "kind_of",
+    "document_key",
+    "links_in",
+    "story_primary_sources",
+]

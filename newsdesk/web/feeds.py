@@ -3,7 +3,10 @@
 Each listing has an RSS 2.0 feed at `.../rss` and an Atom feed at `.../atom`; items
 carry the article's headline, summary (or description), source, and a link to our
 article page, with the publisher's URL as the item's source. Like the pages, a feed lists
-each article text once and names the other publishers of a syndicated text.
+each article text once and names the other publishers of a syndicated text. An item the
+publisher corrected says so ("Corrected 6 Dec 2026 08:16 UTC"); a story's feed says in its
+description where its publishers agree and differ, and each item that takes a side in a
+conflict names it (newsdesk/perspectives/).
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from newsdesk.articles.models import Article, Hashtag
+from newsdesk.perspectives.alignment import StoryClaims, story_claims
+from newsdesk.perspectives.changes import summaries
 from newsdesk.sources.models import Source
 from newsdesk.stories import copies
 from newsdesk.stories.models import Story
@@ -40,7 +46,12 @@ class ArticleFeed(Feed, Generic[Of]):
     gives its title, description, link and `listing` for that."""
 
     def items(self, obj: Of) -> list[Article]:
-        return copies.also_published_by(self.fold(self.listing(obj))[:ITEMS])
+        items = copies.also_published_by(self.fold(self.listing(obj))[:ITEMS])
+        changed = summaries(item.pk for item in items)  # one query for the feed
+        for item in items:
+            found = changed.get(item.pk)
+            item.corrected_at = found.corrected_at if found else None
+        return items
 
     def listing(self, obj: Of) -> QuerySet[Article]:
         raise NotImplementedError
@@ -59,7 +70,15 @@ class ArticleFeed(Feed, Generic[Of]):
         if others:
             names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
             text = f"{text} (Also published by {names}.)".strip()
-        return text
+        return " ".join(part for part in (text, *self.item_notes(item)) if part)
+
+    def item_notes(self, item: Article) -> list[str]:
+        """Short lines after the item's text: a correction, and what a feed adds."""
+        corrected = getattr(item, "corrected_at", None)
+        if corrected is None:
+            return []
+        at = timezone.localtime(corrected)
+        return [f"(Corrected {at.day} {at:%b %Y %H:%M %Z}.)"]
 
     def item_link(self, item: Article) -> str:
         return item.get_absolute_url()
@@ -156,20 +175,68 @@ def atom(feed_class: type[ArticleFeed[Any]]) -> type[ArticleFeed[Any]]:
 
 
 class StoryFeed(ArticleFeed[Story]):
-    def get_object(self, request: HttpRequest, pk: int) -> Story:
-        story = get_object_or_404(Story, pk=pk)
-        while story.merged_into_id:  # a merged story's feed follows the story it joined
-            story = story.merged_into
-        return story
-
     def title(self, obj: Story) -> str:
         return f"newsdesk story: {obj.title}"
 
+    def get_object(self, request: HttpRequest, pk: int) -> Story:
+        story = _followed(get_object_or_404(Story, pk=pk))
+        story.claim_summary = story_claims(story)
+        return story
+
     def description(self, obj: Story) -> str:
-        return f"Coverage of this story from {obj.publisher_count} publishers."
+        line = agreement_line(_claims_of(obj))
+        return " ".join(
+            part for part in (f"Coverage of this story from {obj.publisher_count} publishers.", line) if part
+        )
+
+    def items(self, obj: Story) -> list[Article]:
+        items = super().items(obj)
+        found = _claims_of(obj)
+        differs: dict[int, list[str]] = {}
+        for conflict in found.conflicts:
+            for version in conflict.versions:
+                for cite in version.citations:
+                    what = "who said it" if conflict.kind == "quote" else conflict.what
+                    if what not in differs.setdefault(cite.article.pk, []):
+                        differs[cite.article.pk].append(what)
+        for item in items:
+            item.differs_on = differs.get(item.pk, [])
+        return items
+
+    def item_notes(self, item: Article) -> list[str]:
+        notes = super().item_notes(item)
+        differs = getattr(item, "differs_on", [])
+        if differs:
+            notes.append(f"(Other publishers differ on: {', '.join(differs)}.)")
+        return notes
 
     def link(self, obj: Story) -> str:
         return reverse("story", args=[obj.pk])
 
     def listing(self, obj: Story) -> QuerySet[Article]:
         return feed_articles().filter(story_member__story=obj)
+
+
+def _claims_of(story: Story) -> StoryClaims:
+    found = getattr(story, "claim_summary", None)
+    return found if found is not None else story_claims(story)
+
+
+def _followed(story: Story) -> Story:
+    while story.merged_into_id:  # a merged story's feed follows the story it joined
+        story = story.merged_into
+    return story
+
+
+def agreement_line(found: StoryClaims) -> str:
+    """ "Its publishers agree on 3 claims and differ on 1 (deaths)." or "" when neither."""
+    agree, differ = len(found.agreements), len(found.conflicts)
+    if not agree and not differ:
+        return ""
+    parts = []
+    if agree:
+        parts.append(f"agree on {agree} claim{'s' if agree != 1 else ''}")
+    if differ:
+        whats = ", ".join(dict.fromkeys("who said it" if c.kind == "quote" else c.what for c in found.conflicts))
+        parts.append(f"differ on {differ} ({whats})")
+    return f"Its publishers {' and '.join(parts)}."

@@ -24,10 +24,14 @@ from newsdesk.api.schemas import (
 )
 from newsdesk.articles.models import Article
 from newsdesk.comments.models import Comment
+from newsdesk.perspectives.alignment import article_claims_data
+from newsdesk.perspectives.export import story_coverage
+from newsdesk.perspectives.primary import article_primary_sources
 from newsdesk.search import backends
 from newsdesk.search.query import MAX_QUERY_CHARS, clean, parse
 from newsdesk.search.types import MAX_OFFSET, SearchFilters, time_bounds
 from newsdesk.stories import copies
+from newsdesk.stories.models import Story
 
 router = Router(tags=["articles"])
 
@@ -180,7 +184,8 @@ def _article(article_id: int, *, with_body: bool = False) -> Article:
     return article
 
 
-def _story_of(article: Article) -> dict | None:
+def _story_of(article: Article) -> Story | None:
+    """The story the article is in, following merges to the story that absorbed it."""
     from newsdesk.stories.models import StoryMember
 
     member = StoryMember.objects.filter(article=article).select_related("story").first()
@@ -190,6 +195,12 @@ def _story_of(article: Article) -> dict | None:
             break
         story = story.merged_into
     if story is None or story.merged_into_id is not None:
+        return None
+    return story
+
+
+def _story_ref(story: Story | None) -> dict | None:
+    if story is None:
         return None
     return {
         "id": story.pk,
@@ -209,16 +220,20 @@ def get_article(request: HttpRequest, article_id: int = id_param("article")) -> 
     from newsdesk.stories.models import NearDuplicate
 
     article = _article(article_id, with_body=True)
+    story = _story_of(article)
     return {
         **serialize.article_item(request, article),
         "body_text": article.body_text,
         "body_html": article.body_html,
         "publisher_sections": article.publisher_sections,
         "enrichment": serialize.enrichment_out(serialize.enrichment_of(article)),
-        "story": _story_of(article),
+        "story": _story_ref(story),
         "duplicate_of": NearDuplicate.objects.filter(article=article).values_list("original_id", flat=True).first(),
         "comment_count": Comment.objects.filter(article=article, status=Comment.Status.PUBLISHED).count(),
         "revisions": revisions_out(article),
+        "coverage": story_coverage([story])[story.pk] if story is not None else None,
+        **article_claims_data(article, story),
+        "primary_sources": article_primary_sources(article, story),
     }
 
 

@@ -2,117 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import Enum
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from newsdesk.api import serialize
 from newsdesk.api.endpoints.common import OPTIONAL_TOKEN, errors, id_param, not_found
 from newsdesk.api.pagination import limit_param, offset_param, page
-from newsdesk.api.schemas import PageInfo, StoryDetail, StoryItem
+from newsdesk.api.schemas import (
+    ClaimConflict,
+    Coverage,
+    PageInfo,
+    PrimarySource,
+    StoryClaim,
+    StoryDetail,
+    StoryGlance,
+    StoryItem,
+)
 from newsdesk.perspectives.alignment import story_claims_data
-from newsdesk.perspectives.export import story_coverage
+from newsdesk.perspectives.changes import summaries, summary_data
+from newsdesk.perspectives.export import stories_at_a_glance, story_coverage
 from newsdesk.perspectives.primary import story_primary_sources
 
 router = Router(tags=["stories"])
 
 
-# --- Who covers a story (newsdesk/perspectives/) ------------------------------------------
-
-
-class CoveragePart(Schema):
-    key: str = Field(description="region key, ISO country or language code, kind, owner; empty: not known")
-    label: str
-    count: int = Field(description="publishers in this part")
-    share: float = Field(description="of the story's publishers, 0 to 1")
-    publishers: list[str] = Field(description="their slugs, by name")
-
-
-class CoverageDimension(Schema):
-    key: str = Field(description="region, country, kind, language or owner")
-    title: str
-    parts: list[CoveragePart] = Field(description="largest first, not known last")
-
-
-class CoverageFlag(Schema):
-    rule: str = Field(description="state-only, one-region, one-kind, missing-kind or missing-region")
-    title: str
-    groups: list[str] = Field(description="the regions or kinds of outlet concerned")
-    statement: str = Field(description="why the rule flags this story, in words")
-
-
-class Coverage(Schema):
-    publishers: int
-    dimensions: list[CoverageDimension]
-    blindspots: list[CoverageFlag] = Field(
-        description="the blindspot rules this story meets (see /stories/blindspots/)"
-    )
-
-
 class StoryItemWithCoverage(StoryItem):
     coverage: Coverage
+    perspectives: StoryGlance = Field(description="publishers by kind and region, agreements, conflicts, corrections")
 
 
 class StoryPageWithCoverage(PageInfo):
     items: list[StoryItemWithCoverage]
 
 
-class PrimaryLinker(Schema):
-    slug: str
-    name: str
-    articles: int = Field(description="of this publisher's articles on the story that link to it")
-
-
-class PrimarySource(Schema):
-    url: str = Field(description="the most linked form of the document's URL")
-    kind: str = Field(description="study, court, government, press, data or document")
-    kind_label: str
-    label: str = Field(description="the link text (the most used one), or the URL's last part")
-    host: str
-    publishers: list[PrimaryLinker] = Field(description="the publishers that link to it, most-linked first")
-
-
-class ClaimCitation(Schema):
-    article: int
-    url: str = Field(description="the article's page on this site")
-    publisher: str = Field(description="the publisher's slug")
-    publisher_name: str
-    sentence: int = Field(description="index of the sentence in the article's text; -1: the headline")
-    text: str = Field(description="the sentence, as the article has it")
-    value: str = Field(description="the figure as written in it, or the quotation")
-    speaker: str = Field(description="who the quotation is attributed to there; empty when no one is named")
-    published_at: datetime
-
-
-class StoryClaim(Schema):
-    kind: str = Field(description="figure or quote")
-    what: str = Field(description="what the figure measures: deaths, amount in USD, percentage, who said it, ...")
-    value: str = Field(description="the figure as the first publisher wrote it; empty for a quotation")
-    text: str = Field(description="the sentence of the first publisher to report it")
-    publishers: int = Field(description="publishers that state it")
-    of_publishers: int = Field(description="publishers of the story")
-    citations: list[ClaimCitation] = Field(description="one sentence per publisher, earliest first")
-
-
-class ClaimVersion(Schema):
-    value: str = Field(description="the figure as written, or the person a quotation is attributed to")
-    newer: bool = Field(description="first reported after the other version")
-    first_reported: datetime
-    publishers: int
-    citations: list[ClaimCitation]
-
-
-class ClaimConflict(Schema):
-    kind: str = Field(description="figure: different figures for the same thing; quote: different speakers")
-    what: str
-    versions: list[ClaimVersion] = Field(description="the two versions, first reported first")
-
-
 class StoryDetailWithCoverage(StoryDetail):
     coverage: Coverage
+    perspectives: StoryGlance = Field(description="the same in a few numbers, as the story list has it")
     primary_sources: list[PrimarySource] = Field(
         description="documents the articles link to (newsdesk/perspectives/primary.py), most publishers first"
     )
@@ -157,9 +86,10 @@ def list_stories(
     count = stories.count()
     rows = list(stories.order_by(*ORDERINGS[order])[offset : offset + limit])
     covered = story_coverage(rows)
+    glance = stories_at_a_glance(rows, covered)  # two queries for the page, whatever its length
     return page(
         request,
-        [{**serialize.story_item(request, s), "coverage": covered[s.pk]} for s in rows],
+        [{**serialize.story_item(request, s), "coverage": covered[s.pk], "perspectives": glance[s.pk]} for s in rows],
         count=count,
         limit=limit,
         offset=offset,
@@ -178,17 +108,27 @@ def get_story(request: HttpRequest, story_id: int = id_param("story")) -> dict:
         raise not_found(f"Story {story_id} was merged into story {story.merged_into_id}.")
     members = list(story.members.order_by("article__published_at", "article_id"))
     articles = {a.pk: a for a in serialize.in_order(m.article_id for m in members)}
+    changed = summaries(articles)
+    coverage = story_coverage([story])
+    claims = story_claims_data(story)
     return {
         **serialize.story_item(request, story),
-        "coverage": story_coverage([story])[story.pk],
+        "coverage": coverage[story.pk],
+        "perspectives": {
+            **stories_at_a_glance([story], coverage)[story.pk],
+            # What the page shows now (current members only), not the counts of the last alignment.
+            "agreements": len(claims["claims"]),
+            "conflicts": len(claims["conflicts"]),
+        },
         "primary_sources": story_primary_sources(story),
-        **story_claims_data(story),
+        **claims,
         "summary": serialize.story_summary(story.summary),
         "members": [
             {
                 "article": serialize.article_item(request, articles[m.article_id]),
                 "similarity": m.similarity,
                 "joined_at": m.joined_at,
+                "changes": summary_data(changed.get(m.article_id)),
             }
             for m in members
             if m.article_id in articles

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from newsdesk.perspectives.repair import tick as claims_repair_tick
 from newsdesk.pipeline.ingest import lease_time
 from newsdesk.pipeline.tasks import enqueue_due_work, enqueue_stranded
 from newsdesk.reader.briefings.schedule import tick as briefings_tick
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                     if repaired := enqueue_stranded():
                         log.info("queued enrichment for %d article(s) that missed it", repaired)
                     last_repair = time.monotonic()
+                if realigned := claims_repair_tick():  # stories whose claims alignment was lost (cheap when due)
+                    log.info("queued the claims alignment of %d story(ies) that missed it", realigned)
                 if queued := briefings_tick():  # alerts' fan-out and the emails (cheap when idle)
                     log.info(
                         "queued %d alert fan-out batch(es), %d mail plan(s)", queued.fanout_batches, queued.mail_plans

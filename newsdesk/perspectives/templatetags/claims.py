@@ -17,3 +17,26 @@ SHOWN = 6  # agreements shown before the rest fold into "N more"
 @register.simple_tag
 def story_claims(story: Any) -> StoryClaims:
     return read_story_claims(story)
+
+
+_OUTER = '"“”„«»'
+_NESTED = {"“": "‘", "”": "’", "„": "‚", "«": "‹", "»": "›"}
+
+
+@register.filter
+def inside_quotes(text: str) -> str:
+    """A sentence to print inside the template's own quotation marks (`<q>`): a sentence
+    that is one quotation loses its outer marks, once; a quotation inside it gets the
+    single marks of a quotation within a quotation. Printed as it was, a sentence ending
+    in its own closing mark showed two on real pages ("...home.””")."""
+    text = (text or "").strip()
+    if len(text) > 2 and text[0] in _OUTER and text[-1] in _OUTER and not any(c in _OUTER for c in text[1:-1]):
+        return text[1:-1]
+    out = []
+    for i, char in enumerate(text):
+        if char == '"':
+            opening = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{—–-"
+            out.append("‘" if opening else "’")
+        else:
+            out.append(_NESTED.get(char, char))
+    return "".join(out)
