@@ -23,6 +23,7 @@ from newsdesk.accounts import ratelimit
 from newsdesk.ai.ask import Answer
 from newsdesk.ai.embeddings import EmbedderUnavailable
 from newsdesk.ai.sections import SECTIONS
+from newsdesk.articles import rows as article_rows
 from newsdesk.articles.ask import answer_question
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.articles.trending import trending_hashtags
@@ -102,40 +103,17 @@ def _top_stories() -> list[dict]:
 # --- article ------------------------------------------------------------------------------
 
 
-# The article page's own rows, read with plain SQL (see plain_rows.py): the querysets
+# The article page's hashtags, read with plain SQL (see plain_rows.py): the queryset
 # they replace cost more to build than to run.
-_ARTICLE_FIELDS = list(Article._meta.concrete_fields)
-_SOURCE_FIELDS = list(Source._meta.concrete_fields)
-_ENRICHMENT_FIELDS = list(Enrichment._meta.concrete_fields)
 _HASHTAG_FIELDS = list(Hashtag._meta.concrete_fields)
 
 
 def _article(pk: int) -> Article:
     """`get_object_or_404(Article.objects.select_related("source", "enrichment"), pk=pk)`
-    in one plain query: the same instances, publisher and enrichment (or None) attached."""
-    connection = connections[Article.objects.db]
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT {plain_rows.columns(connection, _ARTICLE_FIELDS, 'a')},"
-        f" {plain_rows.columns(connection, _SOURCE_FIELDS, 's')},"
-        f" {plain_rows.columns(connection, _ENRICHMENT_FIELDS, 'e')}"
-        f" FROM {quote(Article._meta.db_table)} a"
-        f" INNER JOIN {quote(Source._meta.db_table)} s ON s.id = a.source_id"
-        f" LEFT OUTER JOIN {quote(Enrichment._meta.db_table)} e ON e.article_id = a.id WHERE a.id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
+    in one plain query (newsdesk/articles/rows.py)."""
+    item = article_rows.with_publisher([pk]).get(pk)
+    if item is None:
         raise Http404(f"No {Article._meta.object_name} matches the given query.")
-    first, second = len(_ARTICLE_FIELDS), len(_ARTICLE_FIELDS) + len(_SOURCE_FIELDS)
-    item = plain_rows.instance(connection, Article, _ARTICLE_FIELDS, row[:first])
-    source = plain_rows.instance(connection, Source, _SOURCE_FIELDS, row[first:second])
-    plain_rows.attach(item, "source", source)
-    enrichment = None
-    if row[second + _ENRICHMENT_FIELDS.index(Enrichment._meta.pk)] is not None:
-        enrichment = plain_rows.instance(connection, Enrichment, _ENRICHMENT_FIELDS, row[second:])
-    plain_rows.attach(item, "enrichment", enrichment)
     return item
 
 

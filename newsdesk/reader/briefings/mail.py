@@ -429,11 +429,16 @@ class Sent:
     deferred: list[int] = field(default_factory=list)
 
 
-def _mark_sent(delivery: Delivery, now: datetime) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.SENT, sent_at=now, error="")
-    if delivery.kind == Delivery.Kind.ALERTS and delivery.made_at is not None:
-        items = (delivery.content or {}).get("items", [])
-        notifications.mark_mailed(delivery.user_id, [item["id"] for item in items], delivery.made_at)
+def _mark_sent(deliveries: list[Delivery], now: datetime) -> None:
+    """One UPDATE for all of them (a statement per email was a tenth of the database's
+    work per email); an alerts email also marks what it told of as mailed."""
+    if not deliveries:
+        return
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(state=Delivery.State.SENT, sent_at=now, error="")
+    for delivery in deliveries:
+        if delivery.kind == Delivery.Kind.ALERTS and delivery.made_at is not None:
+            items = (delivery.content or {}).get("items", [])
+            notifications.mark_mailed(delivery.user_id, [item["id"] for item in items], delivery.made_at)
 
 
 def _defer(delivery: Delivery, error: BaseException, now: datetime, *, permanent: bool) -> None:
@@ -453,11 +458,13 @@ def _record(answers: list[tuple[Delivery, BaseException | None]], outcome: Sent,
     if not answers:
         return
     with transaction.atomic():
+        sent = [delivery for delivery, error in answers if error is None]
+        _mark_sent(sent, now)
+        outcome.sent += [delivery.pk for delivery in sent]
         for delivery, error in answers:
             if error is None:
-                _mark_sent(delivery, now)
-                outcome.sent.append(delivery.pk)
-            elif isinstance(error, outbox.REFUSALS):
+                continue
+            if isinstance(error, outbox.REFUSALS):
                 refused = outbox.code(error)
                 _defer(delivery, error, now, permanent=refused >= 500)
                 (outcome.failed if refused >= 500 else outcome.deferred).append(delivery.pk)

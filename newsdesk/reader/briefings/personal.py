@@ -18,6 +18,7 @@ from datetime import datetime
 
 from django.db import connections
 
+from newsdesk.articles import rows as article_rows
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
 from newsdesk.reader.briefings import mutes as mute_rules
 from newsdesk.reader.briefings import sentences
@@ -94,10 +95,8 @@ def whats_new(
     since = {pk: max(seen, not_before) if not_before else seen for pk, (_, seen, _) in stories.items()}
     mutes = mute_rules.of_user(user_id) if mutes is None else mutes
     newest = _newest_members(since, mutes)
-    articles_by_id = (
-        Article.objects.select_related("source", "enrichment")
-        .defer("body_html", "body_text", "enrichment__embedding")
-        .in_bulk([a for rows in newest.values() for _, a in rows])
+    articles_by_id = article_rows.with_publisher(
+        sorted({a for rows in newest.values() for _, a in rows}), bodies=False, embedding=False
     )
     sentences.load_bodies(articles_by_id.values())
     fetched = {
