@@ -114,6 +114,11 @@ class Reason:
     text: str = ""
     url: str = ""
 
+    @property
+    def points_shown(self) -> str:
+        """ "+1.50", "-0.40": the template's floatformat cost more than the rest of a row."""
+        return f"{self.points:+.2f}"
+
 
 @dataclass
 class Entry:
@@ -126,6 +131,10 @@ class Entry:
     more_sources: int = 0
     read: bool = False
     nudged: bool | None = None  # "more" (True) or "less" (False) like this, as the reader said
+
+    @property
+    def score_shown(self) -> str:
+        return f"{self.score:.2f}"
 
 
 @dataclass
@@ -339,6 +348,7 @@ def _from_seeds(seeds: list[_Seed], since: datetime) -> tuple[dict[int, Reason],
             near = index.search(from_blob(bytes(blob)), NEIGHBOURS, since=since.timestamp(), exclude=list(by_id))
         except (ValueError, OSError):  # an index of other dimensions, a file being replaced
             continue
+        text = url = ""
         for neighbour, similarity in near:
             if similarity < MIN_SIMILARITY:
                 continue
@@ -347,8 +357,9 @@ def _from_seeds(seeds: list[_Seed], since: datetime) -> tuple[dict[int, Reason],
                 continue
             points = seed.weight.value * similarity
             if neighbour not in like or like[neighbour].points < points:
-                text = _like_text(seed.weight, title)
-                like[neighbour] = Reason(seed.weight, points, text, Article(pk=article_id).get_absolute_url())
+                if not url:  # once per seed: a reverse() per neighbour added up
+                    text, url = _like_text(seed.weight, title), Article(pk=article_id).get_absolute_url()
+                like[neighbour] = Reason(seed.weight, points, text, url)
     return like, less, hidden_stories
 
 
@@ -653,13 +664,9 @@ def _diverse(entries: list, metas: dict[int, _Meta], limit: int) -> list:
 
 def _describe(reason: Reason, article: Article, story: _Story | None, profile: _Profile) -> Reason:
     """The reason in words, with a link to what it names."""
-    from django.urls import reverse
-
     weight = reason.weight
     if weight is FOLLOWED_SOURCE:
-        return replace(
-            reason, text=f"You follow {article.source.name}", url=reverse("source", args=[article.source.slug])
-        )
+        return replace(reason, text=f"You follow {article.source.name}", url=url_of("source", article.source.slug))
     if weight is FOLLOWED_HASHTAG:
         return replace(reason, text=f"You follow {reason.text}")
     if weight is FOLLOWED_SECTION:

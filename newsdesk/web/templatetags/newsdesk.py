@@ -15,7 +15,7 @@ from django.template import Context
 from django.template.base import Parser, Token
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as url_tag
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -140,10 +140,10 @@ def _plain(value: object) -> bool:
 
 class CachedURLNode(URLNode):
     """`{% url %}` with its result remembered; anything but plain positional string or
-    integer arguments (or `as var`) goes through `{% url %}` itself."""
+    integer arguments goes through `{% url %}` itself."""
 
     def render(self, context: Context) -> str:
-        if self.asvar or self.kwargs:
+        if self.kwargs:
             return super().render(context)
         args = [arg.resolve(context) for arg in self.args]
         if not all(_plain(arg) for arg in args):
@@ -153,10 +153,19 @@ class CachedURLNode(URLNode):
         key = (view_name, *((type(arg), arg) for arg in args), *scope)
         url = _URLS.get(key)
         if url is None:
-            url = reverse(view_name, args=args, current_app=scope[0])
+            try:
+                url = reverse(view_name, args=args, current_app=scope[0])
+            except NoReverseMatch:
+                if self.asvar is None:
+                    raise
+                context[self.asvar] = ""  # as {% url ... as var %} does
+                return ""
             if len(_URLS) >= _URLS_MAX:
                 _URLS.clear()
             _URLS[key] = url
+        if self.asvar:
+            context[self.asvar] = url
+            return ""
         return conditional_escape(url) if context.autoescape else url
 
 
