@@ -69,12 +69,7 @@ def also_published_by(articles: Iterable[Article]) -> list[Article]:
     sources_of: dict[int, set[int]] = defaultdict(set)
     records = _records()
     if records is not None and items:
-        ids = list(root_of)
-        originals_of_copies = records._default_manager.filter(article_id__in=ids).values("original_id")
-        rows = records._default_manager.filter(
-            Q(original_id__in=ids) | Q(original_id__in=originals_of_copies)
-        ).values_list("article_id", "original_id", "article__source_id", "original__source_id")
-        for copy, original, copy_source, original_source in rows:
+        for copy, original, copy_source, original_source in _copy_rows(records, list(root_of)):
             if copy in root_of:
                 root_of[copy] = original
             sources_of[original].update((copy_source, original_source))
@@ -85,3 +80,31 @@ def also_published_by(articles: Iterable[Article]) -> list[Article]:
             (known[pk] for pk in others if pk in known), key=lambda source: source.name.lower()
         )
     return items
+
+
+def _copy_rows(records: type[Model], ids: list[int]) -> Iterable[tuple[int, int, int, int]]:
+    """(copy, original, copy's source, original's source) of every copy of the texts of
+    `ids`. One plain statement with the ids as one parameter, as in `originals`: the
+    ORM's version of it cost a search page 1 ms to build, more than running it."""
+    manager = records._default_manager
+    connection = connections[manager.db]
+    param: list[int] | str
+    if connection.vendor == "postgresql":
+        among, param = "= ANY(%s)", ids
+    elif connection.vendor == "sqlite":
+        among, param = "IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    else:
+        originals_of_copies = manager.filter(article_id__in=ids).values("original_id")
+        return manager.filter(Q(original_id__in=ids) | Q(original_id__in=originals_of_copies)).values_list(
+            "article_id", "original_id", "article__source_id", "original__source_id"
+        )
+    quote = connection.ops.quote_name
+    table, articles = quote(records._meta.db_table), quote(Article._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.article_id, d.original_id, a.source_id, o.source_id FROM {table} d"
+            f" INNER JOIN {articles} a ON a.id = d.article_id INNER JOIN {articles} o ON o.id = d.original_id"
+            f" WHERE d.original_id {among} OR d.original_id IN (SELECT original_id FROM {table} WHERE article_id {among})",
+            [param, param],
+        )
+        return cursor.fetchall()

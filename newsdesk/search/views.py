@@ -5,13 +5,11 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
 
-from newsdesk.articles.copies import also_published_by
-from newsdesk.articles.models import Article
 from newsdesk.search.backends import search
 from newsdesk.search.forms import SearchForm
-from newsdesk.search.types import MAX_OFFSET, Hit
+from newsdesk.search.rows import result_rows
+from newsdesk.search.types import MAX_OFFSET
 
 PAGE_SIZE = 20
 
@@ -41,7 +39,7 @@ def _results(request: HttpRequest, query: str, form: SearchForm) -> dict:
         results = search(query, filters, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         hits, total = results
     return {
-        "hits": _with_articles(hits),
+        "hits": result_rows(hits),
         "total": total,
         "total_exact": results.exact,  # else counting stopped there: "1,100+ results"
         "page": page,
@@ -53,18 +51,3 @@ def _page_number(value: str | None) -> int:
         return max(1, int(value or 1))
     except ValueError:
         return 1
-
-
-def _with_articles(hits: list[Hit]) -> list[dict]:
-    articles = (
-        Article.objects.select_related("source", "image")  # image: the thumbnail (newsdesk/images/)
-        .defer("body_html", "body_text")
-        .in_bulk([hit.article_id for hit in hits])
-    )
-    also_published_by(articles.values())  # each text is one hit; it names the other publishers
-    # The snippet is escaped by the backend (highlight.to_html) before <mark> is added.
-    return [
-        {"article": articles[hit.article_id], "snippet": mark_safe(hit.snippet), "score": hit.score}
-        for hit in hits
-        if hit.article_id in articles
-    ]
