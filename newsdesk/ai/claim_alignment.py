@@ -23,8 +23,20 @@ Rounding and hedges are not conflicts: each figure stands for an interval, the n
 give or take half its last written step but at most ROUNDING of its value ("300" covers
 285-315, so "about 300" and "312" agree; "10" covers 9.5-10.5, so "10 killed" and "12
 killed" conflict); "about", "nearly", "some" widen it to HEDGE_ABOUT either side; "more
-than X" is X and above, "up to X" is X and below. Figures conflict only when their
-intervals do not meet. Days and times of day must be equal.
+than X" is X and above, "up to X" is X and below. Intervals that only touch do not meet
+("12" and "13" share only 12.5: exact whole numbers that differ are different figures).
+Figures conflict only when their intervals do not meet. Days and times of day must be
+equal.
+
+A conflict also needs (each a general rule, found by labelling pairs the rules had not
+seen): the same period named on both sides (a period on one side only, "Q4 loss of $21
+billion" / "record $19 billion loss", may be the year's; "fourth-quarter" and "Q4" are
+one period); no bound on either side (a bound, "below $108", "more than 20", "up to",
+is compatible with any value on its side; it is the same claim only as the same number);
+the words after both figures comparable (`_same_after`: a word after one figure and none
+after the other, or words that cannot be read, "8 months after their split", is no
+evidence of one thing); and a name in common when both sentences name any, case aside
+and a name matching a longer one with all its words ("George" / "George Clooney").
 """
 
 from __future__ import annotations
@@ -35,7 +47,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from newsdesk.ai.claims import WINDOW, Claim, Figure, next_word
+from newsdesk.ai.claims import WINDOW, Claim, Figure, next_word, words_after
 from newsdesk.ai.terms import content_terms
 
 __all__ = ["SAME_COSINE", "Fact", "assign", "compatible", "facts_of", "relate"]
@@ -90,25 +102,44 @@ def _interval(f: Figure) -> tuple[float, float]:
 
 
 def compatible(a: Figure, b: Figure) -> bool:
-    """Whether two figures of one dimension can both be right (see the module's note)."""
+    """Whether two figures of one dimension can both be right (see the module's note).
+
+    The intervals must overlap, not merely touch: "12" (11.5-12.5) and "13" (12.5-13.5)
+    meet only at 12.5, a value neither publisher wrote, so two exact whole numbers that
+    differ are different figures ("killed 12" / "killed 13", "$14 billion" / "$15
+    billion"). Equal values always agree (a day or a time of day is a point)."""
+    if a.value == b.value:
+        return True
     a_low, a_high = _interval(a)
     b_low, b_high = _interval(b)
-    return a_low <= b_high + 1e-9 and b_low <= a_high + 1e-9
+    eps = 1e-9 * max(1.0, abs(a.value), abs(b.value))  # float noise in "$1.8 billion" +- 0.05 billion
+    return a_low < b_high - eps and b_low < a_high - eps
+
+
+BOUNDS = ("over", "under")  # "more than X", "at least X", "below X", "up to X": not a value
 
 
 def agree(a: Figure, b: Figure) -> bool:
     """Whether two figures state the same value: compatible, and a bound ("more than X",
     "up to X") only agrees with a figure at X ("up to $8 billion" does not state "$3
-    billion", though it does not contradict it either)."""
+    billion", though it does not contradict it either). A bound is never widened as if
+    it were "about": "below $108" does not state "around $101"."""
     if not compatible(a, b):
         return False
-    if a.hedge in ("over", "under") or b.hedge in ("over", "under"):
-        plain_a, plain_b = replace(a, hedge=""), replace(b, hedge="")
-        return compatible(plain_a, plain_b) or (
-            {a.hedge, b.hedge} <= {"about", "over", "under"}
-            and compatible(replace(a, hedge="about"), replace(b, hedge="about"))
-        )
+    if a.hedge in BOUNDS or b.hedge in BOUNDS:
+        return compatible(replace(a, hedge=""), replace(b, hedge=""))
     return True
+
+
+def _bounds_only_agree(a: Figure, b: Figure) -> str | None:
+    """`relate`'s answer when a figure is a bound: a bound is compatible with every value
+    on its side, so it never conflicts; it is the same claim only when it says the same
+    number: the same bound ("more than 20" / "at least 20") or a value at the bound ("up
+    to $100 million" / "$100 million"), not one merely on its side ("more than 20" /
+    "25")."""
+    if a.hedge in BOUNDS and b.hedge in BOUNDS and a.hedge != b.hedge:
+        return None  # "more than 20" and "up to 20" meet at 20 but say opposite things
+    return "same" if agree(a, b) else None
 
 
 def _context_overlap(a: Fact, b: Fact, fa: Figure, fb: Figure) -> float:
@@ -127,9 +158,18 @@ def _context_overlap(a: Fact, b: Fact, fa: Figure, fb: Figure) -> float:
 _PERIOD = re.compile(
     r"\b(?:[1-4]q|q[1-4]|h[12]|[12]h|fy\W?\d{2,4}|(?:first|second|third|fourth)[- ](?:quarter|half)|"
     r"full[- ]year|annual|annually|monthly|weekly|quarterly|year[- ]on[- ]year|(?:19|20)\d\d|"
+    r"(?:this|last|past|previous|latest|next|the) (?:year|quarter|month|week|half)|year[- ]to[- ]date|ytd|"
     r"january|february|march|april|june|july|august|september|october|november|december)\b",
     re.IGNORECASE,
 )
+# One period, several spellings: "Q4", "4Q", "fourth quarter", "fourth-quarter".
+_PERIOD_NAMES = {
+    **{f"{n}q": f"q{n}" for n in "1234"},
+    **{f"{w} quarter": f"q{n}" for n, w in zip("1234", ("first", "second", "third", "fourth"), strict=True)},
+    "1h": "h1", "2h": "h2", "first half": "h1", "second half": "h2",
+    "full year": "year", "the year": "year", "this year": "year",
+    "year to date": "ytd", "last quarter": "the quarter", "latest quarter": "the quarter",
+}  # fmt: skip
 
 
 _TOTALS = frozenset(content_terms("overall total cumulative altogether combined"))
@@ -141,6 +181,7 @@ def _periods(claim: Claim) -> tuple[set[str], set[str]]:
     (annual, monthly...): figures of different periods or rates are different things,
     however alike the sentences are."""
     found = {m.group().lower().replace("-", " ") for m in _PERIOD.finditer(claim.text)}
+    found = {_PERIOD_NAMES.get(p, re.sub(r"^fy\W?(?:20)?(\d\d)$", r"fy\1", p)) for p in found}
     return found - _RATES, {"annual" if p == "annually" else p for p in found & _RATES}
 
 
@@ -193,13 +234,18 @@ def relate(a: Fact, b: Fact, cosine: float) -> str | None:
         return None
     if _context_overlap(a, b, fa, fb) < CONTEXT_OVERLAP:
         return None
-    for periods_a, periods_b in zip(_periods(a.claim), _periods(b.claim), strict=True):
+    periods = list(zip(_periods(a.claim), _periods(b.claim), strict=True))
+    for periods_a, periods_b in periods:
         if periods_a and periods_b and not periods_a & periods_b:
             return None  # "Q4 sales rose 6%" and "2013 sales rose 10%"; an annual and a monthly rate
+    if fa.hedge in BOUNDS or fb.hedge in BOUNDS:
+        return _bounds_only_agree(fa, fb)  # "below $108" is compatible with any price under it
     if agree(fa, fb):
         return "same"
     if compatible(fa, fb) or _states(a.claim, fb) or _states(b.claim, fa):
         return None
+    if any(periods_a != periods_b for periods_a, periods_b in periods):
+        return None  # a period named on one side only: "Q4 loss of $21bn" is not the year's "$19bn loss"
     if bool(_TOTALS & set(fa.context)) != bool(_TOTALS & set(fb.context)):
         return None  # a running total is not the figure of one day or one weekend
     if a.claim.sentence >= LEAD_SENTENCES or b.claim.sentence >= LEAD_SENTENCES:
@@ -207,14 +253,22 @@ def relate(a: Fact, b: Fact, cosine: float) -> str | None:
     anchors_a, anchors_b = _anchors(a.claim, fa), _anchors(b.claim, fb)
     if not anchors_a & anchors_b:
         return None  # the words next to the figures differ: "pay ... $13.8 million", "cost investors $4B"
-    after_a, after_b = _after(a.claim, fa), _after(b.claim, fb)
-    if after_a and after_b and after_a != after_b and after_a not in anchors_b and after_b not in anchors_a:
-        return None  # "8 months after the split" is not "a boyfriend of seven months in secret"
+    if not _same_after(a.claim, fa, b.claim, fb, anchors_a, anchors_b):
+        return None  # "8 months after their split" is not "a boyfriend of seven months"
     if _modal(a.claim, fa) or _modal(b.claim, fb):
         return None
-    if a.claim.entities and b.claim.entities and not set(a.claim.entities) & set(b.claim.entities):
+    if a.claim.entities and b.claim.entities and not _share_entity(a.claim.entities, b.claim.entities):
         return None  # about different people, places or organisations
     return "conflict"
+
+
+def _share_entity(names_a: Sequence[str], names_b: Sequence[str]) -> bool:
+    """Whether two sentences name someone in common: case aside ("GEORGE CLOONEY" in a
+    headline), and a name is the same as a longer one that has all its words ("Clooney",
+    "George" / "George Clooney"), as a Title Case headline's names are often cut."""
+    words_a = [tuple(n.lower().split()) for n in names_a]
+    words_b = [tuple(n.lower().split()) for n in names_b]
+    return any(x and y and (set(x) <= set(y) or set(y) <= set(x)) for x in words_a for y in words_b)
 
 
 # Verbs of change and of stating say how a figure moved or was told, not what it is of:
@@ -236,11 +290,48 @@ def _anchors(claim: Claim, figure: Figure) -> set[str]:
     return set(figure.anchors) - names - _MOVES
 
 
+NAME_AFTER = "<name>"  # a name right after the figure ("boyfriend of six months Jared ...")
+
+
 def _after(claim: Claim, figure: Figure) -> str:
-    """The content word right after the figure, unless it is part of a name."""
+    """What the words right after the figure say it is of: its stemmed content word; ""
+    when the clause ends there or a name follows (a name says whose, not what); else
+    "~" and the first word, when the clause goes on in words that are no content word
+    ("8 months after their split"), which cannot be checked against the other side."""
     word = next_word(claim.text, figure)
-    names = {t for name in claim.entities for t in content_terms(name)}
-    return "" if word in names else word
+    following = words_after(claim.text, figure)
+    if word:
+        names = {t for name in claim.entities for t in content_terms(name)}
+        raw = next((w for w in following if content_terms(w)), following[0])  # the word it came from
+        return NAME_AFTER if word in names or _written_as_name(claim.text, raw) else word
+    return "~" + following[0].lower() if following else ""
+
+
+def _written_as_name(sentence: str, word: str) -> bool:
+    """A capitalised word in a sentence that is not in Title Case: part of a name the
+    entity finder did not complete ("... of six months Jared ...", cut off)."""
+    tokens = sentence.split()
+    title_case = len(tokens) >= 4 and sum(t[:1].isupper() for t in tokens) >= 0.6 * len(tokens)
+    return word[:1].isupper() and not title_case
+
+
+def _same_after(a: Claim, fa: Figure, b: Claim, fb: Figure, anchors_a: set[str], anchors_b: set[str]) -> bool:
+    """Whether the words after two figures allow them to be one thing. Equal, or both
+    ending the clause or followed by a name, they do; two content words do unless they
+    differ and neither is an anchor of the other ("8 months after the split" is not "a
+    boyfriend of seven months in secret"); anything else (a word after one figure and
+    none after the other, words that cannot be read) is no evidence of one thing."""
+    raw_a, raw_b = next_word(a.text, fa), next_word(b.text, fb)
+    after_a, after_b = _after(a, fa), _after(b, fb)
+    if after_a == after_b or (raw_a and raw_a == raw_b):
+        return True
+    if {after_a, after_b} <= {"", NAME_AFTER}:
+        return True
+    if not after_a or not after_b or after_a.startswith("~") or after_b.startswith("~"):
+        return False
+    if NAME_AFTER in (after_a, after_b):
+        return False
+    return after_a in anchors_b or after_b in anchors_a
 
 
 def _restates(a: Fact, b: Fact, cosine: float) -> bool:

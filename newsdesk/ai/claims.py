@@ -443,12 +443,16 @@ def _context(sentence: str, start: int, end: int, language: str = "en") -> tuple
     return tuple(before + after), tuple(before[-2:] + after[:2])
 
 
-def next_word(sentence: str, figure: Figure) -> str:
-    """The stemmed content word right after the figure (within two words), or ""."""
+def words_after(sentence: str, figure: Figure, n: int = 2) -> list[str]:
+    """The first n words after the figure as written, not past its clause."""
     rest = sentence[figure.end :]
     clause = re.split(r"[,;:.!?()\u2014\u2013\"“”]", rest, maxsplit=1)[0]  # not past the clause
-    following = _WORD_RE.findall(clause)[:2]
-    terms = _terms(following)
+    return _WORD_RE.findall(clause)[:n]
+
+
+def next_word(sentence: str, figure: Figure) -> str:
+    """The stemmed content word right after the figure (within two words), or ""."""
+    terms = _terms(words_after(sentence, figure))
     return terms[0] if terms else ""
 
 

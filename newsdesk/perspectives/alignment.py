@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VERSION = f"{claims.VERSION}+align-2"  # 2: English plurals in `what`
+# 2: English plurals in `what`. 3: a conflict needs the same period on both sides; exact whole
+# numbers that differ (12 / 13) differ; a bound is no value; no conflict without comparable words
+# after both figures; names compared case aside and by a part (stored stories are aligned again).
+VERSION = f"{claims.VERSION}+align-3"
 SUMMARY_LIMIT = 40  # agreements kept in a story's summary (most publishers first)
 
 
