@@ -430,7 +430,12 @@ def extract_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
                 ld.get("description"),
             )
         ),
-        sections=_sections(meta.get("article:section"), ld.get("articleSection")),
+        # A page typed OpinionNewsArticle is filed as opinion whatever its section says.
+        sections=_sections(
+            meta.get("article:section"),
+            ld.get("articleSection"),
+            "Opinion" if "opinionnewsarticle" in _types(ld) else None,
+        ),
     )
 
 

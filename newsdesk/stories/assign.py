@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
@@ -48,6 +49,7 @@ from newsdesk.articles.models import Article, ArticleHashtag, Hashtag, from_blob
 from newsdesk.stories import clustering
 from newsdesk.stories.folding import fold_duplicate
 from newsdesk.stories.models import Story, StoryEvent, StoryLock, StoryMember
+from newsdesk.stories.opinion import is_opinion
 from newsdesk.stories.refresh import compute_refresh, member_ids, write_refresh
 from newsdesk.stories.signals import send_stories_changed
 from newsdesk.stories.windows import earlier, effective_time, later
@@ -60,6 +62,15 @@ REFRESH_GROUP = 4  # story records written per transaction (a membership check a
 # before its title-and-lead embedding speaks for the event (the clusterer's body gate);
 # an item with a headline alone is judged by its headline.
 MIN_LEAD_CHARS = 150
+
+
+class Entities(NamedTuple):
+    all: frozenset[str] = frozenset()  # hashtag slugs of people, places and organisations
+    participants: frozenset[str] = frozenset()  # those of people and organisations
+
+
+_PARTICIPANTS = {Hashtag.Kind.PERSON, Hashtag.Kind.ORGANIZATION}  # who takes part, unlike where
+_NONE = Entities()
 
 
 def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
@@ -88,7 +99,7 @@ def place_articles(article_ids: Iterable[int]) -> dict[int, int]:
             clusterer = _restored(since, later(last, ACTIVE), exclude={a.pk for a in new})
             for article in group:
                 placed[article.pk] = _place(
-                    article, vectors[article.pk], clusterer, entities.get(article.pk, frozenset()), touched
+                    article, vectors[article.pk], clusterer, entities.get(article.pk, _NONE), touched
                 )
             # Applied after the whole group, as the clusterer reports them (a copy placed
             # later in the group still finds its original where the database has it).
@@ -184,7 +195,7 @@ def _refresh(story_ids: set[int]) -> None:
 
 
 def _place(
-    article: Article, vector: np.ndarray, clusterer: clustering.OnlineClusterer, entities: frozenset, touched: set[int]
+    article: Article, vector: np.ndarray, clusterer: clustering.OnlineClusterer, entities: Entities, touched: set[int]
 ) -> int:
     """Decide the article's story (a copy's original's, else the clusterer's), then write
     its membership, and its story when new, in one short transaction. Folding writes the
@@ -250,7 +261,7 @@ def _restored(since: datetime, until: datetime, exclude: set[int]) -> clustering
     clusterer.restore(
         [
             (
-                _item(m.article, from_blob(bytes(m.title_vector)), entities.get(m.article_id, frozenset())),
+                _item(m.article, from_blob(bytes(m.title_vector)), entities.get(m.article_id, _NONE)),
                 str(m.story_id),
             )
             for m in members
@@ -260,15 +271,17 @@ def _restored(since: datetime, until: datetime, exclude: set[int]) -> clustering
     return clusterer
 
 
-def _item(article: Article, vector: np.ndarray, entities: frozenset) -> clustering.Item:
+def _item(article: Article, vector: np.ndarray, entities: Entities) -> clustering.Item:
     return clustering.Item(
         id=article.pk,
         vector=vector,
         title=article.title,
         time=_time(article).timestamp(),
         publisher=article.source.slug,
-        entities=entities,
+        entities=entities.all,
         body=_lead_vector(article),
+        opinion=is_opinion(article.url, article.publisher_sections or (), article.title),
+        participants=entities.participants,
     )
 
 
@@ -286,12 +299,15 @@ def _time(article: Article) -> datetime:
     return effective_time(article.published_at, article.created_at)
 
 
-def _entities(article_ids: list[int]) -> dict[int, frozenset]:
+def _entities(article_ids: list[int]) -> dict[int, Entities]:
     found: dict[int, set[str]] = {}
-    for article_id, slug in (
+    participants: dict[int, set[str]] = {}
+    for article_id, slug, kind in (
         ArticleHashtag.objects.filter(article_id__in=article_ids)
         .exclude(hashtag__kind=Hashtag.Kind.TOPIC)
-        .values_list("article_id", "hashtag__slug")
+        .values_list("article_id", "hashtag__slug", "hashtag__kind")
     ):
         found.setdefault(article_id, set()).add(slug)
-    return {k: frozenset(v) for k, v in found.items()}
+        if kind in _PARTICIPANTS:
+            participants.setdefault(article_id, set()).add(slug)
+    return {k: Entities(frozenset(v), frozenset(participants.get(k, ()))) for k, v in found.items()}

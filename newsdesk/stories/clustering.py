@@ -26,6 +26,15 @@ Why this design (figures: `newsdesk bench predict stories`, see bench/stories.py
   enrichment's) must also sit within `body_threshold` of the story's on average, to join
   and to merge: on the dev pages the same happening's coverage sits at 0.65 and above,
   and the sweep is flat from 0.55 to 0.65. Roundups (roundups.py) join nothing.
+* Events, not product lines: headlines that give one name different model numbers or
+  sizes ("13-inch" and "16-inch MacBook Pro", "Nexus 7" and "Nexus 8", variants.py) are
+  about different things, however close they read: neither joins nor merges.
+* Reports, not opinions (opinion.py): commentary on a subject reads as close to the
+  day's reports on it as they do to each other. A story made of opinion pieces only is
+  no evidence of an event, so an opinion piece joins (and a story of opinion pieces
+  merges with) only a story that has reports, and only when it names one of the people
+  or organisations those reports name; a report joins a story of opinion pieces only on
+  such a shared participant too. A shared place is the subject, not the happening.
 * Time: similarity to a story drops by `decay_per_day` for each day it has been idle, and
   after `dormant_after` it goes dormant and is forgotten. That bounds the state to the
   stories of the last few days; `restore` rebuilds them from stored members, so any
@@ -48,6 +57,7 @@ from typing import NamedTuple
 import numpy as np
 
 from newsdesk.ai import terms, words
+from newsdesk.stories import variants
 from newsdesk.stories.roundups import is_roundup
 
 DAY = 86400.0
@@ -78,6 +88,10 @@ class Params:
     # both sides have them (pages do; the UCI headlines do not): a headline names the
     # subject, the lead tells the event.
     body_threshold: float = 0.6
+    # Headlines giving one name different variants (variants.py) never join or merge.
+    variants: bool = True
+    # Opinion pieces need a participant shared with a story's reports (opinion.py).
+    opinion_evidence: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,8 @@ class Item:
     publisher: str
     entities: frozenset[str] = frozenset()  # hashtag slugs of people, places, organisations
     body: np.ndarray | None = None  # unit embedding of title and lead, when there is a text
+    opinion: bool = False  # the publisher files it as opinion (opinion.py)
+    participants: frozenset[str] = frozenset()  # the entities that are people or organisations
 
 
 class Placement(NamedTuple):
@@ -106,6 +122,9 @@ class _Story:
     first: float
     last: float
     lexical: dict[str, float] = field(default_factory=dict)  # sum of members' lexical vectors
+    variants: dict[str, set[str]] = field(default_factory=dict)  # name -> values its headlines give
+    participants: dict[str, int] = field(default_factory=dict)  # members naming each, all members
+    reported: dict[str, int] = field(default_factory=dict)  # the same, reports (not opinion) only
 
 
 @lru_cache(maxsize=200_000)
@@ -150,10 +169,14 @@ class OnlineClusterer:
         self._last = np.zeros(0)
         self._active = np.zeros(0, dtype=bool)
         self._closed = np.zeros(0, dtype=bool)  # a roundup's story: nothing joins it
+        self._reports = np.zeros(0)  # members that are not opinion pieces
         self._free: list[int] = []
         self._stories: dict[str, _Story] = {}
         self._by_slot: dict[int, _Story] = {}
         self._postings: dict[str, dict[int, float]] = {}
+        self._variant_slots: dict[str, set[int]] = {}  # variant name -> stories giving it
+        self._participant_slots: dict[str, dict[int, int]] = {}  # all members
+        self._reported_slots: dict[str, dict[int, int]] = {}  # reports only
         self._merges: list[tuple[str, str]] = []
         self._serial = 0
         self.clock = float("-inf")  # the latest publication time seen
@@ -168,13 +191,15 @@ class OnlineClusterer:
         lexical = lexical_vector(item.title, item.entities)
         roundup = is_roundup(item.title)
         scores = np.zeros(0) if roundup else self._scores(vector, lexical, item.time, body)
+        if scores.size:
+            self._veto(scores, item)
         best = int(np.argmax(scores)) if scores.size else -1
         if best < 0 or scores[best] < self.params.threshold:
             story = self._open(self._next_key(), item.time, closed=roundup)
-            self._join(story, vector, lexical, item.time, body)
+            self._join(story, vector, lexical, item.time, body, item)
             return Placement(story.key, 1.0)
         story = self._by_slot[best]
-        self._join(story, vector, lexical, item.time, body)
+        self._join(story, vector, lexical, item.time, body, item)
         if self.params.merge:
             story = self._merge_around(story, scores, best)
         return Placement(story.key, float(scores[best]))
@@ -186,7 +211,8 @@ class OnlineClusterer:
             self._advance(item.time)
             vector = self._vector(item.vector)
             story = self._stories.get(key) or self._open(key, item.time, closed=is_roundup(item.title))
-            self._join(story, vector, lexical_vector(item.title, item.entities), item.time, self._body(item.body))
+            lexical = lexical_vector(item.title, item.entities)
+            self._join(story, vector, lexical, item.time, self._body(item.body), item)
 
     def rename(self, old: str, new: str) -> None:
         """Give a new story its permanent key (the database id), in pending merges too."""
@@ -242,10 +268,35 @@ class OnlineClusterer:
             scores[(counts > 0) & (mean_body < p.body_threshold)] = -np.inf
         return scores
 
+    def _veto(self, scores: np.ndarray, item: Item) -> None:
+        """Rule out (-inf) the stories that `item` may not join whatever its similarity:
+        those whose headlines give one of its names another variant, and for opinion
+        (either side) those without a report and a participant to tie the two."""
+        p = self.params
+        if p.variants:
+            for name, values in variants.by_name(variants.variants(item.title)).items():
+                for slot in self._variant_slots.get(name, ()):
+                    if not values & self._by_slot[slot].variants[name]:
+                        scores[slot] = -np.inf
+        if not p.opinion_evidence:
+            return
+        shared = np.zeros(len(scores), dtype=bool)
+        postings = self._reported_slots if item.opinion else self._participant_slots
+        for participant in item.participants:
+            for slot in postings.get(participant, ()):
+                shared[slot] = True
+        reported = self._reports > 0
+        allowed = (reported & shared) if item.opinion else (reported | shared)
+        scores[~allowed] = -np.inf
+
     def _link(self, x: _Story, y: _Story) -> float:
         """Average-link similarity of two stories, less the decay for the gap between them."""
         p = self.params
         if self._closed[x.slot] or self._closed[y.slot]:
+            return -np.inf
+        if p.variants and variants.conflict(x.variants, y.variants):
+            return -np.inf
+        if p.opinion_evidence and not self._tied(x, y):
             return -np.inf
         pairs = x.size * y.size
         lex = lexical_similarity(x.lexical, y.lexical)
@@ -257,6 +308,18 @@ class OnlineClusterer:
         emb = float(self._sums[x.slot] @ self._sums[y.slot])
         gap = max(0.0, max(x.first, y.first) - min(x.last, y.last))
         return (emb + p.lexical_weight * lex) / ((1.0 + p.lexical_weight) * pairs) - p.decay_per_day * gap / DAY
+
+    def _tied(self, x: _Story, y: _Story) -> bool:
+        """Whether opinion pieces are tied to reports: two stories of reports always are;
+        a story of opinion pieces only is tied to one with reports naming a participant it
+        names; two stories of opinion pieces only never are."""
+        x_reports, y_reports = self._reports[x.slot] > 0, self._reports[y.slot] > 0
+        if x_reports and y_reports:
+            return True
+        if not x_reports and not y_reports:
+            return False
+        opinions, reports = (x, y) if y_reports else (y, x)
+        return not opinions.participants.keys().isdisjoint(reports.reported)
 
     def _merge_around(self, story: _Story, scores: np.ndarray, best: int) -> _Story:
         """Merge into `story` the other stories the new article also fits, when the two
@@ -294,9 +357,19 @@ class OnlineClusterer:
         return body
 
     def _join(
-        self, story: _Story, vector: np.ndarray, lexical: dict[str, float], time: float, body: np.ndarray | None = None
+        self,
+        story: _Story,
+        vector: np.ndarray,
+        lexical: dict[str, float],
+        time: float,
+        body: np.ndarray | None,
+        item: Item,
     ) -> None:
         self._sums[story.slot] += vector
+        self._add_variants(story, variants.by_name(variants.variants(item.title)))
+        counts = dict.fromkeys(item.participants, 1)
+        self._add_participants(story, counts, {} if item.opinion else counts)
+        self._reports[story.slot] += 0 if item.opinion else 1
         if body is not None:
             self._bodies[story.slot] += body
             self._body_counts[story.slot] += 1
@@ -316,6 +389,9 @@ class OnlineClusterer:
         into.first, into.last = min(into.first, other.first), max(into.last, other.last)
         self._last[into.slot] = into.last
         self._add_lexical(into, other.lexical)
+        self._add_variants(into, other.variants)
+        self._add_participants(into, other.participants, other.reported)
+        self._reports[into.slot] += self._reports[other.slot]
         self._drop(other)
 
     def _add_lexical(self, story: _Story, lexical: dict[str, float]) -> None:
@@ -323,6 +399,21 @@ class OnlineClusterer:
             story.lexical[term] = story.lexical.get(term, 0.0) + weight
             posting = self._postings.setdefault(term, {})
             posting[story.slot] = posting.get(story.slot, 0.0) + weight
+
+    def _add_variants(self, story: _Story, found: dict[str, set[str]]) -> None:
+        for name, values in found.items():
+            story.variants.setdefault(name, set()).update(values)
+            self._variant_slots.setdefault(name, set()).add(story.slot)
+
+    def _add_participants(self, story: _Story, every: dict[str, int], reported: dict[str, int]) -> None:
+        for counts, postings, own in (
+            (every, self._participant_slots, story.participants),
+            (reported, self._reported_slots, story.reported),
+        ):
+            for participant, count in counts.items():
+                own[participant] = own.get(participant, 0) + count
+                posting = postings.setdefault(participant, {})
+                posting[story.slot] = posting.get(story.slot, 0) + count
 
     def _open(self, key: str, time: float, *, closed: bool = False) -> _Story:
         if not self._free:
@@ -341,6 +432,18 @@ class OnlineClusterer:
             del posting[story.slot]
             if not posting:
                 del self._postings[term]
+        for name in story.variants:
+            slots = self._variant_slots[name]
+            slots.discard(story.slot)
+            if not slots:
+                del self._variant_slots[name]
+        for own, postings in ((story.participants, self._participant_slots), (story.reported, self._reported_slots)):
+            for participant in own:
+                named = postings[participant]
+                del named[story.slot]
+                if not named:
+                    del postings[participant]
+        self._reports[story.slot] = 0.0
         self._sums[story.slot] = 0.0
         self._sizes[story.slot] = 0.0
         if self._bodies.shape[1]:
@@ -366,6 +469,7 @@ class OnlineClusterer:
         self._last = np.concatenate([self._last, np.zeros(new - old)])
         self._active = np.concatenate([self._active, np.zeros(new - old, dtype=bool)])
         self._closed = np.concatenate([self._closed, np.zeros(new - old, dtype=bool)])
+        self._reports = np.concatenate([self._reports, np.zeros(new - old)])
         self._free.extend(range(new - 1, old - 1, -1))  # lowest free slot first
 
     def _advance(self, time: float) -> None:
