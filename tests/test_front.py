@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.web import front
 from newsdesk.supervisor import wait_for_http
+from newsdesk.web import front
 
 needs_nginx = pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 ROOT = Path(__file__).resolve().parent.parent
