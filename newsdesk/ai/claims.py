@@ -467,14 +467,20 @@ _PRONOUNS = frozenset("he she they it we i".split())
 _NOT_NAMES = frozenset("the a an this that it he she they we but and".split())
 
 
-def quote_in(sentence: str) -> Quote | None:
-    """The longest quotation of at least QUOTE_MIN_WORDS words in the sentence and its speaker, when a
-    verb of saying names one next to it ("... ," Noem said; Kennedy said: "...")."""
+def _longest_quotation(sentence: str) -> re.Match[str] | None:
+    """The longest quoted run of at least QUOTE_MIN_WORDS words, in any language's marks."""
     best = None
     for m in _QUOTED.finditer(sentence):
         text = m.group(1).strip(" ,.")
         if len(text.split()) >= QUOTE_MIN_WORDS and (best is None or len(text) > len(best.group(1))):
             best = m
+    return best
+
+
+def quote_in(sentence: str) -> Quote | None:
+    """The longest quotation of at least QUOTE_MIN_WORDS words in the sentence and its speaker, when a
+    verb of saying names one next to it ("... ," Noem said; Kennedy said: "...")."""
+    best = _longest_quotation(sentence)
     if best is None:
         return None
     text = best.group(1).strip(" ,.")
@@ -641,11 +647,7 @@ def local_quote_in(sentence: str, language: str) -> Quote | None:
     loc = LOCALES.get(language[:2])
     if loc is None:
         return None
-    best = None
-    for m in _QUOTED.finditer(sentence):
-        text = m.group(1).strip(" ,.")
-        if len(text.split()) >= QUOTE_MIN_WORDS and (best is None or len(text) > len(best.group(1))):
-            best = m
+    best = _longest_quotation(sentence)
     if best is None:
         return None
     verbs = "(?:" + "|".join(re.escape(v) for v in loc.verbs) + ")"
