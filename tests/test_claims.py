@@ -401,3 +401,31 @@ def test_names_in_title_case_headlines_match_case_aside_and_by_a_part():
     other = named("Harbour Star Mara Quint Marries Partner Of Six Months In Beach Ceremony", 2, ("Tom Vell",))
     assert relate(short, other, 0.9) is None  # only different people
     assert alignment.VERSION.endswith("align-3")  # stored stories are aligned again under these rules
+
+
+def test_the_page_shows_agreements_on_the_same_sentences_as_one_row_with_each_figure():
+    """Two figures of one pair of sentences were two rows quoting the same sentence twice."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from newsdesk.perspectives.alignment import Agreement, Citation
+    from newsdesk.perspectives.templatetags.claims import one_row_per_sentences
+
+    when = datetime(2026, 12, 6, tzinfo=UTC)
+
+    def cites(*places: tuple[int, int]) -> list[Citation]:
+        return [
+            Citation(SimpleNamespace(pk=a), SimpleNamespace(pk=a), s, f"sentence {s}", "", "", when) for a, s in places
+        ]
+
+    same = [(1, 4), (2, 7)]
+    rows = one_row_per_sentences(
+        [
+            Agreement("figure", "minutes", "30 min", "sentence 4", 2, cites(*same)),
+            Agreement("figure", "stairs", "two stairs", "sentence 4", 2, cites(*reversed(same))),
+            Agreement("quote", "", "", "sentence 4", 2, cites(*same)),
+            Agreement("figure", "stairs", "two stairs", "sentence 9", 2, cites((1, 9), (2, 7))),
+        ]
+    )
+    assert [r.value for r in rows] == ["30 min · two stairs", "two stairs"]
+    assert [r.citations[0].sentence for r in rows] == [4, 9]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from newsdesk.perspectives.alignment import StoryClaims
+from newsdesk.perspectives.alignment import Agreement, StoryClaims
 from newsdesk.perspectives.alignment import story_claims as read_story_claims
 
 register = template.Library()
@@ -16,7 +16,24 @@ SHOWN = 6  # agreements shown before the rest fold into "N more"
 
 @register.simple_tag
 def story_claims(story: Any) -> StoryClaims:
-    return read_story_claims(story)
+    found = read_story_claims(story)
+    found.agreements = one_row_per_sentences(found.agreements)
+    return found
+
+
+def one_row_per_sentences(agreements: list[Agreement]) -> list[Agreement]:
+    """Agreements that cite the very same sentences are one row on the page, with every
+    figure they agree on ("30 min · two stairs"): a reader saw one quotation twice. The
+    API keeps them apart, one claim each."""
+    rows: dict[frozenset[tuple[int, int]], Agreement] = {}
+    for agreement in agreements:
+        key = frozenset((c.article.pk, c.sentence) for c in agreement.citations)
+        first = rows.get(key)
+        if first is None:
+            rows[key] = agreement
+        elif agreement.value and agreement.value not in first.value.split(" · "):
+            first.value = f"{first.value} · {agreement.value}" if first.value else agreement.value
+    return list(rows.values())
 
 
 _OUTER = '"“”„«»'
