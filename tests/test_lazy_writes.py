@@ -17,6 +17,19 @@ def _synchronous_commit() -> str | None:
         return cursor.fetchone()[0]
 
 
+@pytest.fixture(autouse=True)
+def durable_session():
+    """A server set up for tests may not flush at commit at all (CI's): this session does,
+    as production's, so that the test sees what lazy_commit changes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = on")
+    yield
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_write_is_kept_and_only_its_own_transaction_skips_the_flush():
     user = get_user_model().objects.create_user("ada")

@@ -273,6 +273,7 @@ class Stop(BaseException):
     """Ends the scheduler's loop after its first pass (its sleep)."""
 
 
+@pytest.mark.django_db(transaction=True)  # the scheduler closes old connections, as it should
 def test_a_story_whose_alignment_task_was_lost_is_aligned_after_one_scheduler_pass(monkeypatch):
     articles = newsroom(3)
     enrich_articles([a.pk for a in articles])

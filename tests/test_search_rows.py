@@ -113,14 +113,24 @@ def test_an_article_deleted_since_the_search_is_left_out(world):
     assert set(shown_articles([world["pictured"].pk, 10**9])) == {world["pictured"].pk}
 
 
-def test_a_pages_queries_do_not_grow_with_its_rows(client, world, django_assert_max_num_queries):
-    """Publishers, pictures and copies come with the rows' one or two statements."""
+def test_a_pages_queries_do_not_grow_with_its_rows(client, world):
+    """Publishers, pictures and copies come with the rows' one or two statements: a page
+    of 20 rows reads no more than a page of a few (the search backend's own statements
+    differ between SQLite and PostgreSQL, so the count is compared, not fixed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("search:search"), {"q": "comet"})  # warm what is read once per process
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(reverse("search:search"), {"q": "comet"})
+    assert 0 < response.content.decode().count('<li class="item hit') < 20
     source = world["pictured"].source
     for n in range(25):
         make_article(source, f"Comet report {n}", "The comet again.", age=timedelta(hours=n))
-    with django_assert_max_num_queries(10):
+    with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("search:search"), {"q": "comet"})
     assert response.content.decode().count('<li class="item hit') == 20
+    assert len(many.captured_queries) <= len(few.captured_queries)
 
 
 def test_new_markers_only_for_the_signed_in_reader(client, world):
