@@ -40,9 +40,10 @@ def lazy_commit(using: str = "default") -> Iterator[None]:
         yield
 
 
-def after_response(request: HttpRequest, write: Callable[[], object]) -> None:
-    """Run `write` (in lazy_commit) once the response has been sent; at once when no
-    AfterResponseMiddleware will run it (a request built outside the middleware stack)."""
+def after_response(request: HttpRequest | None, write: Callable[[], object]) -> None:
+    """Run `write` (in lazy_commit) once the response has been sent; at once when there
+    is no request or no AfterResponseMiddleware will run it (a request built outside the
+    middleware stack)."""
     later = getattr(request, _LATER, None)
     if later is None:
         _run(write)

@@ -26,7 +26,7 @@ from ninja.security import HttpBearer
 
 from newsdesk.accounts import ratelimit
 from newsdesk.api.models import TOKEN_PREFIX, ApiToken, hash_token
-from newsdesk.lazy_writes import after_response, lazy_commit
+from newsdesk.lazy_writes import after_response
 
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -101,11 +101,7 @@ def find_token(secret: str, request: HttpRequest | None = None) -> ApiToken | No
             def note() -> None:
                 ApiToken.objects.filter(pk=pk).update(last_used_at=now)
 
-            if request is None:
-                with lazy_commit():
-                    note()
-            else:
-                after_response(request, note)
+            after_response(request, note)
             token.last_used_at = now
     return token
 
