@@ -9,7 +9,8 @@ and comments. The FTS5 triggers index every article as it is inserted.
 
 Then it starts the web server exactly as `newsdesk up` does (newsdesk/web/front.py:
 nginx with its microcache in front of gunicorn when nginx is installed, else gunicorn
-alone; same commands, config and environment; no worker or scheduler) and runs wrk
+alone; same commands, config and environment, with the shared embedder holding the one
+copy of the model; no worker or scheduler until the ingest) and runs wrk
 from 127.0.0.1 (32 connections, 2 threads, --latency) against:
 
 1. cached: one article URL again and again (whatever page caching the site does);
@@ -488,6 +489,7 @@ def run(
             started = time.perf_counter()
             info = _prepare(data_dir, env, articles=articles, corpus=corpus, seed=seed, children=children)
             generate_s = time.perf_counter() - started
+            env = {**env, "NEWSDESK_EMBEDDER": _start_embedder(data_dir, children)}
             result = _benchmark(info, data_dir, work, env, children, nginx, web_workers, options)
             result["generate_s"] = round(info.get("generate_s", generate_s), 1)
             db_bytes = sum(p.stat().st_size for p in data_dir.glob("newsdesk.sqlite3*"))
@@ -506,6 +508,28 @@ def run(
     result["cpus"] = os.cpu_count()
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     return result
+
+
+def _start_embedder(data_dir: Path, children: Children) -> str:
+    """The shared embedder of `newsdesk up` (one copy of the model for the web processes
+    and the task workers, at the workers' priority); returns its socket's path for
+    NEWSDESK_EMBEDDER. Without it every web process would load the model itself."""
+    from django.conf import settings
+
+    from newsdesk.ai.embedder import listening_socket
+    from newsdesk.ai.embeddings import remote_embed
+    from newsdesk.management.commands.up import embedder_socket_path
+
+    path = embedder_socket_path(data_dir)
+    listener = listening_socket(path)
+    try:
+        command = [sys.executable, "-m", "newsdesk.ai.embedder", "--fd", str(listener.fileno())]
+        command += ["--nice", str(settings.NEWSDESK_EMBEDDER_NICE)]
+        children.start(command, env=site_env(data_dir), pass_fds=(listener.fileno(),))
+    finally:
+        listener.close()  # the embedder has its copy
+    remote_embed(path, ["warm up"], wait=300)  # the model is loaded before anything is measured
+    return path
 
 
 def _benchmark(

@@ -25,6 +25,7 @@ import grimp
 # Bottom to top; packages on one level are peers. Modules outside these (settings, urls,
 # the management commands, wsgi, cli) are the composition root and are left out.
 LAYERS: list[set[str]] = [
+    {"turns"},
     {"links", "dates", "limits", "charset", "plain_rows", "registry", "sqlite"},
     {"sources", "extract", "ai"},
     {"articles"},

@@ -4,8 +4,11 @@ import threading
 
 from django.core.wsgi import get_wsgi_application
 
+from newsdesk import turns
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsdesk.settings")
-application = get_wsgi_application()
+# gunicorn's threads take turns at Python (see turns.py): one page at a time per process.
+application = turns.serve(get_wsgi_application())
 
 
 def warm_up() -> None:

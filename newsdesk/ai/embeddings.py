@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 
+from newsdesk import turns
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -159,6 +161,13 @@ def remote_embed(path: str, texts: Sequence[str], *, wait: float | None = None) 
         if _priority == embedder.INTERACTIVE:
             wait = min(wait, INTERACTIVE_WAIT)
     request = json.dumps({"texts": list(texts), "priority": _priority}).encode()
+    with turns.aside():  # the embedder's CPU, not ours: a web process serves others meanwhile
+        return _ask_embedder(path, request, wait)
+
+
+def _ask_embedder(path: str, request: bytes, wait: float) -> np.ndarray:
+    from newsdesk.ai import embedder
+
     deadline = time.monotonic() + wait
     pause, last = 0.05, ""
     while True:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
+from newsdesk import turns
+
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -75,11 +77,12 @@ class LLMClient:
             "max_tokens": max_tokens,
         }
         try:
-            response = self._http.post(
-                f"{self.config.base_url}/chat/completions",
-                json=payload,
-                timeout=timeout if timeout is not None else self.config.timeout,
-            )
+            with turns.aside():  # seconds of waiting: a web process serves others meanwhile
+                response = self._http.post(
+                    f"{self.config.base_url}/chat/completions",
+                    json=payload,
+                    timeout=timeout if timeout is not None else self.config.timeout,
+                )
             response.raise_for_status()
             content = response.json()["choices"][0]["message"]["content"]
         except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as error:

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from newsdesk import turns
 from newsdesk.charset import decode_text, media_type
 from newsdesk.links import host_of
 
@@ -188,12 +189,13 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._fetch(
-            url,
-            headers,
-            check_robots=check_robots and self.policy.obey_robots,
-            max_bytes=min(max_bytes, self.policy.max_bytes) if max_bytes else self.policy.max_bytes,
-        )
+        with turns.aside():  # a publisher's server, in a web request (the desk's "add")
+            return self._fetch(
+                url,
+                headers,
+                check_robots=check_robots and self.policy.obey_robots,
+                max_bytes=min(max_bytes, self.policy.max_bytes) if max_bytes else self.policy.max_bytes,
+            )
 
     def _fetch_robots(self, url: str) -> tuple[int | None, bytes]:
         """(status, body) for RobotsCache.

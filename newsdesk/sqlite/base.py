@@ -15,6 +15,8 @@ import time
 
 from django.db.backends.sqlite3 import base
 
+from newsdesk import turns
+
 RETRY_EVERY_S = 0.001
 
 
@@ -25,14 +27,22 @@ def begin(connection: sqlite3.Connection, statement: str = "BEGIN IMMEDIATE") ->
     connection.execute("PRAGMA busy_timeout=0")
     try:
         deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            try:
-                connection.execute(statement)
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                    raise
-            time.sleep(RETRY_EVERY_S)
+        try:
+            connection.execute(statement)
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        # Another process writes: a web process serves others while this one waits.
+        with turns.aside():
+            while True:
+                time.sleep(RETRY_EVERY_S)
+                try:
+                    connection.execute(statement)
+                    return
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                        raise
     finally:
         connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
 

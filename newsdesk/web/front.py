@@ -52,6 +52,10 @@ from pathlib import Path
 
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 
+# Threads of a web process: one renders at a time (newsdesk/turns.py); the others let a
+# request that waits (an LLM, the write lock, a publisher's page) step aside.
+THREADS = 4
+
 # How often nginx may try gunicorn for one idempotent request (see the upstream block).
 UPSTREAM_COPIES = 3
 
@@ -228,7 +232,14 @@ def gunicorn_command(bind: str, web_workers: int, *, access_log: bool = True) ->
         "--workers",
         str(web_workers),
         "--threads",
-        "4",
+        str(THREADS),
+        # A process accepts a connection only when a thread is free for it (and closes it
+        # after the answer), so waiting requests queue once, in the listening socket's
+        # arrival order, for whichever process is free: not behind a busy process's queue.
+        "--worker-connections",
+        str(THREADS),
+        "--keep-alive",
+        "0",
         "--worker-class",
         "gthread",
         *(["--access-logfile", "-"] if access_log else []),
