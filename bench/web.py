@@ -130,6 +130,12 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--comment-rate", type=float, default=10.0, help="comment posts per second")
     parser.add_argument("--comment-clients", type=int, default=4, help="threads posting comments")
+    parser.add_argument(
+        "--search-rate",
+        type=float,
+        default=40.0,
+        help="searches per second of the open-loop search run during the ingest (issue 12's probe saw 40)",
+    )
 
 
 # --- the server, as `newsdesk up` runs it --------------------------------------------
@@ -453,6 +459,7 @@ def run(
     ingest_connections: int | None = None,
     comment_rate: float = 10.0,
     comment_clients: int = 4,
+    search_rate: float = 40.0,
     **_ignored,
 ) -> dict:
     from django.core.management.base import CommandError
@@ -472,6 +479,7 @@ def run(
         "ingest_connections": ingest_connections or connections,
         "comment_rate": comment_rate,
         "comment_clients": comment_clients,
+        "search_rate": search_rate,
         "corpus": corpus,
     }
     load_before = os.getloadavg()
@@ -782,6 +790,9 @@ def _signed_in_runs(
             figures["ingest_stored_during"] = ingest.stored() - before
             _keep_figures(result, f"{'signed_in' if name == 'article' else name}_during_ingest", figures)
         before = ingest.stored()
+        result.update(_search_rate_run(port, groups, options, cookies, queries[:2000], signed))
+        result["search_at_rate_during_ingest_stored_during"] = ingest.stored() - before
+        before = ingest.stored()
         result.update(_comment_run(port, groups, options, sessions, rotate_ids, posts, signed, "comment_during_ingest"))
         result["comment_during_ingest_stored_during"] = ingest.stored() - before
     finally:
@@ -822,6 +833,31 @@ def _comment_run(
         + (f"   {figures['errors']} errors {figures['statuses']}" if figures["errors"] else "")
     )
     return {f"{name}_{key}": value for key, value in figures.items()}
+
+
+def _search_rate_run(
+    port: int, groups: list[int], options: dict, cookies: dict[str, str], paths: list[str], signed
+) -> dict:
+    """Searches at a fixed rate (an open loop, `--search-rate`), with the server's CPU
+    each: what readers searching at that pace get, where wrk's 32 connections measure
+    the most the site can answer (their latency is 32 / throughput)."""
+    rate = options["search_rate"]
+    server_before, _ = _group_stats(groups)
+    started = time.perf_counter()
+    outcome = signed.get_at_rate(
+        port, paths[::-1], cookies, rate=rate, seconds=options["duration"], clients=max(8, int(rate // 2))
+    )
+    seconds = time.perf_counter() - started
+    server_after, _ = _group_stats(groups)
+    figures = outcome.figures(seconds)
+    figures["cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(1, figures["requests"]), 3)
+    print(
+        f"search at {rate:g}/s +ingest: {figures['rps']:9.1f} req/s p50 {figures['p50_ms']:8.2f} ms   "
+        f"p99 {figures['p99_ms']:8.2f} ms   max {figures['max_ms']:.0f} ms   {figures['requests']} searches, "
+        f"{figures['late']} sent late, {figures['cpu_ms_per_request']:.2f} ms server CPU each"
+        + (f"   {figures['errors']} errors {figures['statuses']}" if figures["errors"] else "")
+    )
+    return {"search_rate": rate, **{f"search_at_rate_during_ingest_{key}": value for key, value in figures.items()}}
 
 
 def _keep_figures(result: dict, name: str, figures: dict) -> None:

@@ -333,6 +333,41 @@ def post_comments(
     return results
 
 
+def get_at_rate(
+    port: int, paths: list[str], cookies: dict[str, str], *, rate: float, seconds: float, clients: int
+) -> PostResults:
+    """GET `paths` in turn at `rate` per second from `clients` threads: an open loop, as
+    readers arrive whatever the server's pace. A request's latency counts from its planned
+    time, so a server (or client) that falls behind is charged for the wait."""
+    total = max(1, int(rate * seconds))
+    plan = [(k / rate, paths[k % len(paths)]) for k in range(total)]
+    results = PostResults()
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+
+    def work(offset: int) -> None:
+        for at, path in plan[offset::clients]:
+            delay = start + at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                reply = request(port, "GET", path, cookies=cookies)
+                status = reply.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+            elapsed = 1000 * (time.perf_counter() - (start + at))
+            with lock:
+                results.statuses[status] = results.statuses.get(status, 0) + 1
+                results.late += delay < -0.05
+                if status == 200:
+                    results.latencies_ms.append(elapsed)
+                else:
+                    results.errors += 1
+
+    _run_threads(work, clients)
+    return results
+
+
 def _run_threads(work, count: int) -> None:
     errors: list[BaseException] = []
 

@@ -39,6 +39,8 @@ FIELDS = [
 INGEST_FIELDS = [
     "search_during_ingest_p99_ms",
     "search_during_ingest_rps",
+    "search_at_rate_during_ingest_p99_ms",
+    "search_at_rate_during_ingest_requests",
     "comment_during_ingest_p99_ms",
     "signed_in_during_ingest_p99_ms",
     "ingest_stored",
@@ -137,12 +139,16 @@ def test_quick_run_measures_site_and_nginx(capsys):
         ingest=300 if web.DEFAULT_CORPUS.is_dir() else 0,
         ingest_workers=1,
         comment_rate=5,
+        search_rate=10,
     )
     out = capsys.readouterr().out
     fields = FIELDS + (INGEST_FIELDS if web.DEFAULT_CORPUS.is_dir() else [])
     for field in fields:
         assert isinstance(result[field], (int, float)) and result[field] > 0, field
     assert result["comment_errors"] == 0 and result["signed_in_errors"] == 0
+    if web.DEFAULT_CORPUS.is_dir():  # 10 searches a second for 2 s, each a 200
+        assert result["search_at_rate_during_ingest_requests"] == 20
+        assert result["search_at_rate_during_ingest_errors"] == 0 and result["search_rate"] == 10
     assert result["articles"] == 300
     assert result["ratio"] == pytest.approx(result["cached_rps"] / result["nginx_rps"], rel=0.01)
     # nginx really served the page: the same bytes, many more requests than the site.
