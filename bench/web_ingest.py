@@ -299,38 +299,17 @@ def post_comments(
     post is from sending it to its redirect."""
     total = min(len(commenters), max(1, int(rate * seconds)))
     rng = random.Random(seed)
-    plan = [(k / rate, commenters[k], article_ids[rng.randrange(len(article_ids))]) for k in range(total)]
-    results = PostResults()
-    lock = threading.Lock()
-    start = time.perf_counter() + 0.2
+    targets = [(commenters[k], article_ids[rng.randrange(len(article_ids))]) for k in range(total)]
 
-    def work(offset: int) -> None:
-        for at, commenter, article_id in plan[offset::clients]:
-            delay = start + at - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            form = {
-                "csrfmiddlewaretoken": commenter.token,
-                "body": f"Bench comment {rng.randrange(10**9)} on this report: worth reading.",
-            }
-            sent = time.perf_counter()
-            try:
-                status = request(
-                    port, "POST", COMMENT_PATH.format(article_id), cookies=commenter.cookies, form=form
-                ).status
-            except (OSError, http.client.HTTPException):
-                status = 0
-            elapsed = 1000 * (time.perf_counter() - sent)
-            with lock:
-                results.statuses[status] = results.statuses.get(status, 0) + 1
-                results.late += delay < -0.05
-                if status == 302:
-                    results.latencies_ms.append(elapsed)
-                else:
-                    results.errors += 1
+    def post(target: tuple[Commenter, int]) -> int:
+        commenter, article_id = target
+        form = {
+            "csrfmiddlewaretoken": commenter.token,
+            "body": f"Bench comment {rng.randrange(10**9)} on this report: worth reading.",
+        }
+        return request(port, "POST", COMMENT_PATH.format(article_id), cookies=commenter.cookies, form=form).status
 
-    _run_threads(work, clients)
-    return results
+    return _paced(targets, post, rate=rate, clients=clients, success=302, from_plan=False)
 
 
 def get_at_rate(
@@ -340,26 +319,40 @@ def get_at_rate(
     readers arrive whatever the server's pace. A request's latency counts from its planned
     time, so a server (or client) that falls behind is charged for the wait."""
     total = max(1, int(rate * seconds))
-    plan = [(k / rate, paths[k % len(paths)]) for k in range(total)]
+    targets = [paths[k % len(paths)] for k in range(total)]
+    return _paced(
+        targets,
+        lambda path: request(port, "GET", path, cookies=cookies).status,
+        rate=rate,
+        clients=clients,
+        success=200,
+        from_plan=True,
+    )
+
+
+def _paced(targets: list, send, *, rate: float, clients: int, success: int, from_plan: bool) -> PostResults:
+    """`send(target)` (an HTTP status) for each target at its slot, `rate` per second, from
+    `clients` threads; a latency counts from the slot (`from_plan`) or from the sending."""
     results = PostResults()
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
 
     def work(offset: int) -> None:
-        for at, path in plan[offset::clients]:
-            delay = start + at - time.perf_counter()
+        for k in range(offset, len(targets), clients):
+            slot = start + k / rate
+            delay = slot - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            sent = time.perf_counter()
             try:
-                reply = request(port, "GET", path, cookies=cookies)
-                status = reply.status
+                status = send(targets[k])
             except (OSError, http.client.HTTPException):
                 status = 0
-            elapsed = 1000 * (time.perf_counter() - (start + at))
+            elapsed = 1000 * (time.perf_counter() - (slot if from_plan else sent))
             with lock:
                 results.statuses[status] = results.statuses.get(status, 0) + 1
                 results.late += delay < -0.05
-                if status == 200:
+                if status == success:
                     results.latencies_ms.append(elapsed)
                 else:
                     results.errors += 1

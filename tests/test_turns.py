@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bench.web import site_env
 from newsdesk import turns
 from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
@@ -129,17 +130,8 @@ def test_gunicorn_serves_pages_while_a_request_waits_for_the_write_lock(tmp_path
     write lock (held here, as a busy ingest worker would) steps aside, and a page asked
     for meanwhile is served at once; the login completes when the lock is free."""
     data = tmp_path / "data"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsdesk.settings",
-        "NEWSDESK_DATA_DIR": str(data),
-        "NEWSDESK_DEFAULT_SOURCES": "0",
-        "NEWSDESK_LOG_LEVEL": "WARNING",
-        "NEWSDESK_DEBUG": "0",
-        "NEWSDESK_WARM_UP": "0",  # no embedding model: this test asks no question
-    }
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
+    env = {**site_env(data), "NEWSDESK_WARM_UP": "0"}  # production settings; no model: no question asked
+    env.pop("REDIS_URL", None)  # the sessions in the SQLite file, behind its write lock
     setup = (
         "import django; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"

@@ -27,24 +27,27 @@ def begin(connection: sqlite3.Connection, statement: str = "BEGIN IMMEDIATE") ->
     connection.execute("PRAGMA busy_timeout=0")
     try:
         deadline = time.monotonic() + timeout_ms / 1000
-        try:
-            connection.execute(statement)
+        if _began(connection, statement, deadline):
             return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                raise
         # Another process writes: a web process serves others while this one waits.
         with turns.aside():
             while True:
                 time.sleep(RETRY_EVERY_S)
-                try:
-                    connection.execute(statement)
+                if _began(connection, statement, deadline):
                     return
-                except sqlite3.OperationalError as error:
-                    if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
-                        raise
     finally:
         connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+
+
+def _began(connection: sqlite3.Connection, statement: str, deadline: float) -> bool:
+    """True once `statement` ran; False while another connection holds the lock."""
+    try:
+        connection.execute(statement)
+        return True
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+            raise
+        return False
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
