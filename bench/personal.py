@@ -50,7 +50,7 @@ from pathlib import Path
 
 from bench import BBC_ARTICLES
 from bench.footprint import process_tree, pss_kb
-from bench.web import Children, _group_stats, _sigterm_as_interrupt, _wait_http, _wait_settled, site_env
+from bench.web import Children, _group_stats, _sigterm_as_interrupt, _wait_http, _wait_settled, site_env, start_embedder
 
 TARGETS = {  # issue 16, at 1,000,000 articles and 100,000 readers
     "foryou_p99_ms": ("<", 100.0),
@@ -390,20 +390,9 @@ def run(
 
 
 def _start_embedder(env: dict, children: Children, memory: Memory) -> None:
-    """The one embedding process of `newsdesk up`, on a socket bound here and inherited:
-    the web and workers start as they do there (the workers' warm-up asks it for
-    nothing but waits for it), and its memory is part of the deployment's."""
-    from django.conf import settings
-
-    from newsdesk.ai.embedder import listening_socket
-
-    listener = listening_socket(env["NEWSDESK_EMBEDDER"])
-    listener.set_inheritable(True)
-    command = [sys.executable, "-m", "newsdesk.ai.embedder", "--fd", str(listener.fileno())]
-    command += ["--nice", str(settings.NEWSDESK_EMBEDDER_NICE)]
-    proc = children.start(command, env=env, pass_fds=(listener.fileno(),), stdout=subprocess.DEVNULL)
-    listener.close()
-    memory.watch("embedder", [proc.pid])
+    """The embedder of `newsdesk up` (the workers' warm-up asks it for nothing but waits
+    for it); its memory is part of the deployment's."""
+    memory.watch("embedder", [start_embedder(env, children).pid])
 
 
 def _benchmark(

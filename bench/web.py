@@ -464,6 +464,9 @@ def run(
 ) -> dict:
     from django.core.management.base import CommandError
 
+    from newsdesk.ai.embeddings import remote_embed
+    from newsdesk.management.commands.up import embedder_socket_path
+
     nginx = front.nginx_binary()
     if not shutil.which("wrk"):
         raise CommandError("wrk is not installed (apt-get install wrk)")
@@ -497,7 +500,9 @@ def run(
             started = time.perf_counter()
             info = _prepare(data_dir, env, articles=articles, corpus=corpus, seed=seed, children=children)
             generate_s = time.perf_counter() - started
-            env = {**env, "NEWSDESK_EMBEDDER": _start_embedder(data_dir, children)}
+            env = {**env, "NEWSDESK_EMBEDDER": embedder_socket_path(data_dir)}
+            start_embedder(env, children)
+            remote_embed(env["NEWSDESK_EMBEDDER"], ["warm up"], wait=300)  # loaded before anything is measured
             result = _benchmark(info, data_dir, work, env, children, nginx, web_workers, options)
             result["generate_s"] = round(info.get("generate_s", generate_s), 1)
             db_bytes = sum(p.stat().st_size for p in data_dir.glob("newsdesk.sqlite3*"))
@@ -518,26 +523,20 @@ def run(
     return result
 
 
-def _start_embedder(data_dir: Path, children: Children) -> str:
-    """The shared embedder of `newsdesk up` (one copy of the model for the web processes
-    and the task workers, at the workers' priority); returns its socket's path for
-    NEWSDESK_EMBEDDER. Without it every web process would load the model itself."""
+def start_embedder(env: dict, children: Children) -> subprocess.Popen:
+    """The one embedding process of `newsdesk up`, on the socket env["NEWSDESK_EMBEDDER"]
+    names, bound here and inherited as `up` does: the web processes and the workers
+    then ask it instead of each loading the model."""
     from django.conf import settings
 
-    from newsdesk.ai.embedder import listening_socket
-    from newsdesk.ai.embeddings import remote_embed
-    from newsdesk.management.commands.up import embedder_socket_path
+    from newsdesk.ai import embedder
 
-    path = embedder_socket_path(data_dir)
-    listener = listening_socket(path)
+    listener = embedder.listening_socket(env["NEWSDESK_EMBEDDER"])
     try:
-        command = [sys.executable, "-m", "newsdesk.ai.embedder", "--fd", str(listener.fileno())]
-        command += ["--nice", str(settings.NEWSDESK_EMBEDDER_NICE)]
-        children.start(command, env=site_env(data_dir), pass_fds=(listener.fileno(),))
+        command = embedder.command(listener.fileno(), settings.NEWSDESK_EMBEDDER_NICE)
+        return children.start(command, env=env, pass_fds=(listener.fileno(),), stdout=subprocess.DEVNULL)
     finally:
         listener.close()  # the embedder has its copy
-    remote_embed(path, ["warm up"], wait=300)  # the model is loaded before anything is measured
-    return path
 
 
 def _benchmark(
@@ -811,20 +810,17 @@ def _comment_run(
 ) -> dict:
     """Comment posts at a fixed rate from a bounded client, with the server's CPU per post."""
     commenters = signed.prepare_commenters(port, sessions, article_ids, posts, options["comment_clients"])
-    server_before, _ = _group_stats(groups)
-    started = time.perf_counter()
-    outcome = signed.post_comments(
-        port,
-        commenters,
-        article_ids,
-        rate=options["comment_rate"],
-        seconds=options["duration"],
-        clients=options["comment_clients"],
+    figures = _paced_figures(
+        groups,
+        lambda: signed.post_comments(
+            port,
+            commenters,
+            article_ids,
+            rate=options["comment_rate"],
+            seconds=options["duration"],
+            clients=options["comment_clients"],
+        ),
     )
-    seconds = time.perf_counter() - started
-    server_after, _ = _group_stats(groups)
-    figures = outcome.figures(seconds)
-    figures["cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(1, figures["requests"]), 3)
     label = "comment +ingest" if name.endswith("ingest") else "comment"
     print(
         f"{label:>9}: {figures['rps']:9.1f} posts/s p50 {figures['p50_ms']:8.2f} ms   "
@@ -842,15 +838,11 @@ def _search_rate_run(
     each: what readers searching at that pace get, where wrk's 32 connections measure
     the most the site can answer (their latency is 32 / throughput)."""
     rate = options["search_rate"]
-    server_before, _ = _group_stats(groups)
-    started = time.perf_counter()
-    outcome = signed.get_at_rate(
-        port, paths[::-1], cookies, rate=rate, seconds=options["duration"], clients=max(8, int(rate // 2))
+    clients = max(8, int(rate // 2))
+    figures = _paced_figures(
+        groups,
+        lambda: signed.get_at_rate(port, paths[::-1], cookies, rate=rate, seconds=options["duration"], clients=clients),
     )
-    seconds = time.perf_counter() - started
-    server_after, _ = _group_stats(groups)
-    figures = outcome.figures(seconds)
-    figures["cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(1, figures["requests"]), 3)
     print(
         f"search at {rate:g}/s +ingest: {figures['rps']:9.1f} req/s p50 {figures['p50_ms']:8.2f} ms   "
         f"p99 {figures['p99_ms']:8.2f} ms   max {figures['max_ms']:.0f} ms   {figures['requests']} searches, "
@@ -858,6 +850,19 @@ def _search_rate_run(
         + (f"   {figures['errors']} errors {figures['statuses']}" if figures["errors"] else "")
     )
     return {"search_rate": rate, **{f"search_at_rate_during_ingest_{key}": value for key, value in figures.items()}}
+
+
+def _paced_figures(groups: list[int], run) -> dict:
+    """The figures of a paced client's `run()` (web_ingest.PacedResults), with the
+    server's CPU per request over it."""
+    server_before, _ = _group_stats(groups)
+    started = time.perf_counter()
+    outcome = run()
+    seconds = time.perf_counter() - started
+    server_after, _ = _group_stats(groups)
+    figures = outcome.figures(seconds)
+    figures["cpu_ms_per_request"] = round(1000 * (server_after - server_before) / max(1, figures["requests"]), 3)
+    return figures
 
 
 def _keep_figures(result: dict, name: str, figures: dict) -> None:

@@ -235,11 +235,11 @@ class Commenter:
 
 
 @dataclass
-class PostResults:
+class PacedResults:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
-    late: int = 0  # posts sent after their slot (the server or client was behind)
+    late: int = 0  # requests sent after their slot (the server or client was behind)
 
     def figures(self, seconds: float) -> dict:
         ordered = sorted(self.latencies_ms)
@@ -293,7 +293,7 @@ def post_comments(
     seconds: float,
     clients: int,
     seed: int = 5,
-) -> PostResults:
+) -> PacedResults:
     """Post the comment form at `rate` per second for `seconds` from `clients` threads, each
     post by the next commenter (so no account meets its rate limit); the latency of a
     post is from sending it to its redirect."""
@@ -314,7 +314,7 @@ def post_comments(
 
 def get_at_rate(
     port: int, paths: list[str], cookies: dict[str, str], *, rate: float, seconds: float, clients: int
-) -> PostResults:
+) -> PacedResults:
     """GET `paths` in turn at `rate` per second from `clients` threads: an open loop, as
     readers arrive whatever the server's pace. A request's latency counts from its planned
     time, so a server (or client) that falls behind is charged for the wait."""
@@ -330,10 +330,10 @@ def get_at_rate(
     )
 
 
-def _paced(targets: list, send, *, rate: float, clients: int, success: int, from_plan: bool) -> PostResults:
+def _paced(targets: list, send, *, rate: float, clients: int, success: int, from_plan: bool) -> PacedResults:
     """`send(target)` (an HTTP status) for each target at its slot, `rate` per second, from
     `clients` threads; a latency counts from the slot (`from_plan`) or from the sending."""
-    results = PostResults()
+    results = PacedResults()
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
 

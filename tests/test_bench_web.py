@@ -82,9 +82,9 @@ def test_parse_wrk_refuses_a_report_without_latency_distribution():
 
 
 def test_percentiles_of_comment_posts():
-    from bench.web_ingest import PostResults
+    from bench.web_ingest import PacedResults
 
-    results = PostResults(latencies_ms=[float(n) for n in range(1, 101)], errors=2, statuses={302: 100, 429: 2})
+    results = PacedResults(latencies_ms=[float(n) for n in range(1, 101)], errors=2, statuses={302: 100, 429: 2})
     figures = results.figures(10.0)
     assert figures["p50_ms"] == 50.0 and figures["p99_ms"] == 99.0
     assert figures["requests"] == 102 and figures["errors"] == 2 and figures["rps"] == 10.0

@@ -342,6 +342,12 @@ def return_memory_promptly() -> None:
         libc.mallopt(option, value)
 
 
+def command(fd: int, nice: int) -> list[str]:
+    """The embedder as `newsdesk up` runs it, serving the listening socket it inherits as
+    `fd`, `nice` below the caller's priority (the benchmarks start it the same way)."""
+    return [sys.executable, "-m", "newsdesk.ai.embedder", "--fd", str(fd), "--nice", str(nice)]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m newsdesk.ai.embedder", description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)

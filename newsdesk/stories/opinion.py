@@ -43,22 +43,8 @@ _SECTION_WORDS = frozenset(
 _SECTION_LABELS = frozenset(
     {"comment", "comment is free", "letters", "letters to the editor", "viewpoint", "viewpoints"}
 )
-_PATH_SEGMENTS = frozenset(
-    {
-        "opinion",
-        "opinions",
-        "commentisfree",
-        "comment",
-        "commentary",
-        "editorial",
-        "editorials",
-        "op-ed",
-        "op-eds",
-        "oped",
-        "columnists",
-        "letters",
-    }
-)
+# Folders of opinion in an address: the same words, and the desks' own names.
+_PATH_SEGMENTS = _SECTION_WORDS | {"commentisfree", "comment", "letters"}
 _DESK = r"(?:opinion|op-ed|editorial|commentary|column)"
 _HEADLINE = re.compile(rf"^\s*{_DESK}\s*[|:]|[|:–—-]\s*{_DESK}\s*$", re.IGNORECASE)
 _LABEL_WORDS = re.compile(r"[a-z]+(?:-[a-z]+)?")

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
+from newsdesk.ai.embedder import command as embedder_command
 from newsdesk.ai.embedder import listening_socket
 from newsdesk.supervisor import exec_plan
 from newsdesk.web.front import (
@@ -126,15 +127,7 @@ class Command(BaseCommand):
             listener = listening_socket(embedder_path)
             listener.set_inheritable(True)
             sockets.append(listener)
-            commands["embedder"] = [
-                sys.executable,
-                "-m",
-                "newsdesk.ai.embedder",
-                "--fd",
-                str(listener.fileno()),
-                "--nice",
-                str(settings.NEWSDESK_EMBEDDER_NICE),
-            ]
+            commands["embedder"] = embedder_command(listener.fileno(), settings.NEWSDESK_EMBEDDER_NICE)
             pass_fds["embedder"] = (listener.fileno(),)
             shared["NEWSDESK_EMBEDDER"] = embedder_path
             self.stdout.write(f"embedder: one copy of the model, shared on {embedder_path}")

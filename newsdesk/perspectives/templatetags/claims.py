@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import template
@@ -25,15 +26,13 @@ def one_row_per_sentences(agreements: list[Agreement]) -> list[Agreement]:
     """Agreements that cite the very same sentences are one row on the page, with every
     figure they agree on ("30 min · two stairs"): a reader saw one quotation twice. The
     API keeps them apart, one claim each."""
-    rows: dict[frozenset[tuple[int, int]], Agreement] = {}
+    rows: dict[frozenset[tuple[int, int]], tuple[Agreement, list[str]]] = {}
     for agreement in agreements:
         key = frozenset((c.article.pk, c.sentence) for c in agreement.citations)
-        first = rows.get(key)
-        if first is None:
-            rows[key] = agreement
-        elif agreement.value and agreement.value not in first.value.split(" · "):
-            first.value = f"{first.value} · {agreement.value}" if first.value else agreement.value
-    return list(rows.values())
+        first, values = rows.setdefault(key, (agreement, []))
+        if agreement.value and agreement.value not in values:
+            values.append(agreement.value)
+    return [replace(first, value=" · ".join(values)) for first, values in rows.values()]
 
 
 _OUTER = '"“”„«»'
