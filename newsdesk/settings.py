@@ -250,6 +250,8 @@ else:
             "OPTIONS": {"size_limit": 64 * 2**20},
         },
     }
+    # Django's database sessions, read without building a queryset on every request.
+    SESSION_ENGINE = "newsdesk.accounts.sessions"
 NEWSDESK_RATELIMIT_CACHE = "ratelimit"
 # The cache that holds rendered pages (newsdesk/web/pagecache.py).
 NEWSDESK_PAGE_CACHE = "default"

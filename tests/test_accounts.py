@@ -413,3 +413,34 @@ def test_counters_are_shared_by_the_processes_of_the_machine(settings):
     subprocess.run([sys.executable, "-c", COUNT_ELSEWHERE], check=True, timeout=120)
     assert ratelimit.hit(rule, "client 9") == 5
     assert ratelimit.failures(rule, "client 9") == 5
+
+
+def test_sessions_are_read_as_djangos_database_store_reads_them(settings):
+    """newsdesk.accounts.sessions reads the row with a plain statement; what it finds must
+    be what Django's store finds: the data of an unexpired session, nothing otherwise."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from newsdesk.accounts.sessions import SessionStore
+
+    settings.SESSION_ENGINE = "newsdesk.accounts.sessions"  # the default; Redis, where set, holds them instead
+    made = SessionStore()
+    made["reader"] = "alice"
+    made.create()
+    assert SessionStore(made.session_key).load() == {"reader": "alice"}
+    Session.objects.filter(session_key=made.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    for store in (SessionStore, DjangoStore):
+        expired = store(made.session_key)
+        assert expired.load() == {} and expired.session_key is None, store
+    unknown = SessionStore("x" * 32)
+    assert unknown.load() == {} and unknown.session_key is None
+    # Signed in and out through the site as before.
+    get_user_model().objects.create_user("sessions-reader", password="sessions-password-9")
+    client = Client()
+    assert client.login(username="sessions-reader", password="sessions-password-9")
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    client.logout()
+    assert client.get(reverse("accounts:profile")).status_code == 302

@@ -11,7 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -306,6 +308,26 @@ def test_new_since_last_visit_markers(signed_in, alice, world):
     # Anonymous readers never get a marker.
     anonymous = Client()
     assert marker not in anonymous.get(home).content.decode()
+
+
+def test_listings_with_nothing_new_to_store_write_nothing(signed_in, alice, world):
+    """A signed-in listing stores the visit at most once a minute, and the opened followed
+    listing's seen_at. Every such page used to open a write transaction whether or not
+    it had anything to store: on SQLite that is the write lock, which an ingest holds
+    often, so searches waited behind the workers' batches."""
+    interests.follow(alice, "hashtag", "vladimir-putin")
+    urls = [reverse("home"), reverse("search:search") + "?q=Putin", reverse("source", args=["rt"])]
+    signed_in.get(urls[0])  # the visit starts: stored
+    with CaptureQueriesContext(connection) as queries:
+        for url in urls:
+            assert signed_in.get(url).status_code == 200, url
+    assert [q["sql"] for q in queries if re.match(r"\s*(SAVEPOINT|BEGIN|INSERT|UPDATE|DELETE)", q["sql"], re.I)] == []
+    # The followed hashtag's page has something to store: when the reader opened it.
+    Interest.objects.filter(user=alice).update(seen_at=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert signed_in.get(reverse("hashtag", args=["vladimir-putin"])).status_code == 200
+    assert any(q["sql"].lstrip().upper().startswith("UPDATE") for q in queries)
+    assert timezone.now() - Interest.objects.get(user=alice).seen_at < timedelta(seconds=30)
 
 
 def test_no_trace_of_follows_mutes_or_markers_in_anonymous_pages(

@@ -7,8 +7,9 @@ not clear the markers). On the page of something the reader follows (a hashtag, 
 story or saved search) the marker starts at the earlier of that and the moment they last
 opened that page (`Interest.seen_at`), so the page marks what the Following page counted
 as new. The page's template asks for its boundary (`listing_since`, through the
-`reader_since` tag); after the response, ReadingMiddleware calls `after_response`, which
-writes the visit (at most once a minute per reader) and the opened listing's `seen_at`.
+`reader_since` tag); ReadingMiddleware then calls `after_response`, which has the visit
+(at most once a minute per reader) and the opened listing's `seen_at` written once the
+response has gone out.
 Nothing here runs for anonymous readers, whose pages are cached and shared.
 
 Counts. Each followed thing's count is one indexed range read from its own "latest"
@@ -32,9 +33,8 @@ from django.db import connections
 from django.http import HttpRequest
 from django.utils import timezone
 
-from newsdesk import plain_rows
+from newsdesk import lazy_writes, plain_rows
 from newsdesk.articles.models import Article, ArticleHashtag, Enrichment, Hashtag
-from newsdesk.lazy_writes import lazy_commit
 from newsdesk.reader import interests
 from newsdesk.reader.briefings.models import Activity
 from newsdesk.reader.models import Follow, Interest, ReadMark, Visit
@@ -79,13 +79,28 @@ def visit_since(request: HttpRequest) -> datetime | None:
 
 def _visit(user: AbstractBaseUser) -> _VisitMemo:
     now = timezone.now()
-    row = Visit.objects.filter(user=user).values_list("last_at", "since").first()
+    row = _stored_visit(int(user.pk))
     if row is None:
         return _VisitMemo(None, {"last_at": now, "since": None})
     last_at, since = row
     if now - last_at > VISIT_GAP:  # a new visit: new is what came after the last one ended
         return _VisitMemo(last_at, {"last_at": now, "since": last_at})
     return _VisitMemo(since, {"last_at": now, "since": since} if now - last_at > WRITE_EVERY else None)
+
+
+def _stored_visit(user_id: int) -> tuple[datetime, datetime | None] | None:
+    """(last_at, since) of the reader's visit, read on every listing page a signed-in
+    reader opens, with a plain statement (the queryset cost more to build than to run)."""
+    connection = connections[Visit.objects.db]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_at, since FROM {quote(Visit._meta.db_table)} WHERE user_id = %s", [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    last_at = plain_rows.converter(connection, Visit._meta.get_field("last_at"))(row[0])
+    since = plain_rows.converter(connection, Visit._meta.get_field("since"))(row[1])
+    return cast(datetime, last_at), cast("datetime | None", since)
 
 
 def listing_since(request: HttpRequest, kind: str = "", key: str | int = "") -> datetime | None:
@@ -100,26 +115,33 @@ def listing_since(request: HttpRequest, kind: str = "", key: str | int = "") -> 
             key = interests.search_key(request.GET)
         except interests.InterestError:
             return since
-    row = Interest.objects.filter(user=user, kind=kind, key=str(key), muted=False).values_list("pk", "seen_at").first()
-    if row is None:
+    found = interests.stored(user, kind, str(key))
+    if found is None or found.muted:
         return since
     memo: _VisitMemo = getattr(request, _MEMO)
-    memo.seen = row[0]
-    return row[1] if since is None else min(since, row[1])
+    memo.seen = found.pk
+    return found.seen_at if since is None else min(since, found.seen_at)
 
 
 def after_response(request: HttpRequest) -> None:
-    """Store the visit and the opened listing's seen_at, when this page asked for them."""
+    """Store the visit and the opened listing's seen_at, when this page asked for them and
+    there is something to store. The write runs after the response has gone out
+    (lazy_writes), so no page waits for the write lock; and a page with nothing to store
+    opens no transaction: every signed-in search used to take SQLite's write lock for
+    nothing, and during an ingest it waited behind the workers' batches for it."""
     memo: _VisitMemo | None = getattr(request, _MEMO, None)
     user = _reader(request)
-    if memo is None or user is None:
+    if memo is None or user is None or (memo.write is None and memo.seen is None):
         return
-    now = timezone.now()
-    with lazy_commit():  # a lost visit time costs a reader a few "new" markers, no more
-        if memo.write is not None:
-            Visit.objects.update_or_create(user=user, defaults=memo.write)
-        if memo.seen is not None:
-            Interest.objects.filter(pk=memo.seen, user=user).update(seen_at=now)
+    visit, seen, now = memo.write, memo.seen, timezone.now()
+
+    def store() -> None:  # a lost visit time costs a reader a few "new" markers, no more
+        if visit is not None:
+            Visit.objects.update_or_create(user=user, defaults=visit)
+        if seen is not None:
+            Interest.objects.filter(pk=seen, user=user).update(seen_at=now)
+
+    lazy_writes.after_response(request, store)
 
 
 # --- counts --------------------------------------------------------------------------------

@@ -83,6 +83,26 @@ def when(value: datetime | None, label: str = "") -> SafeString | str:
     return mark_safe(f'<time datetime="{local.isoformat()}" title="{escape(exact(local))}">{escape(text)}</time>')
 
 
+# The reader's "new since your last visit" marker, as listings show it before the publisher.
+NEW_MARK = mark_safe(
+    '<span class="badge reader-new">New<span class="visually-hidden"> since your last visit</span></span> '
+)
+
+
+@register.simple_tag
+def hit_rows(rows: list[dict[str, Any]], since: datetime | None = None) -> SafeString:
+    """The search page's rows, each written in Python around its marker and its time
+    (newsdesk/search/rows.py), joined here: as a template loop, the 20 rows' 120 nodes
+    cost more than writing the rows did."""
+    return mark_safe(
+        "".join(
+            f"{row['head']}{NEW_MARK if since and row['published_at'] > since else ''}"
+            f"{row['source']}{when(row['published_at'])}{row['tail']}"
+            for row in rows
+        )
+    )
+
+
 @register.inclusion_tag("newsdesk/_sections_nav.html", takes_context=True)
 def sections_nav(context):
     from newsdesk.ai.sections import SECTIONS
