@@ -37,9 +37,9 @@ def load_site() -> None:
     """Import every view (through the URL configuration) and compile every template of
     newsdesk's own apps into the template loaders' cache."""
     from django.template import engines
-    from django.urls import get_resolver
+    from django.urls import reverse
 
-    get_resolver().url_patterns
+    reverse("home")  # imports the URL configuration, and with it every view; fills the lookups
     ours = Path(__file__).resolve().parent
     for engine in engines.all():
         for loader in engine.engine.template_loaders:
