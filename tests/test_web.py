@@ -97,6 +97,27 @@ def test_age_has_the_exact_time_on_hover(client, world):
     assert time.get("title") == published.strftime("%-d %B %Y, %H:%M ") + "UTC"
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"])
+def test_the_exact_time_is_written_as_django_formats_it(zone):
+    """`exact` writes "j F Y, H:i T" itself (newsdesk.py); Django's dateformat is the
+    reference, clock changes (ambiguous and skipped times) included."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import dateformat, translation
+
+    from newsdesk.web.templatetags.newsdesk import EXACT_FORMAT, exact
+
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with translation.override("en"):
+        for step in range(366 * 24):  # every hour of a year
+            value = (start + timedelta(hours=step, minutes=7)).astimezone(ZoneInfo(zone))
+            assert exact(value) == dateformat.format(value, EXACT_FORMAT), value
+            for fold in (0, 1):  # the wall-clock time as a reader's zone shows it, either side of a change
+                shown = value.replace(fold=fold)
+                assert exact(shown) == dateformat.format(shown, EXACT_FORMAT), shown
+
+
 def test_body_sentences_are_targets_of_the_key_points(client, world):
     doc = tree(get(client, world.article.get_absolute_url()))
     sentences = split_sentences(web_data.BODY_TEXT)
