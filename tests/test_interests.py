@@ -330,6 +330,27 @@ def test_listings_with_nothing_new_to_store_write_nothing(signed_in, alice, worl
     assert timezone.now() - Interest.objects.get(user=alice).seen_at < timedelta(seconds=30)
 
 
+def test_an_opened_article_is_marked_read_once_its_page_has_gone_out(alice, world):
+    """The read mark is written when the server closes the response, after sending it
+    (as the visit is): the page never waits for the write lock an ingest holds."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.urls import resolve
+
+    from newsdesk.lazy_writes import AfterResponseMiddleware
+    from newsdesk.reader.middleware import ReadingMiddleware
+    from newsdesk.reader.models import ReadMark
+
+    request = RequestFactory().get(world.article.get_absolute_url())
+    request.user = alice
+    request.resolver_match = resolve(request.path)
+    response = AfterResponseMiddleware(ReadingMiddleware(lambda request: HttpResponse("the page")))(request)
+    assert response.status_code == 200
+    assert not ReadMark.objects.filter(user=alice, article=world.article).exists()
+    response.close()  # the WSGI server, once the bytes are out
+    assert ReadMark.objects.get(user=alice, article=world.article).is_read
+
+
 def test_no_trace_of_follows_mutes_or_markers_in_anonymous_pages(
     client, alice, signed_in, world, django_capture_on_commit_callbacks
 ):

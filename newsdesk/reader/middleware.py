@@ -5,21 +5,20 @@ the site's pages (newsdesk.web) are sibling layers that do not import each other
 the article view serves anonymous readers from the page cache, which must never see a
 reader. Only a successful GET of the `article` URL by a signed-in reader counts.
 After a listing page that asked for its "new since" boundary, the reader's visit is
-recorded the same way (new_since.after_response).
+recorded the same way (new_since.after_response). Both are written once the response
+has gone out (lazy_writes.after_response), so no page waits for SQLite's write lock.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from newsdesk import lazy_writes
 from newsdesk.reader import new_since, state
 
 ARTICLE_VIEW = "article"
-logger = logging.getLogger(__name__)
 
 
 class ReadingMiddleware:
@@ -38,15 +37,12 @@ class ReadingMiddleware:
             and getattr(request, "user", None) is not None
             and request.user.is_authenticated
         ):
-            try:
-                state.opened(request.user, int(match.kwargs["pk"]))
-            except DatabaseError:  # the page is served; a read mark is not worth a 500
-                logger.warning("could not record article %s as read", match.kwargs["pk"], exc_info=True)
+            # After the response has gone out (lazy_writes): the page does not wait for the
+            # write lock, which an ingest holds often; a failed write is logged, not a 500.
+            reader, article_id = request.user, int(match.kwargs["pk"])
+            lazy_writes.after_response(request, lambda: state.opened(reader, article_id))
         # A listing that showed "new since your last visit" markers: the visit, and when
         # the reader last opened a followed listing (new_since.py).
         if request.method == "GET" and response.status_code == 200:
-            try:
-                new_since.after_response(request)
-            except DatabaseError:
-                logger.warning("could not record the reader's visit", exc_info=True)
+            new_since.after_response(request)
         return response
