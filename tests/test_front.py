@@ -23,6 +23,7 @@ import pytest
 
 from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
+from tests.site_support import prepare_site
 
 needs_nginx = pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,14 +286,8 @@ def test_newsdesk_up_serves_anonymous_pages_from_nginx_and_bypasses_sessions(tmp
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    setup = (
-        "import django; django.setup();"
-        "from django.core.management import call_command; call_command('migrate', verbosity=0);"
-        "from tests import web_data; w = web_data.build_world(); print(w.article.pk)"
-    )
-    made = subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert made.returncode == 0, made.stderr[-3000:]
-    pk = int(made.stdout.strip().splitlines()[-1])
+    printed = prepare_site(env, "from tests import web_data; w = web_data.build_world(); print(w.article.pk)")
+    pk = int(printed.strip().splitlines()[-1])
     port = front.free_port()
     proc = subprocess.Popen(
         [

@@ -9,7 +9,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from bench.web import site_env
 from newsdesk import turns
 from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
+from tests.site_support import prepare_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,15 +132,12 @@ def test_gunicorn_serves_pages_while_a_request_waits_for_the_write_lock(tmp_path
     data = tmp_path / "data"
     env = {**site_env(data), "NEWSDESK_WARM_UP": "0"}  # production settings; no model: no question asked
     env.pop("REDIS_URL", None)  # the sessions in the SQLite file, behind its write lock
-    setup = (
-        "import django; django.setup();"
-        "from django.core.management import call_command; call_command('migrate', verbosity=0);"
-        "call_command('collectstatic', interactive=False, verbosity=0);"
+    prepare_site(
+        env,
         "from django.contrib.auth import get_user_model;"
-        "get_user_model().objects.create_user('turns-reader', password='turns-password-9')"
+        "get_user_model().objects.create_user('turns-reader', password='turns-password-9')",
+        static=True,
     )
-    made = subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert made.returncode == 0, made.stderr[-3000:]
     port = front.free_port()
     command = front.gunicorn_command(f"127.0.0.1:{port}", 1, access_log=False)
     assert command[command.index("--threads") + 1] == str(front.THREADS) == "4"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.web import site_env
+from tests.site_support import prepare_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,13 +36,7 @@ print(len(gc.get_objects()))
 
 def test_the_warm_up_freezes_the_site_not_only_the_libraries(tmp_path):
     env = {**site_env(tmp_path / "data"), "NEWSDESK_WARM_UP": "0", "NEWSDESK_EMBEDDER": str(tmp_path / "none.sock")}
-    setup = (
-        "import django; django.setup();"
-        "from django.core.management import call_command; call_command('migrate', verbosity=0);"
-        "call_command('collectstatic', interactive=False, verbosity=0)"
-    )
-    made = subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert made.returncode == 0, made.stderr[-3000:]
+    prepare_site(env, static=True)
     tracked = {}
     for mode in ("site", "libraries"):
         run = subprocess.run(
