@@ -22,9 +22,9 @@ def warm_up() -> None:
     never imports torch. The site (its URLs, views and compiled templates) would
     otherwise be loaded by the first requests. All of it lives as long as the process,
     and a full collection walks every object not frozen: with only the libraries frozen
-    it still walked some 85,000 (the site): pauses of every request in the process of
-    50-150 ms under `newsdesk bench web`, several times a minute; frozen with the site,
-    8-40 ms there (1-5 ms in a quiet process).
+    it still walked some 85,000 (the site): a 50-60 ms pause of every request in the
+    process, several times a minute under load; frozen with the site, 8-40 ms under
+    `newsdesk bench web` (1-5 ms in a quiet process).
     """
     from newsdesk.ai.embeddings import warm_up as load_model
 
