@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
-__all__ = ["attach", "columns", "converter", "instance", "reader"]
+__all__ = ["attach", "columns", "converter", "first", "instance", "reader"]
 
 
 def columns(connection: BaseDatabaseWrapper, fields: list[Field], alias: str) -> str:
@@ -89,3 +90,20 @@ def attach(instance_: Model, name: str, related: Model | None) -> None:
         field.set_cached_value(instance_, related)
         if related is not None:
             field.field.set_cached_value(related, instance_)
+
+
+def first(model: type[Model], names: Sequence[str], **equal: object) -> Model | None:
+    """The first row of `model` whose fields equal `equal` (by field name), as an instance
+    with only the fields `names` read; for the one-row reads of every signed-in request
+    (the session, the reader's visit, their interest in a listing)."""
+    connection = connections[model.objects.db]
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if f.name in names]
+    where = " AND ".join(f"t.{quote(model._meta.get_field(name).column)} = %s" for name in equal)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(connection, fields, 't')} FROM {quote(model._meta.db_table)} t WHERE {where} LIMIT 1",
+            list(equal.values()),
+        )
+        row = cursor.fetchone()
+    return None if row is None else reader(connection, model, fields)(row)

@@ -11,24 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.sessions.backends import db
-from django.db import connections, router
 from django.utils import timezone
+
+from newsdesk import plain_rows
 
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self) -> Any:
-        """The unexpired session row of this key (only its data is read), or None: then
-        the key is dropped, as Django's own store does."""
-        connection = connections[router.db_for_read(self.model)]
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT session_data FROM {quote(self.model._meta.db_table)}"
-                " WHERE session_key = %s AND expire_date > %s",
-                [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        """The unexpired session of this key (its data and expiry read), or None: then the
+        key is dropped, as Django's own store does."""
+        found: Any = plain_rows.first(
+            self.model, ("session_key", "session_data", "expire_date"), session_key=self.session_key
+        )
+        if found is None or found.expire_date <= timezone.now():
             self._session_key = None
             return None
-        return self.model(session_key=self.session_key, session_data=row[0])
+        return found

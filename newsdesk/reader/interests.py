@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -290,30 +290,12 @@ def status(user: AbstractBaseUser | None, target: Target) -> str:
     return "muted" if found.muted else "following"
 
 
-@dataclass(frozen=True)
-class Stored:
-    pk: int
-    muted: bool
-    seen_at: datetime
-
-
-def stored(user: AbstractBaseUser, kind: str, key: str) -> Stored | None:
-    """The reader's interest in one thing, if any. Read on every listing page a signed-in
-    reader opens (its follow button, its "new" marker), with a plain statement: the
-    queryset cost more to build than to run (see plain_rows.py)."""
-    connection = connections[Interest.objects.db]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, muted, seen_at FROM {quote(Interest._meta.db_table)}"
-            f" WHERE user_id = %s AND kind = %s AND {quote('key')} = %s",
-            [user.pk, kind, key],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    seen_at = plain_rows.converter(connection, Interest._meta.get_field("seen_at"))(row[2])
-    return Stored(row[0], bool(row[1]), cast(datetime, seen_at))
+def stored(user: AbstractBaseUser, kind: str, key: str) -> Interest | None:
+    """The reader's interest in one thing, if any (its pk, muted and seen_at read), on
+    every listing page a signed-in reader opens: its follow button, its "new" marker."""
+    return cast(
+        "Interest | None", plain_rows.first(Interest, ("id", "muted", "seen_at"), user=user.pk, kind=kind, key=key)
+    )
 
 
 def url_of(kind: str, key: str) -> str:
