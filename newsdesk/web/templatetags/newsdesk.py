@@ -89,10 +89,16 @@ def when(value: datetime | None, label: str = "") -> SafeString | str:
     return mark_safe(f'<time datetime="{local.isoformat()}" title="{escape(exact(local))}">{escape(text)}</time>')
 
 
-# The reader's "new since your last visit" marker, as listings show it before the publisher.
-NEW_MARK = mark_safe(
+_NEW_MARK = mark_safe(
     '<span class="badge reader-new">New<span class="visually-hidden"> since your last visit</span></span> '
 )
+
+
+@register.simple_tag
+def new_mark(published_at: datetime | None, since: datetime | None) -> SafeString | str:
+    """The reader's "new since your last visit" marker, before the publisher in every
+    listing, for an article published after `since` (None for anonymous readers)."""
+    return _NEW_MARK if since and published_at and published_at > since else ""
 
 
 @register.simple_tag
@@ -102,7 +108,7 @@ def hit_rows(rows: list[dict[str, Any]], since: datetime | None = None) -> SafeS
     and their lookups per row, 120 a page."""
     return mark_safe(
         "".join(
-            f"{row['head']}{NEW_MARK if since and row['published_at'] > since else ''}"
+            f"{row['head']}{new_mark(row['published_at'], since)}"
             f"{row['source']}{when(row['published_at'])}{row['tail']}"
             for row in rows
         )
