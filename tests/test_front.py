@@ -23,7 +23,7 @@ import pytest
 
 from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
-from tests.site_support import prepare_site
+from tests.subprocess_json import prepare_site
 
 needs_nginx = pytest.mark.skipif(front.nginx_binary() is None, reason="nginx is not installed")
 ROOT = Path(__file__).resolve().parent.parent

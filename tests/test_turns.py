@@ -20,7 +20,7 @@ from bench.web import site_env
 from newsdesk import turns
 from newsdesk.supervisor import wait_for_http
 from newsdesk.web import front
-from tests.site_support import prepare_site
+from tests.subprocess_json import prepare_site
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,17 +1,14 @@
 """A web process loads the embedding model and the site as it starts and then exempts
 what it loaded from the garbage collector, whose full collections walked half a million
 long-lived objects with the model (a 200 ms pause of every request in the process), and
-still some 85,000 with the site loaded by the first requests (50-150 ms)."""
+still some 85,000 with the site loaded by the first requests (50-60 ms)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from bench.web import site_env
-from tests.site_support import ROOT, prepare_site
-from tests.subprocess_json import run_json
+from tests.subprocess_json import prepare_site, run_json, run_python
 
 CHILD = """
 import gc, json, threading
@@ -68,10 +65,6 @@ def test_the_warm_up_freezes_the_site_not_only_the_libraries(tmp_path):
     prepare_site(env, static=True)
     tracked = {}
     for mode in ("site", "libraries"):
-        run = subprocess.run(
-            [sys.executable, "-c", SERVE, mode], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240
-        )
-        assert run.returncode == 0, run.stderr[-3000:]
-        tracked[mode] = int(run.stdout.split()[-1])
+        tracked[mode] = int(run_python(["-c", SERVE, mode], env, timeout=240).split()[-1])
     # About 6,000 against 80,000 here: a full pass walks a tenth of what it did.
     assert tracked["site"] * 4 < tracked["libraries"], tracked

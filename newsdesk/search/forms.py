@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -156,7 +157,7 @@ class SearchForm(forms.Form):
         )
 
 
-FILTER_FIELDS = ("source", "section", "hashtag", "language", "since", "until")
+FILTER_FIELDS = tuple(field.name for field in dataclasses.fields(SearchFilters))  # the form's filter fields
 
 
 def _row(field: forms.BoundField) -> SafeString:
