@@ -498,6 +498,34 @@ def test_common_words_take_candidates_from_the_newest_ids_only_when_that_is_the_
     assert corrected.pk in [hit.article_id for hit in search("volcano")[0]]
 
 
+@sqlite_only
+def test_common_words_try_the_wider_margin_of_newest_ids_when_the_narrow_one_is_not_sure(source, filler, monkeypatch):
+    """A page stored a little late (its id just below the narrow margin's newest
+    matches, its date among the newest kept) fails the narrow margin's check; the wider
+    margin takes it in and gives the answer of the full path."""
+    from newsdesk.search import fts5
+
+    monkeypatch.setattr("newsdesk.search.types.CANDIDATES", 5)
+    monkeypatch.setattr("newsdesk.search.fts5.CANDIDATES", 5)
+    arrivals = [
+        make_article(source, "Island news", f"A volcano was mentioned {i}.", age=timedelta(hours=30 - i))
+        for i in range(30)
+    ]
+    # The narrow margin reads the 9 newest matches by id (ceil(1.25 x 6) + 1); the tenth
+    # newest is dated among the newest six, as if its feed was polled late.
+    late = arrivals[-10]
+    Article.objects.filter(pk=late.pk).update(published_at=timezone.now() - timedelta(hours=2.5))
+    expression = fts5.match_expression(parse("volcano"))
+    with connection.cursor() as cursor:
+        full = fts5._candidates(cursor, expression, "", [], connection)
+        monkeypatch.setattr("newsdesk.search.fts5.RECENT_MARGINS", (1.25,))
+        assert fts5._recent_candidates(cursor, expression, connection) is None
+        monkeypatch.setattr("newsdesk.search.fts5.RECENT_MARGINS", (1.25, 2.0))
+        recent = fts5._recent_candidates(cursor, expression, connection)
+    assert late.pk in [row[0] for row in full[:6]]
+    assert recent is not None and [row[:2] for row in recent] == [row[:2] for row in full]
+
+
 def test_total_respects_filters(source, filler):
     other = make_source("weekly")
     for i in range(25):

@@ -91,7 +91,11 @@ def _filter_sql(filters: SearchFilters, connection: BaseDatabaseWrapper) -> tupl
 # and stops, instead of joining and scoring every match (5-7 ms for a word in every
 # third article of 20,000, and growing with the archive). Ids follow arrival, and
 # arrival nearly follows publication; the answer is checked, see _recent_candidates.
-RECENT_MATCHES = 2  # times CANDIDATES + 1: the matches by id that are enough, with margin
+# The matches by id read, in multiples of CANDIDATES + 1: every one of them is scored
+# (bm25, the larger part of the query), so a narrow margin is tried first. It serves a
+# word whose newest matches arrived about in the order of their dates, as feeds deliver
+# them; a wider one is tried when its check fails (older pages stored late among them).
+RECENT_MARGINS = (1.25, 2.0)
 RECENT_ID_SPAN = 20  # times CANDIDATES: the newest ids whose dates the check may read
 
 
@@ -152,34 +156,38 @@ def _recent_candidates(
     """_candidates of an unfiltered query from the matches with the newest ids only, or
     None where that is not sure to be the same answer.
 
-    It takes the matches from about the 2 x CANDIDATES-th newest id up, keeps the newest
-    CANDIDATES + 1 of them by date, and then checks that no older id carries a date as
-    late as the last one kept (an old page that arrived early, a date corrected later):
-    only then could no older match have belonged. Words with fewer matches, or whose
-    newest matches are spread over more than 20 x CANDIDATES ids (the check would read
-    too many dates), take the full path.
+    It takes the matches from about the 1.25 x CANDIDATES-th newest id up (twice that if
+    the check fails), keeps the newest CANDIDATES + 1 of them by date, and then checks
+    that no older id carries a date as late as the last one kept (an old page that
+    arrived early, a date corrected later): only then could no older match have
+    belonged. Words with fewer matches, or whose newest matches are spread over more than
+    20 x CANDIDATES ids (the check would read too many dates), take the full path.
     """
-    cursor.execute(
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
-        [expression, RECENT_MATCHES * (CANDIDATES + 1)],
-    )
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    floor = row[0]
-    cursor.execute(f"SELECT max(id) FROM {META_TABLE}")
-    if cursor.fetchone()[0] - floor > RECENT_ID_SPAN * CANDIDATES:
-        return None
-    candidates = _candidates(cursor, expression, f" AND {FTS_TABLE}.rowid >= %s", [floor], connection)
-    if len(candidates) <= CANDIDATES:
-        return None
-    # The last candidate's date, less a second: Django stores dates as text, and the
-    # margin keeps the comparison on the safe side of rounding.
-    cursor.execute(
-        "SELECT 1 FROM articles_article WHERE published_at >= strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s) AND id < %s LIMIT 1",
-        [candidates[-1][1] - 1.0 / 86400, floor],
-    )
-    return None if cursor.fetchone() else candidates
+    for margin in RECENT_MARGINS:
+        cursor.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+            [expression, math.ceil(margin * (CANDIDATES + 1))],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        floor = row[0]
+        cursor.execute(f"SELECT max(id) FROM {META_TABLE}")
+        if cursor.fetchone()[0] - floor > RECENT_ID_SPAN * CANDIDATES:
+            return None
+        candidates = _candidates(cursor, expression, f" AND {FTS_TABLE}.rowid >= %s", [floor], connection)
+        if len(candidates) <= CANDIDATES:
+            return None
+        # The last candidate's date, less a second: Django stores dates as text, and the
+        # margin keeps the comparison on the safe side of rounding.
+        cursor.execute(
+            "SELECT 1 FROM articles_article"
+            " WHERE published_at >= strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s) AND id < %s LIMIT 1",
+            [candidates[-1][1] - 1.0 / 86400, floor],
+        )
+        if cursor.fetchone() is None:
+            return candidates
+    return None
 
 
 def _snippets(cursor: CursorWrapper, expression: str, ids: list[int]) -> dict[int, str]:
