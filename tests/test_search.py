@@ -415,6 +415,23 @@ def test_snippet_falls_back_to_description(source, filler):
     assert "<mark>volcano</mark>" in hit.snippet
 
 
+def test_each_hit_gets_its_own_snippet_filtered_or_not(source, filler):
+    """Snippets are made for the page's hits only, between other matches (unfiltered:
+    FTS5 reads the matches between the lowest and highest hit; filtered: it seeks each
+    hit), and a hit has the same passage either way."""
+    other = make_source("other-wire")
+    ours = [make_article(source, f"Island report {i}", f"The volcano {i} shook the island.") for i in range(4)]
+    theirs = [make_article(other, f"Wire report {i}", f"A wire volcano {i} story.") for i in range(4)]
+    everything = {hit.article_id: hit.snippet for hit in search("volcano")[0]}
+    assert set(everything) == {a.pk for a in ours + theirs}
+    for article in ours + theirs:
+        assert f"<mark>volcano</mark> {article.title[-1]}" in everything[article.pk]
+    filtered = {hit.article_id: hit.snippet for hit in search("volcano", SearchFilters(source="other-wire"))[0]}
+    assert filtered == {a.pk: everything[a.pk] for a in theirs}
+    page = search("volcano", offset=2, limit=3)[0]
+    assert [hit.snippet for hit in page] == [everything[hit.article_id] for hit in page]
+
+
 def test_highlight_pairs_stray_markers():
     o, c = highlight.OPEN, highlight.CLOSE
     assert highlight.to_html(f"a {o}b{c} <i>") == "a <mark>b</mark> &lt;i&gt;"
