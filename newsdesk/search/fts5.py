@@ -195,11 +195,12 @@ def _snippets(cursor: CursorWrapper, expression: str, ids: list[int], *, in_rang
 
     FTS5 finds the listed rows by seeking each one in every segment of its index: 20
     hits in a dozen segments cost more than the snippets themselves for a rare word.
-    `in_range`, when the hits lie among few matches (an unfiltered query: its newest
-    matches, or all of them), FTS5 reads the matches between the lowest and the highest
-    hit once instead, and SQLite keeps the listed ones (the unary + keeps the list from
-    FTS5). A filtered query's hits may lie far apart among many matches that the filters
-    turned away, and each is sought.
+    `in_range` (an unfiltered query, whose hits lie among its newest matches by id, or
+    among all when it has few), FTS5 reads the matches between the lowest and the
+    highest hit once instead, and SQLite keeps the listed ones (the unary + keeps the
+    list from FTS5). That reads more only for a common word whose newest ids failed the
+    check of _recent_candidates. A filtered query's hits may lie far apart among many
+    matches that the filters turned away, and each is sought.
     """
     if not ids:
         return {}
