@@ -367,37 +367,35 @@ def _prepare(data_dir: Path, env: dict, *, articles: int, corpus: Path, seed: in
     return json.loads(info_file.read_text())
 
 
-def _wait_settled(groups: list[int], timeout: float = 180.0) -> float:
-    """Wait until the web processes use (almost) no CPU while idle: each loads the
-    embedding model in a background thread as it starts (newsdesk/wsgi.py), seconds of
-    CPU that would otherwise be counted as the first run's server CPU per request."""
+def _wait_quiet(groups: int | list[int], *, every: float, most_cpu: float, times: int, timeout: float) -> float:
+    """Wait until the process groups used at most `most_cpu` seconds of CPU in each of
+    `times` intervals of `every` seconds in a row; seconds waited."""
     began = time.perf_counter()
     quiet = 0
     previous, _ = _group_stats(groups)
-    while time.perf_counter() - began < timeout and quiet < 3:
-        time.sleep(0.5)
+    while time.perf_counter() - began < timeout and quiet < times:
+        time.sleep(every)
         current, _ = _group_stats(groups)
-        quiet = quiet + 1 if current - previous < 0.02 else 0
+        quiet = quiet + 1 if current - previous <= most_cpu else 0
         previous = current
     return time.perf_counter() - began
 
 
-def _wait_drained(pgid: int | list[int], timeout: float = 30.0) -> float:
+def _wait_settled(groups: list[int], timeout: float = 180.0) -> float:
+    """Wait until the web processes use (almost) no CPU while idle: each loads the
+    embedding model in a background thread as it starts (newsdesk/wsgi.py), seconds of
+    CPU that would otherwise be counted as the first run's server CPU per request."""
+    return _wait_quiet(groups, every=0.5, most_cpu=1.5 / os.sysconf("SC_CLK_TCK"), times=3, timeout=timeout)
+
+
+def _wait_drained(groups: int | list[int], timeout: float = 30.0) -> float:
     """Wait until the server has answered what the warm-up left in its queue. wrk stops
     at its time with requests in flight, which nginx and gunicorn still answer: up to
     one per connection, a full queue of 32 searches (about 0.3 s of both CPUs). A run
     started at once met that queue on top of its own, and its first requests waited
     twice as long as any later one: their latency and the server CPU they cost were
     the warm-up's, not the run's. Quiet: 0.1 s with at most one clock tick of CPU."""
-    began = time.perf_counter()
-    previous, _ = _group_stats(pgid)
-    while time.perf_counter() - began < timeout:
-        time.sleep(0.1)
-        current, _ = _group_stats(pgid)
-        if current - previous <= 1.5 / os.sysconf("SC_CLK_TCK"):
-            break
-        previous = current
-    return time.perf_counter() - began
+    return _wait_quiet(groups, every=0.1, most_cpu=1.5 / os.sysconf("SC_CLK_TCK"), times=1, timeout=timeout)
 
 
 def _machine_cpu() -> tuple[float, float]:
