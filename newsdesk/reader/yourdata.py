@@ -71,8 +71,12 @@ class CommentChoice(enum.StrEnum):
 
 def _time(value: datetime | None) -> str | None:
     """ISO 8601 in UTC as Django writes JSON (milliseconds, "Z"): the API's answer, which
-    goes through that encoder, is then the same document byte for byte."""
-    return _ENCODER.default(value.astimezone(UTC)) if value else None
+    goes through that encoder, is then the same document byte for byte. The time is cut
+    to its millisecond first, as the encoder's text is: the API reads the text back and
+    writes it again, and a whole second has no fraction there ("22Z", not "22.000Z")."""
+    if not value:
+        return None
+    return _ENCODER.default(value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000))
 
 
 def _article(article: Article) -> dict[str, Any]:
