@@ -43,7 +43,14 @@ class Article(models.Model):
         ordering = ["-published_at", "-id"]
         # INCLUDE: PostgreSQL answers a reader's unread counts from the index alone (an
         # index-only scan); SQLite ignores it, its indexes carry the rowid already.
-        indexes = [models.Index(fields=["source", "-published_at"], include=["id"], name="article_source_latest")]
+        indexes = [
+            models.Index(fields=["source", "-published_at"], include=["id"], name="article_source_latest"),
+            # SQLite keeps a row's columns in order, so reading these (after the body, in
+            # overflow pages) walks the body's pages; related articles read them for some
+            # 100 candidates a page and take them from here (stories/related_db.py).
+            # PostgreSQL keeps long text out of line and does not need it.
+            models.Index(fields=["id", "source", "published_at", "created_at"], name="article_times"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sized
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 from django.db import connections
@@ -67,14 +67,12 @@ def related_for(article: Article, limit: int = 6) -> list[Related]:
             return []
         # Ranking needs only a few columns of each candidate; the full rows are read for
         # the `limit` chosen ones and their copies' publishers alone.
-        light, original_of, vectors = _candidate_rows(cursor, candidates, similar, vector is not None)
+        light, original_of, scored = _candidate_rows(cursor, candidates, similar, vector)
         tags_of = _tags_of(cursor, [*light, article.pk])
 
     items = []
     for pk, (source_id, published_at) in light.items():
-        similarity = similar.get(pk)
-        if similarity is None and pk in vectors:
-            similarity = float(vectors[pk] @ vector)
+        similarity = similar.get(pk, scored.get(pk))
         items.append(
             ranking.Candidate(
                 id=pk,
@@ -152,37 +150,53 @@ def _shared_entity_articles(cursor: CursorWrapper, article: Article) -> set[int]
 
 
 def _candidate_rows(
-    cursor: CursorWrapper, candidates: set[int], similar: dict[int, float], want_vectors: bool
-) -> tuple[dict[int, tuple[int, float]], dict[int, int], dict[int, np.ndarray]]:
+    cursor: CursorWrapper, candidates: set[int], similar: dict[int, float], vector: np.ndarray | None
+) -> tuple[dict[int, tuple[int, float]], dict[int, int], dict[int, float]]:
     """Per candidate: (publisher, publication time as a timestamp), the original it
-    copies, and its embedding when the index did not already give its similarity."""
+    copies, and its similarity to `vector` when the index did not already give it.
+
+    The database writes each time as seconds (a far-future date counts as when the
+    article was stored, stories/windows.py), and the embeddings are scored as one
+    matrix: a datetime object for each of some 200 columns, and an array for each
+    embedding, cost about half of this."""
     ids = list(candidates)
     cursor.execute(
-        f"SELECT a.id, a.source_id, a.published_at, a.created_at, d.original_id, e.embedding FROM {_T.article} a"
+        f"SELECT a.id, a.source_id, {_seconds(cursor, 'a.published_at', 'a.created_at')}, d.original_id,"
+        f" e.embedding FROM {_T.article} a{_times_index(cursor)}"
         f" LEFT JOIN {_T.duplicate} d ON d.article_id = a.id"
         f" LEFT JOIN {_T.enrichment} e ON e.article_id = a.id WHERE a.id IN ({_marks(ids)})",
         ids,
     )
     light: dict[int, tuple[int, float]] = {}
     original_of: dict[int, int] = {}
-    vectors: dict[int, np.ndarray] = {}
-    for pk, source_id, published_at, created_at, original_id, blob in cursor.fetchall():
-        # A far-future date counts as when the article was stored (stories/windows.py).
-        light[pk] = (source_id, min(_timestamp(published_at), _timestamp(created_at)))
+    unscored: list[int] = []
+    blobs: list[bytes] = []
+    size = 0 if vector is None else vector.size * 2  # bytes of a float16 vector (from_blob)
+    for pk, source_id, seconds, original_id, blob in cursor.fetchall():
+        light[pk] = (source_id, float(seconds))
         if original_id is not None:
             original_of[pk] = original_id
-        if want_vectors and blob and pk not in similar:
-            vectors[pk] = from_blob(bytes(blob))
-    return light, original_of, vectors
+        if size and blob and len(blob) == size and pk not in similar:
+            unscored.append(pk)
+            blobs.append(bytes(blob))
+    scored: dict[int, float] = {}
+    if unscored and vector is not None:
+        matrix = from_blob(b"".join(blobs)).reshape(len(unscored), vector.size)
+        scored = dict(zip(unscored, (matrix @ vector).tolist(), strict=True))
+    return light, original_of, scored
 
 
-def _timestamp(value: str | datetime) -> float:
-    """A datetime column as read by a plain cursor (text in UTC on SQLite) -> POSIX time."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+def _times_index(cursor: CursorWrapper) -> str:
+    """On SQLite, the index that holds the columns read here (articles.models.Article:
+    three times faster than the rows themselves); its planner would take the rows."""
+    return " INDEXED BY article_times" if cursor.db.vendor == "sqlite" else ""
+
+
+def _seconds(cursor: CursorWrapper, published: str, created: str) -> str:
+    """SQL for the earlier of two datetime columns in seconds since the epoch."""
+    if cursor.db.vendor == "sqlite":  # text in UTC, as Django stores it
+        return f"(min(julianday({published}), julianday({created})) - 2440587.5) * 86400.0"
+    return f"extract(epoch from least({published}, {created}))"
 
 
 def _tags_of(cursor: CursorWrapper, ids: list[int]) -> dict[int, set[int]]:
