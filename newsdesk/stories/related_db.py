@@ -155,10 +155,11 @@ def _candidate_rows(
     """Per candidate: (publisher, publication time as a timestamp), the original it
     copies, and its similarity to `vector` when the index did not already give it.
 
-    The database writes each time as seconds (a far-future date counts as when the
-    article was stored, stories/windows.py), and the embeddings are scored as one
-    matrix: a datetime object for each of some 200 columns, and an array for each
-    embedding, cost about half of this."""
+    The columns come from an index (_times_index): read from the rows, SQLite walked
+    each candidate's body pages to reach them. The database writes each time as seconds
+    (a far-future date counts as when the article was stored, stories/windows.py) and
+    the embeddings are scored as one matrix, rather than a datetime for each of some
+    190 columns and an array for each embedding (together about a tenth of the cost)."""
     ids = list(candidates)
     cursor.execute(
         f"SELECT a.id, a.source_id, {_seconds(cursor, 'a.published_at', 'a.created_at')}, d.original_id,"
@@ -178,7 +179,7 @@ def _candidate_rows(
             original_of[pk] = original_id
         if size and blob and len(blob) == size and pk not in similar:
             unscored.append(pk)
-            blobs.append(bytes(blob))
+            blobs.append(blob)  # bytes on SQLite, a memoryview on PostgreSQL: join takes both
     scored: dict[int, float] = {}
     if unscored and vector is not None:
         matrix = from_blob(b"".join(blobs)).reshape(len(unscored), vector.size)
