@@ -169,7 +169,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("NEWSDESK_TIME_ZONE", "UTC")
-USE_I18N = True
+# The interface is in English and its strings are not marked for translation; Django's
+# translation machinery still looked up each of its own strings ("ago", "minutes", a
+# form's messages) in the catalogues, about 3% of a page's CPU (bench web).
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connections
-from django.db.models import Max, prefetch_related_objects
+from django.db.models import Max
 from django.utils import timezone
 
 from newsdesk import plain_rows
 from newsdesk.articles.models import Article
 from newsdesk.images.models import ArticleImage
+from newsdesk.images.rows import attach_images
 from newsdesk.sources.models import Source
 from newsdesk.stories.models import Story, StoryMember
 
@@ -30,8 +31,8 @@ def article_context(article: Article) -> dict:
     story = _shown_story(article.pk)
     sources = _story_sources(story.pk) if story is not None else []
     related = related_for(article)
-    # Their thumbnails (newsdesk/images/) in one query rather than one per article.
-    prefetch_related_objects([item.article for item in related], "image")
+    # The article's picture and the related articles' thumbnails (newsdesk/images/), in one query.
+    attach_images([article, *(item.article for item in related)])
     return {"story": story, "story_sources": sources, "related": related}
 
 

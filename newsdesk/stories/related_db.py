@@ -221,9 +221,8 @@ def _tag_pairs(cursor: CursorWrapper, ids: list[int]) -> list[tuple[int, int]]:
     packed = cursor.fetchone()[0]
     if not packed:
         return []
-    return [
-        (int(article_id), int(tag_id)) for article_id, _, tag_id in (pair.partition(":") for pair in packed.split(","))
-    ]
+    numbers = list(map(int, packed.replace(":", ",").split(",")))  # article, tag, article, tag, ...
+    return list(zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 def _shown(chosen: list, original_of: dict[int, int]) -> list[Related]:

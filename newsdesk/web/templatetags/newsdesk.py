@@ -170,6 +170,19 @@ def _plain(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
+def cached_reverse(context: Context, view_name: str, args: list[str | int]) -> str:
+    """reverse() as `{% url %}` does it in `context`, remembered (unescaped)."""
+    scope = _scope(context)
+    key = (view_name, *((type(arg), arg) for arg in args), *scope)
+    url = _URLS.get(key)
+    if url is None:
+        url = reverse(view_name, args=args, current_app=scope[0])
+        if len(_URLS) >= _URLS_MAX:
+            _URLS.clear()
+        _URLS[key] = url
+    return url
+
+
 class CachedURLNode(URLNode):
     """`{% url %}` with its result remembered; anything but plain positional string or
     integer arguments goes through `{% url %}` itself."""
@@ -180,21 +193,13 @@ class CachedURLNode(URLNode):
         args = [arg.resolve(context) for arg in self.args]
         if not all(_plain(arg) for arg in args):
             return super().render(context)
-        view_name = self.view_name.resolve(context)
-        scope = _scope(context)
-        key = (view_name, *((type(arg), arg) for arg in args), *scope)
-        url = _URLS.get(key)
-        if url is None:
-            try:
-                url = reverse(view_name, args=args, current_app=scope[0])
-            except NoReverseMatch:
-                if self.asvar is None:
-                    raise
-                context[self.asvar] = ""  # as {% url ... as var %} does
-                return ""
-            if len(_URLS) >= _URLS_MAX:
-                _URLS.clear()
-            _URLS[key] = url
+        try:
+            url = cached_reverse(context, self.view_name.resolve(context), args)
+        except NoReverseMatch:
+            if self.asvar is None:
+                raise
+            context[self.asvar] = ""  # as {% url ... as var %} does
+            return ""
         if self.asvar:
             context[self.asvar] = url
             return ""
@@ -206,3 +211,11 @@ def cached_url(parser: Parser, token: Token) -> CachedURLNode:
     """`{% cached_url 'name' arg ... %}`: the same as `{% url %}`, remembered."""
     node = url_tag(parser, token)
     return CachedURLNode(node.view_name, node.args, node.kwargs, node.asvar)
+
+
+@register.simple_tag(takes_context=True)
+def related_items(context: Context, related: list) -> SafeString:
+    """The related box's items (newsdesk/web/related_box.py), written in Python."""
+    from newsdesk.web.related_box import items_html
+
+    return items_html(related, lambda name, arg: cached_reverse(context, name, [arg]))
