@@ -179,7 +179,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "newsdesk.web.staticfiles.StaticFilesStorage"},
 }
 
 # Uploaded-by-us files: the lead images' variants (newsdesk/images/), written by workers
