@@ -444,3 +444,52 @@ def test_sessions_are_read_as_djangos_database_store_reads_them(settings):
     assert client.get(reverse("accounts:profile")).status_code == 200
     client.logout()
     assert client.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_the_signed_in_reader_is_read_as_djangos_backend_reads_them(alice):
+    """newsdesk.accounts.backends reads the user with a plain statement: the same user,
+    every field, as Django's ModelBackend; nobody for an inactive or unknown account."""
+    from django.contrib.auth.backends import ModelBackend as DjangoBackend
+
+    from newsdesk.accounts.backends import ModelBackend
+
+    alice.first_name, alice.is_staff = "Alice", True
+    alice.save()
+    ours, django = ModelBackend().get_user(alice.pk), DjangoBackend().get_user(alice.pk)
+    fields = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(ours, name) for name in fields] == [getattr(django, name) for name in fields]
+    assert ours.get_session_auth_hash() == django.get_session_auth_hash()
+    assert ModelBackend().get_user(alice.pk + 1000) is None
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert ModelBackend().get_user(alice.pk) is None and DjangoBackend().get_user(alice.pk) is None
+
+
+@pytest.mark.parametrize("engine", ["newsdesk.accounts.sessions", "newsdesk.accounts.cache_sessions"])
+def test_a_session_of_djangos_former_backend_stays_signed_in(engine, settings, alice):
+    """Sessions signed in before the site's own backend name Django's ModelBackend, no
+    longer listed: they are read as the site's, so the change signs nobody out. A
+    session naming any other backend is still refused, as Django refuses it."""
+    from importlib import import_module
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    settings.SESSION_ENGINE = engine
+    store = import_module(engine).SessionStore
+
+    def session_of(backend: str) -> Client:
+        session = store()
+        session.update({SESSION_KEY: str(alice.pk), BACKEND_SESSION_KEY: backend})
+        session[HASH_SESSION_KEY] = alice.get_session_auth_hash()
+        session.create()
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        return client
+
+    former = session_of("django.contrib.auth.backends.ModelBackend")
+    page = former.get(reverse("accounts:profile"))
+    assert page.status_code == 200 and page.context["user"] == alice
+    assert session_of("django.contrib.auth.backends.RemoteUserBackend").get(reverse("accounts:profile")).status_code == 302
+    # A new sign-in names the site's backend.
+    client = Client()
+    assert login(client, "alice", PASSWORD).status_code == 302
+    assert client.session[BACKEND_SESSION_KEY] == "newsdesk.accounts.backends.ModelBackend"

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from newsdesk.accounts import ratelimit
+from newsdesk.accounts.backends import BACKEND
 from newsdesk.accounts.forms import RateLimitedAuthenticationForm, SignupForm, too_many
 from newsdesk.accounts.models import is_blocked
 
@@ -43,7 +44,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             ratelimit.hit(rule, ip)
             user = form.save()
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND)
             return HttpResponseRedirect(_safe_next(request))
     return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
