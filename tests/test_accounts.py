@@ -488,7 +488,9 @@ def test_a_session_of_djangos_former_backend_stays_signed_in(engine, settings, a
     former = session_of("django.contrib.auth.backends.ModelBackend")
     page = former.get(reverse("accounts:profile"))
     assert page.status_code == 200 and page.context["user"] == alice
-    assert session_of("django.contrib.auth.backends.RemoteUserBackend").get(reverse("accounts:profile")).status_code == 302
+    assert (
+        session_of("django.contrib.auth.backends.RemoteUserBackend").get(reverse("accounts:profile")).status_code == 302
+    )
     # A new sign-in names the site's backend.
     client = Client()
     assert login(client, "alice", PASSWORD).status_code == 302
