@@ -118,6 +118,31 @@ def test_the_exact_time_is_written_as_django_formats_it(zone):
                 assert exact(shown) == dateformat.format(shown, EXACT_FORMAT), shown
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Australia/Lord_Howe"])
+def test_when_writes_what_its_parts_write(zone):
+    """`{% when %}` keeps the parts of <time> that do not change with the clock
+    (newsdesk.py); each time and label gives what the age, the local time and the
+    exact time write when worked out afresh, in the reader's zone."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from newsdesk.web.templatetags.newsdesk import age, exact, when
+
+    now = timezone.now()
+    values = [now - timedelta(minutes=m) for m in (0.2, 3, 59, 61, 60 * 23, 60 * 25, 60 * 24 * 9, 60 * 24 * 400)]
+    with timezone.override(ZoneInfo(zone)):
+        for value in values * 2:  # the second time from what it kept
+            for label in ("", "Updated <b>"):
+                local = timezone.localtime(value)
+                text = f"{label} {age(value)}" if label else age(value)
+                expected = f'<time datetime="{local.isoformat()}" title="{escape(exact(local))}">{escape(text)}</time>'
+                assert when(value, label) == expected, (value, label)
+    assert when(None) == ""
+
+
 def test_body_sentences_are_targets_of_the_key_points(client, world):
     doc = tree(get(client, world.article.get_absolute_url()))
     sentences = split_sentences(web_data.BODY_TEXT)

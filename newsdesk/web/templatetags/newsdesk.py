@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.dates import MONTHS
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
@@ -85,9 +86,18 @@ def when(value: datetime | None, label: str = "") -> SafeString | str:
     included template: listings show one per item, and the template cost 50 us each."""
     if not value:
         return ""
-    local = timezone.localtime(value)
     text = f"{label} {age(value)}" if label else age(value)
-    return mark_safe(f'<time datetime="{local.isoformat()}" title="{escape(exact(local))}">{escape(text)}</time>')
+    opening = _time_opening(value, timezone.get_current_timezone(), translation.get_language())
+    return mark_safe(f"{opening}{html.escape(text)}</time>")
+
+
+@lru_cache(maxsize=4096)
+def _time_opening(value: datetime, zone: tzinfo, language: str | None) -> str:
+    """`<time datetime=... title=...>` of `value` in `zone`: only the age changes with
+    the clock, and working out the rest (the local time, its two formats, escaping)
+    was more than half of each `when`, 17 of them on a search page."""
+    local = timezone.localtime(value, zone)
+    return f'<time datetime="{local.isoformat()}" title="{html.escape(exact(local))}">'
 
 
 _NEW_MARK = mark_safe(
