@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -33,12 +33,7 @@ class FastSelect(forms.Select):
         # The same few selects (a publisher or none chosen) on search after search: each
         # rendered once per choices, value and attributes (2-3 ms a search page before).
         key = (name, repr(self.choices), repr(self.format_value(value)), repr(sorted((attrs or {}).items())))
-        html = _RENDERED.get(key)
-        if html is None:
-            if len(_RENDERED) >= MAX_RENDERED:
-                _RENDERED.clear()
-            html = _RENDERED[key] = self._render(name, value, attrs)
-        return html
+        return _remembered(key, lambda: self._render(name, value, attrs))
 
     def _render(self, name: str, value: Any, attrs: dict[str, Any] | None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
@@ -57,6 +52,16 @@ MAX_RENDERED = 512
 _RENDERED: dict[tuple[str, str, str, str], SafeString] = {}
 
 
+def _remembered(key: tuple[str, str, str, str], render: Callable[[], SafeString]) -> SafeString:
+    """A widget's HTML as rendered before under the same key, else rendered and kept."""
+    html = _RENDERED.get(key)
+    if html is None:
+        if len(_RENDERED) >= MAX_RENDERED:
+            _RENDERED.clear()
+        html = _RENDERED[key] = render()
+    return html
+
+
 class _PythonInput:
     """An <input> written in Python, for the same reason as FastSelect: each field's
     template render cost about 0.1 ms, and the search page shows seven fields on every
@@ -69,12 +74,7 @@ class _PythonInput:
         # once per value and attributes, as FastSelect's are.
         own = self.attrs  # type: ignore[attr-defined]
         key = (f"{type(self).__name__}:{name}", repr(value), repr(sorted((attrs or {}).items())), repr(own))
-        html = _RENDERED.get(key)
-        if html is None:
-            if len(_RENDERED) >= MAX_RENDERED:
-                _RENDERED.clear()
-            html = _RENDERED[key] = self._render(name, value, attrs)
-        return html
+        return _remembered(key, lambda: self._render(name, value, attrs))
 
     def _render(self, name: str, value: Any, attrs: dict[str, Any] | None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]

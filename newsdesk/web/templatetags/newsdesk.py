@@ -138,11 +138,11 @@ def sections_nav(context: Context) -> SafeString:
     if current not in SECTIONS:
         current = None  # marks no link either way; and the key stays one of a few
     key = (current, *_scope(context))
-    html = _SECTIONS_NAV.get(key)
-    if html is None:
+    bar = _SECTIONS_NAV.get(key)
+    if bar is None:
         template = get_template("newsdesk/_sections_nav.html")
-        html = _SECTIONS_NAV[key] = mark_safe(template.render({"sections": SECTIONS, "current": current}, request))
-    return html
+        bar = _SECTIONS_NAV[key] = mark_safe(template.render({"sections": SECTIONS, "current": current}, request))
+    return bar
 
 
 _SECTIONS_NAV: dict[tuple, SafeString] = {}
