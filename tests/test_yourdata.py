@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from importlib import import_module
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.cache import SessionStore as CacheStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -94,7 +96,7 @@ def sessions_of(user_id: int) -> int | None:
     """Stored sessions signed in as the user. With REDIS_URL (the PostgreSQL leg) sessions
     live in the cache alone and cannot be listed: None; the tests then rely on the
     devices' clients being signed out."""
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache":
+    if issubclass(import_module(settings.SESSION_ENGINE).SessionStore, CacheStore):
         return None
     return sum(1 for s in Session.objects.all() if str(s.get_decoded().get(SESSION_KEY)) == str(user_id))
 
