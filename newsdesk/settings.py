@@ -173,7 +173,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("NEWSDESK_TIME_ZONE", "UTC")
 # The interface is in English and its strings are not marked for translation; Django's
 # translation machinery still looked up each of its own strings ("ago", "minutes", a
-# form's messages) in the catalogues, about 3% of a page's CPU (bench web).
+# form's messages) in the catalogues, about 3% of a page's CPU (in process, alternated).
 USE_I18N = False
 USE_TZ = True
 

@@ -95,7 +95,7 @@ def when(value: datetime | None, label: str = "") -> SafeString | str:
 def _time_opening(value: datetime, zone: tzinfo, language: str | None) -> str:
     """`<time datetime=... title=...>` of `value` in `zone`: only the age changes with
     the clock, and working out the rest (the local time, its two formats, escaping)
-    was more than half of each `when`, 17 of them on a search page."""
+    was about half of each `when`, 17 of them on a search page."""
     local = timezone.localtime(value, zone)
     return f'<time datetime="{local.isoformat()}" title="{html.escape(exact(local))}">'
 
