@@ -32,7 +32,7 @@ class Article(models.Model):
     publisher_sections = models.JSONField(
         default=list, blank=True, help_text="the publisher's own section labels: the page's, then the feed's categories"
     )
-    content_hash = models.CharField(max_length=40, db_index=True)
+    content_hash = models.CharField(max_length=40)
 
     published_at = models.DateTimeField(db_index=True)
     modified_at = models.DateTimeField(null=True, blank=True, help_text="as the publisher states it")
@@ -50,6 +50,9 @@ class Article(models.Model):
             # 100 candidates a page and take them from here (stories/related_db.py).
             # PostgreSQL keeps long text out of line and does not need it.
             models.Index(fields=["id", "source", "published_at", "created_at"], name="article_times"),
+            # The store looks a text up within its publisher (articles/store.py). With the
+            # hash indexed alone, SQLite (no statistics) walked the publisher's index instead.
+            models.Index(fields=["source", "content_hash"], name="article_source_text"),
         ]
 
     def __str__(self) -> str:

@@ -175,7 +175,10 @@ def _find_existing(urls: set[str], source_id: int, digest: str) -> Article | Non
     alias = ArticleURL.objects.filter(url__in=urls).select_related("article").first()
     if alias is not None:
         return alias.article
-    return Article.objects.filter(source_id=source_id, content_hash=digest).first()
+    # In id order, which the index on (source, content_hash) gives as it is: with the
+    # articles' default order (newest first), SQLite walked all of the publisher's articles
+    # by date, about 10 ms for each new article at 3,000, inside the write transaction.
+    return Article.objects.filter(source_id=source_id, content_hash=digest).order_by("pk").first()
 
 
 def _update(article: Article, data: ArticleData, digest: str, published: datetime | None, now: datetime) -> str:
