@@ -587,10 +587,11 @@ def _worker_phases(env: dict, work: Path, children: Children, memory: Memory, ph
     inbox = Inbox().start()
     worker_env = {
         **env,
-        # `newsdesk up` lowers the workers' priority to yield to its web processes; here
-        # no web process runs beside them, and on a shared machine the nice would only
-        # measure how politely they yield to other people's jobs (see the note).
+        # `newsdesk up` lowers the workers' priority (nice, SCHED_IDLE) to yield to its web
+        # processes; here no web process runs beside them, and on a shared machine the
+        # priority would only measure how politely they yield to other people's jobs.
         "NEWSDESK_WORKER_NICE": "0",
+        "NEWSDESK_WORKER_IDLE": "0",
         "NEWSDESK_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "NEWSDESK_EMAIL_HOST": "127.0.0.1",
         "NEWSDESK_EMAIL_PORT": str(inbox.port),

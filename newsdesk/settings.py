@@ -322,6 +322,13 @@ NEWSDESK_WORKER_DEAD_AFTER = env_float("NEWSDESK_WORKER_DEAD_AFTER", 15.0)
 # Task workers lower their CPU priority by this much (nice; 0: not at all), so pages
 # served on the same machine are not slowed by ingest and enrichment.
 NEWSDESK_WORKER_NICE = int(env("NEWSDESK_WORKER_NICE", "10"))
+# On Linux the thread that runs the tasks goes further: SCHED_IDLE, the CPU time no page
+# wants. A nice process still took a third of a CPU in bursts while both CPUs served
+# searches: a web process sleeps between requests, and its next request queued behind
+# the worker's slice or on the CPU the worker held; a CPU running only SCHED_IDLE work
+# counts as free, and a waking page takes it at once. The heartbeat and scheduler threads
+# keep the nice alone, so a busy site does not look like a dead worker. False: nice only.
+NEWSDESK_WORKER_IDLE = env_bool("NEWSDESK_WORKER_IDLE", True)
 # A failed pipeline task runs again after NEWSDESK_TASK_RETRY_DELAY seconds, then 4 times
 # longer each time (30 s, 2 min, 8 min, 32 min), until it has run NEWSDESK_TASK_MAX_ATTEMPTS
 # times; then it is given up and shown to staff on /sources/ and in the admin.

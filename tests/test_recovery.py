@@ -301,6 +301,11 @@ def test_killed_worker_task_is_closed_requeued_and_done_by_another_worker(fixtur
         assert db.execute("SELECT count(*) FROM recovery_workerheartbeat").fetchone()[0] == 1
         # Workers yield the CPU to the pages (NEWSDESK_WORKER_NICE, 10 by default).
         assert niceness(worker.pid) == min(19, os.nice(0) + 10)
+        # Its tasks run under SCHED_IDLE (the main thread, NEWSDESK_WORKER_IDLE); the
+        # heartbeat thread started before keeps the normal policy.
+        policies = {int(tid): os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{worker.pid}/task")}
+        assert policies[worker.pid] == os.SCHED_IDLE
+        assert os.SCHED_OTHER in policies.values()
         worker.send_signal(signal.SIGKILL)  # killed in the middle of the page task
         worker.wait()
         killed = time.monotonic()

@@ -7,10 +7,12 @@ the running tasks of a worker whose heartbeat stops.
 With `--scheduler` it also runs the scheduler loop in a thread (the small profile of
 `newsdesk up`, where a process of its own would cost 120 MB).
 
-It runs at a lower CPU priority (NEWSDESK_WORKER_NICE): on a machine that also serves
-pages, readers come first and ingest and enrichment take the cycles they leave.
+It runs at a lower CPU priority (NEWSDESK_WORKER_NICE), and its tasks on Linux under
+SCHED_IDLE (NEWSDESK_WORKER_IDLE): on a machine that also serves pages, readers come
+first and ingest and enrichment take the cycles they leave.
 """
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -19,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -52,6 +56,8 @@ class Command(BaseCommand):
             threading.Thread(target=call_command, args=("scheduler",), name="scheduler", daemon=True).start()
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id).start()
+        if settings.NEWSDESK_WORKER_IDLE:
+            run_when_idle()  # this thread, after the heartbeat and scheduler threads started
         try:
             call_command(
                 "db_worker",
@@ -64,6 +70,17 @@ class Command(BaseCommand):
             )
         finally:
             heartbeat.stop()
+
+
+def run_when_idle() -> None:
+    """Run the calling thread, and the threads it starts, under Linux's SCHED_IDLE: only
+    on CPU time no other thread wants (settings: NEWSDESK_WORKER_IDLE). Linux sets the
+    policy per thread, so the threads already running keep theirs. Not Linux, or not
+    allowed: the nice stays."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError) as error:
+        logger.warning("the tasks run at the worker's nice only: SCHED_IDLE unavailable (%s)", error)
 
 
 def lower_priority(nice: int) -> None:
