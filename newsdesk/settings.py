@@ -323,10 +323,11 @@ NEWSDESK_WORKER_DEAD_AFTER = env_float("NEWSDESK_WORKER_DEAD_AFTER", 15.0)
 # served on the same machine are not slowed by ingest and enrichment.
 NEWSDESK_WORKER_NICE = int(env("NEWSDESK_WORKER_NICE", "10"))
 # On Linux the thread that runs the tasks goes further: SCHED_IDLE, the CPU time no page
-# wants. A nice process still took a third of a CPU in bursts while both CPUs served
-# searches: a web process sleeps between requests, and its next request queued behind
-# the worker's slice or on the CPU the worker held; a CPU running only SCHED_IDLE work
-# counts as free, and a waking page takes it at once. The heartbeat and scheduler threads
+# wants. At nice 10, and at 19, workers still took 0.5-0.7 of a CPU for a second at a
+# time while both CPUs served searches (bench web during the ingest), and searches
+# slowed in step; a CPU running only SCHED_IDLE work counts as free, and a waking page
+# takes it at once. The price: a reader's write can wait longer for a task's write
+# transaction while the site is saturated (README). The heartbeat and scheduler threads
 # keep the nice alone, so a busy site does not look like a dead worker. False: nice only.
 NEWSDESK_WORKER_IDLE = env_bool("NEWSDESK_WORKER_IDLE", True)
 # A failed pipeline task runs again after NEWSDESK_TASK_RETRY_DELAY seconds, then 4 times

@@ -51,7 +51,8 @@ class Article(models.Model):
             # PostgreSQL keeps long text out of line and does not need it.
             models.Index(fields=["id", "source", "published_at", "created_at"], name="article_times"),
             # The store looks a text up within its publisher (articles/store.py). With the
-            # hash indexed alone, SQLite (no statistics) walked the publisher's index instead.
+            # hash indexed alone, SQLite (no statistics) walked the publisher's articles by
+            # date instead: 6-10 ms per new article at 3,000-3,900 of one publisher.
             models.Index(fields=["source", "content_hash"], name="article_source_text"),
         ]
 

@@ -49,7 +49,6 @@ class Command(BaseCommand):
             lower_priority(settings.NEWSDESK_WORKER_NICE)
         return_memory_promptly()  # a page batch's peak is not kept for the worker's life
         set_background()  # a shared embedder answers readers' questions before our batches
-        warm_up()  # the first enrichment task should not pay for loading the models
         if scheduler:
             # Its own thread and database connection; it lives and dies with this process,
             # which the supervisor restarts, and recovers this worker's tasks if need be.
@@ -57,7 +56,10 @@ class Command(BaseCommand):
         worker_id = new_worker_id()
         heartbeat = Heartbeat(worker_id).start()
         if settings.NEWSDESK_WORKER_IDLE:
-            run_when_idle()  # this thread, after the heartbeat and scheduler threads started
+            # This thread only, once the heartbeat and scheduler threads run at the nice;
+            # loading the models below then yields to pages too.
+            run_when_idle()
+        warm_up()  # the first enrichment task should not pay for loading the models
         try:
             call_command(
                 "db_worker",
